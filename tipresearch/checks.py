@@ -1,0 +1,70 @@
+"""Checks for user-given parameters (notebook parameters, function arguments).
+
+Each check returns the value when it is allowed and raises
+:class:`tipresearch.errors.ParameterError` naming the parameter, its value and
+what is allowed otherwise. Notebooks call them in the cell after their
+``parameters`` cell, so that a bad papermill parameter fails at once with a
+clear message.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .errors import ParameterError
+
+
+def check_int(name: str, value: Any, low: int, high: int) -> int:
+    """Return ``value`` if it is an integer in ``[low, high]``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error message.
+    value : Any
+        The value given. Booleans are not integers here.
+    low, high : int
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not an integer or lies outside ``[low, high]``.
+    """
+    allowed = f"an integer in [{low}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError(name, value, allowed)
+    if not low <= value <= high:
+        raise ParameterError(name, value, allowed)
+    return int(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is ``True`` or ``False``.
+
+    Raises
+    ------
+    ParameterError
+        For anything else (including 0, 1 and strings).
+    """
+    if not isinstance(value, bool):
+        raise ParameterError(name, value, "True or False")
+    return value
+
+
+def check_text(name: str, value: Any) -> str:
+    """Return ``value`` if it is a non-blank string.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not a string or is blank.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(name, value, "a non-empty string")
+    return value

@@ -1,0 +1,297 @@
+"""One look for every figure in the collection, and the plots the notebooks share.
+
+:func:`set_theme` sets the seaborn theme and the savefig defaults once per
+notebook; :data:`CASE_TYPE_COLOURS` gives each case type the same colour in every
+figure; :func:`save_figure` writes a PNG atomically into the figures folder.
+Every plot function returns its :class:`matplotlib.figure.Figure` and labels its
+axes with units.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .checks import check_int
+from .errors import ParameterError
+from .io import atomic_write
+
+#: Seaborn theme shared by every notebook.
+THEME: dict[str, str] = {"context": "notebook", "style": "whitegrid", "palette": "colorblind"}
+#: Resolution range accepted for saved figures (dots per inch).
+DPI_RANGE: tuple[int, int] = (50, 600)
+DEFAULT_DPI = 150
+
+#: One colour per case type (seaborn's colour-blind palette), used by all notebooks.
+CASE_TYPE_COLOURS: dict[str, str] = {
+    "women": "#0173b2",
+    "children": "#de8f05",
+    "all": "#949494",
+}
+#: Colour per source confidence level.
+CONFIDENCE_COLOURS: dict[str, str] = {
+    "primary": "#029e73",
+    "secondary": "#cc78bc",
+    "seed": "#d55e00",
+}
+
+
+def check_dpi(dpi: object) -> int:
+    """Return ``dpi`` if it is an integer in :data:`DPI_RANGE`.
+
+    Raises
+    ------
+    ParameterError
+        Otherwise.
+    """
+    return check_int("dpi", dpi, *DPI_RANGE)
+
+
+def set_theme(dpi: int = DEFAULT_DPI) -> None:
+    """Set the collection's seaborn theme and savefig defaults.
+
+    It sets the same settings to the same values each time, so calling it again
+    changes nothing.
+
+    Parameters
+    ----------
+    dpi : int
+        Resolution of saved figures, in :data:`DPI_RANGE`.
+
+    Raises
+    ------
+    ParameterError
+        If ``dpi`` is not an integer in :data:`DPI_RANGE`.
+    """
+    dpi = check_dpi(dpi)
+    sns.set_theme(**THEME, rc={"savefig.dpi": dpi, "savefig.bbox": "tight", "figure.dpi": 100})
+    mpl.rcParams["savefig.dpi"] = dpi
+    mpl.rcParams["savefig.bbox"] = "tight"
+    mpl.rcParams["savefig.format"] = "png"
+    mpl.rcParams["axes.titleweight"] = "bold"
+
+
+def check_figure_name(name: object) -> str:
+    """Return a figure name fit for a file name, adding ``.png`` if it has no suffix.
+
+    Raises
+    ------
+    ParameterError
+        If ``name`` is not a string, is empty, contains a path separator, is
+        ``.`` or ``..``, or ends in a suffix other than ``.png``.
+    """
+    allowed = "a non-empty file name without path separators, ending in .png or no suffix"
+    if not isinstance(name, str) or not name.strip() or name.strip(".") == "":
+        raise ParameterError("name", name, allowed)
+    separators = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    if any(sep in name for sep in separators) or "\0" in name:
+        raise ParameterError("name", name, allowed)
+    suffix = Path(name).suffix
+    if suffix == "":
+        return f"{name}.png"
+    if suffix.lower() != ".png":
+        raise ParameterError("name", name, allowed)
+    return name
+
+
+def save_figure(
+    fig: Figure, name: str, figures_dir: str | os.PathLike, dpi: int | None = None
+) -> Path:
+    """Save a figure as a PNG file, atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    name : str
+        File name (``campaign_results`` or ``campaign_results.png``); no folders.
+    figures_dir : path-like
+        The folder, created if missing.
+    dpi : int, optional
+        Resolution; by default the ``savefig.dpi`` that :func:`set_theme` set.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ParameterError
+        If the name or the resolution is not allowed.
+    """
+    file_name = check_figure_name(name)
+    if dpi is not None:
+        dpi = check_dpi(dpi)
+    if isinstance(figures_dir, str) and not figures_dir.strip():
+        raise ParameterError("figures_dir", figures_dir, "a folder path")
+    path = Path(figures_dir) / file_name
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi or "figure"))
+
+
+def _label_bars(ax: plt.Axes, fmt: str) -> None:
+    for container in ax.containers:
+        ax.bar_label(container, fmt=fmt, padding=2, fontsize="small")
+
+
+def plot_campaign_results(cable: pd.DataFrame) -> Figure:
+    """Cases solved and victims rescued in the 2009 campaign, by case type.
+
+    Parameters
+    ----------
+    cable : pandas.DataFrame
+        A table from :func:`tipresearch.data.load_cable`; the rows with unit
+        ``cases`` or ``persons`` whose ids start with ``solved_`` or ``rescued_``
+        and whose case type is women or children are plotted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels: cases solved (cases) and victims rescued (persons).
+
+    References
+    ----------
+    09BEIJING2594 ¶8.
+    """
+    panels = (("solved_", "Cases solved", "cases"), ("rescued_", "Victims rescued", "persons"))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=False)
+    for ax, (prefix, title, unit) in zip(axes, panels, strict=True):
+        rows = cable[
+            cable["id"].str.startswith(prefix)
+            & cable["case_type"].isin(["women", "children"])
+            & (cable["unit"] == unit)
+        ].copy()
+        if rows.empty:
+            raise ParameterError("cable", f"a table without '{prefix}*' rows", "load_cable()")
+        rows["case_type"] = rows["case_type"].cat.remove_unused_categories()
+        sns.barplot(
+            data=rows,
+            x="case_type",
+            y="value",
+            hue="case_type",
+            palette=CASE_TYPE_COLOURS,
+            legend=False,
+            ax=ax,
+        )
+        _label_bars(ax, "{:,.0f}")
+        ax.set_title(title)
+        ax.set_xlabel("case type")
+        ax.set_ylabel(f"{title.lower()} ({unit})")
+        ax.margins(y=0.12)
+    fig.suptitle("Special campaign, April to mid-August 2009")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ratios(ratios: pd.DataFrame) -> Figure:
+    """Victims rescued per solved case and the shares derived from the cable.
+
+    Parameters
+    ----------
+    ratios : pandas.DataFrame
+        A table from :func:`tipresearch.data.cable_ratios`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: persons rescued per solved case by case type, with a line at one
+        victim per case. Right: shares (upper bounds drawn hatched).
+
+    References
+    ----------
+    09BEIJING2594 ¶7, ¶8.
+    """
+    per_case = ratios[ratios["unit"] == "persons per solved case"]
+    shares = ratios[ratios["unit"] == "share"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.4]})
+    colours = [CASE_TYPE_COLOURS.get(str(c), "#949494") for c in per_case["case_type"]]
+    left.bar(per_case["case_type"].astype(str), per_case["value"], color=colours)
+    _label_bars(left, "{:.2f}")
+    left.axhline(1.0, color="black", linewidth=1, linestyle="--")
+    left.set_xlabel("case type")
+    left.set_ylabel("victims rescued per solved case (persons per case)")
+    left.set_title("Rescued per solved case")
+    left.margins(y=0.12)
+
+    labels = [str(r).replace("share of ", "") for r in shares["ratio"]]
+    colours = [CASE_TYPE_COLOURS.get(str(c), "#949494") for c in shares["case_type"]]
+    hatches = ["//" if b == "upper bound" else "" for b in shares["bound"]]
+    bars = right.barh(labels, shares["value"], color=colours, edgecolor="black", linewidth=0.5)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    right.bar_label(bars, labels=[f"{v:.1%}" for v in shares["value"]], padding=2)
+    right.set_xlim(0, 1)
+    right.invert_yaxis()
+    right.set_xlabel("share (fraction; hatched = upper bound)")
+    right.set_title("Shares")
+    fig.tight_layout()
+    return fig
+
+
+def plot_timeline(events: pd.DataFrame) -> Figure:
+    """The reform timeline: one row per event, drawn over the days its date covers.
+
+    A date known to the day is a diamond; a month or a year is a bar over the
+    whole month or year (lighter when the source gives only the year); an
+    interval is a bar from its start to its end.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A table from :func:`tipresearch.data.load_reform_timeline`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    events = events.sort_values("date_start", kind="stable").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(events) + 1.6))
+    for y, row in events.iterrows():
+        colour = CONFIDENCE_COLOURS.get(str(row["confidence"]), "#949494")
+        start = row["date_start"]
+        width = row["date_end"] + pd.Timedelta(days=1) - start
+        if row["date_precision"] == "day" and width == pd.Timedelta(days=1):
+            ax.plot(start, y, marker="D", markersize=8, color=colour, linestyle="none")
+        else:
+            alpha = 0.45 if row["date_precision"] == "year" else 0.9
+            ax.barh(y, width, left=start, height=0.5, color=colour, alpha=alpha)
+        ax.annotate(
+            f"{row['date']}",
+            (start, y),
+            xytext=(0, 9),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    ax.set_yticks(range(len(events)), [_wrap(e) for e in events["event"]])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.set_xlabel("date (calendar year)")
+    ax.set_title("Reforms of case intake and police rating")
+    handles = [
+        mpl.patches.Patch(color=c, label=f"{level} source")
+        for level, c in CONFIDENCE_COLOURS.items()
+        if level in set(events["confidence"].astype(str))
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int = 42) -> str:
+    words, lines, line = str(text).split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)
