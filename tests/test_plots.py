@@ -1,0 +1,155 @@
+"""Tests of the shared theme, figure saving and plots (tipresearch.plots, tipresearch.checks)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from tipresearch import plots  # noqa: E402
+from tipresearch.checks import check_bool, check_int, check_text  # noqa: E402
+from tipresearch.data import (  # noqa: E402
+    CASE_TYPES,
+    cable_ratios,
+    load_cable,
+    load_reform_timeline,
+)
+from tipresearch.errors import ParameterError  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def fig():
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    yield figure
+    plt.close(figure)
+
+
+def test_save_figure_writes_png_and_creates_folder(tmp_path, fig):
+    folder = tmp_path / "a" / "b"
+    path = plots.save_figure(fig, "line", folder, dpi=60)
+    assert path == folder / "line.png"
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in folder.iterdir()) == ["line.png"]  # no temporary file left
+
+
+def test_save_figure_accepts_png_suffix(tmp_path, fig):
+    assert plots.save_figure(fig, "line.png", tmp_path, dpi=60).name == "line.png"
+
+
+def test_save_figure_dpi_sets_size(tmp_path, fig):
+    from matplotlib.image import imread
+
+    small = imread(plots.save_figure(fig, "small", tmp_path, dpi=50))
+    large = imread(plots.save_figure(fig, "large", tmp_path, dpi=100))
+    assert large.shape[0] > small.shape[0]
+
+
+def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
+    path = plots.save_figure(fig, "keep", tmp_path, dpi=60)
+    before = path.read_bytes()
+
+    def broken_savefig(target, **kwargs):
+        with open(target, "wb") as handle:
+            handle.write(b"partial")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots.save_figure(fig, "keep", tmp_path)
+    assert path.read_bytes() == before  # the old file is intact
+    with pytest.raises(RuntimeError):
+        plots.save_figure(fig, "new", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "a/b", "../up", "a\\b", ".", "..", "fig.svg", "fig.pdf", None, 3]
+)
+def test_save_figure_rejects_bad_names(tmp_path, fig, name):
+    with pytest.raises(ParameterError) as info:
+        plots.save_figure(fig, name, tmp_path)
+    assert info.value.name == "name"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dpi", [49, 601, 150.0, "150", True])
+def test_bad_dpi(tmp_path, fig, dpi):
+    with pytest.raises(ParameterError, match="dpi"):
+        plots.save_figure(fig, "x", tmp_path, dpi=dpi)
+    with pytest.raises(ParameterError, match=r"\[50, 600\]"):
+        plots.set_theme(dpi=dpi)
+
+
+def test_set_theme_is_idempotent():
+    plots.set_theme(dpi=120)
+    first = dict(mpl.rcParams)
+    plots.set_theme(dpi=120)
+    assert dict(mpl.rcParams) == first
+    assert mpl.rcParams["savefig.dpi"] == 120
+    assert mpl.rcParams["savefig.bbox"] == "tight"
+    plots.set_theme()
+    assert mpl.rcParams["savefig.dpi"] == plots.DEFAULT_DPI
+
+
+def test_case_type_colours_cover_every_case_type():
+    assert set(plots.CASE_TYPE_COLOURS) == set(CASE_TYPES)
+    assert len(set(plots.CASE_TYPE_COLOURS.values())) == len(CASE_TYPES)
+
+
+def _labels(figure):
+    return [(ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes]
+
+
+def test_plot_campaign_results():
+    plots.set_theme()
+    cable = load_cable()
+    figure = plots.plot_campaign_results(cable)
+    try:
+        left, right = figure.axes
+        assert "(cases)" in left.get_ylabel() and "(persons)" in right.get_ylabel()
+        heights = sorted(round(p.get_height()) for p in left.patches if p.get_height() > 0)
+        assert heights == [1174, 1214]
+        heights = sorted(round(p.get_height()) for p in right.patches if p.get_height() > 0)
+        assert heights == [1460, 2291]
+    finally:
+        plt.close(figure)
+
+
+def test_plot_ratios_and_timeline():
+    plots.set_theme()
+    figure = plots.plot_ratios(cable_ratios(load_cable()))
+    try:
+        assert all(x or y for x, y in _labels(figure))
+        assert "persons per case" in figure.axes[0].get_ylabel()
+    finally:
+        plt.close(figure)
+    events = load_reform_timeline()
+    figure = plots.plot_timeline(events)
+    try:
+        (ax,) = figure.axes
+        assert "calendar year" in ax.get_xlabel()
+        assert len(ax.get_yticklabels()) == len(events)
+    finally:
+        plt.close(figure)
+
+
+def test_checks():
+    assert check_int("n", 5, 1, 10) == 5
+    assert check_bool("flag", False) is False
+    assert check_text("s", "x") == "x"
+    for bad in (0, 11, 2.5, "3", True):
+        with pytest.raises(ParameterError, match="'n'"):
+            check_int("n", bad, 1, 10)
+    for bad in (0, 1, "True", None):
+        with pytest.raises(ParameterError, match="True or False"):
+            check_bool("flag", bad)
+    for bad in ("", "  ", None, 1):
+        with pytest.raises(ParameterError, match="non-empty string"):
+            check_text("s", bad)
