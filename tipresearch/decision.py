@@ -9,8 +9,9 @@ screening noise ``sigma``, a report is opened when ``s' + sigma z >= tau`` with
     E[s' 1(open)]  = delta P(open) + (1 - delta) a / (a + b) (1 - I_u(a + 1, b))
 
 (``I`` the regularized incomplete beta; model brief, "The decision"). With
-``sigma > 0`` both are averaged over ``z`` by Gauss-Hermite quadrature, since
-opening at noise ``z`` is opening with the hard threshold ``tau - sigma z``.
+``sigma > 0`` both are averaged over the noise (Gauss-Legendre quadrature between
+the kinks at ``tau + sigma z = delta`` and ``= 1``), since opening at noise ``z``
+is opening with the hard threshold ``tau - sigma z``.
 
 Effort is diluted over the opened cases: with ``O`` open cases and capacity
 ``K`` each gets ``e = K / O`` and is solved with probability ``s' h(e)``,
@@ -32,24 +33,17 @@ from .params import CaseType, ModelParams
 __all__ = [
     "intake_moments",
     "later_solve_share",
+    "tabulated_moments",
     "expected_outcomes",
     "best_response",
     "planner_response",
     "Response",
 ]
 
-_HERMITE_NODES = 48
 _FINE_POINTS = 1025  # points of the tabulated P(tau), M(tau) per case type
 _COARSE_STEP = 8  # coarse search uses every 8th tabulated point
 _GOLDEN_ITERATIONS = 24
 _CHUNK = 1 << 20  # elements per (bureau x grid) block, bounds memory
-
-
-@lru_cache(maxsize=1)
-def _hermite() -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss-Hermite nodes and weights normalised to sum to 1."""
-    x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)
-    return x, w / w.sum()
 
 
 def _moments_hard(t: np.ndarray, a: float, b: float, delta: float) -> tuple[np.ndarray, np.ndarray]:
@@ -87,27 +81,70 @@ def intake_moments(
     a, b, d = case_type.beta_a, case_type.beta_b, case_type.dna_effect
     if noise == 0:
         return _moments_hard(tau, a, b, d)
-    x, w = _hermite()
-    p, m = _moments_hard(tau[..., None] + noise * x, a, b, d)
-    return p @ w, m @ w
+    # Split the noise at the kinks of the hard moments: for t = tau + sigma z <= delta
+    # every report is opened, for t >= 1 none is; in between, Gauss-Legendre.
+    z1 = np.clip((d - tau) / noise, -_Z_MAX, _Z_MAX)
+    z2 = np.clip((1.0 - tau) / noise, -_Z_MAX, _Z_MAX)
+    x, w = _legendre()
+    half = 0.5 * (z2 - z1)
+    z = (0.5 * (z1 + z2))[..., None] + half[..., None] * x
+    weight = half[..., None] * w * _phi(z)
+    p_mid, m_mid = _moments_hard(tau[..., None] + noise * z, a, b, d)
+    below = special.ndtr(z1)
+    p = below + np.sum(weight * p_mid, axis=-1)
+    m = below * case_type.mean_solvability + np.sum(weight * m_mid, axis=-1)
+    return p, m
 
 
-@lru_cache(maxsize=512)
+_Z_MAX = 9.0
+_LEGENDRE_NODES = 96
+
+
+@lru_cache(maxsize=1)
+def _legendre() -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(_LEGENDRE_NODES)
+
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
+@lru_cache(maxsize=1024)
 def _table(
     a: float, b: float, delta: float, noise: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Thresholds (dense where solvability has mass) with P(open) and E[s' 1(open)]."""
-    ct = CaseType("t", a, b, share=1.0, dna_effect=delta)
-    n_q = (_FINE_POINTS + 1) // 2
-    q = np.linspace(0.0, 1.0, n_q)
-    quantile_tau = delta + (1.0 - delta) * special.betaincinv(a, b, q)
-    lo, hi = delta - 4.0 * noise, 1.0 + 4.0 * noise
-    linear_tau = np.linspace(lo, hi, _FINE_POINTS - n_q + 2)
-    tau = np.unique(np.concatenate([quantile_tau, linear_tau]))
-    # resample to exactly _FINE_POINTS by position so coarse steps are even
-    idx = np.linspace(0, tau.size - 1, _FINE_POINTS)
-    tau = np.interp(idx, np.arange(tau.size), tau)
-    p, m = intake_moments(tau, ct, noise)
+    """Thresholds with tabulated P(open) and E[s' 1(open)], computed once per case type.
+
+    With ``sigma = 0`` the thresholds are dense where solvability has mass
+    (Beta quantiles and an even grid, merged). With ``sigma > 0`` the hard-threshold
+    moments on an even grid over ``[delta - 6 sigma, 1 + 6 sigma]`` are convolved
+    with the normal density of the noise (discrete Gauss transform), which is
+    exact up to the grid spacing because the hard moments are constant outside
+    ``[delta, 1]``; for noise below eight grid steps, the quadrature of :func:`intake_moments`.
+    """
+    if noise == 0:
+        n_q = (_FINE_POINTS + 1) // 2
+        quantile_tau = delta + (1.0 - delta) * special.betaincinv(a, b, np.linspace(0, 1, n_q))
+        linear_tau = np.linspace(delta, 1.0, _FINE_POINTS - n_q + 2)
+        tau = np.unique(np.concatenate([quantile_tau, linear_tau]))
+        # resample to exactly _FINE_POINTS by position so coarse steps are even
+        tau = np.interp(np.linspace(0, tau.size - 1, _FINE_POINTS), np.arange(tau.size), tau)
+        p, m = _moments_hard(tau, a, b, delta)
+    else:
+        lo, hi = delta - 6.0 * noise, 1.0 + 6.0 * noise
+        tau = np.linspace(lo, hi, _FINE_POINTS)
+        step = tau[1] - tau[0]
+        if noise < 8 * step:
+            p, m = intake_moments(tau, CaseType("t", a, b, share=1.0, dna_effect=delta), noise)
+        else:
+            half = int(np.ceil(6.0 * noise / step))
+            offsets = np.arange(-half, half + 1) * step
+            kernel = np.exp(-0.5 * (offsets / noise) ** 2)
+            kernel /= kernel.sum()
+            wide = lo + step * np.arange(-half, _FINE_POINTS + half)
+            p0, m0 = _moments_hard(wide, a, b, delta)
+            p = np.convolve(p0, kernel, mode="valid")
+            m = np.convolve(m0, kernel, mode="valid")
     for arr in (tau, p, m):
         arr.setflags(write=False)
     return tau, p, m
@@ -118,17 +155,16 @@ def later_solve_share(ct: CaseType, params: ModelParams) -> float:
 
     A backlog case is solved each period with hazard ``eta`` (the type's
     ``backlog_hazard``) and leaves the backlog unsolved with hazard ``rho``
-    (``backlog_attrition``), so it is eventually solved with probability
-    ``eta / (eta + rho)`` (model brief, step 7: what gives recording its own value).
+    (``backlog_attrition``, applied after the period's cold-case solves), so it is
+    eventually solved with probability ``eta / (eta + (1 - eta) rho)`` (model brief,
+    step 7: what gives recording its own value).
     """
     eta, rho = ct.backlog_hazard, params.backlog_attrition
     return 0.0 if eta == 0 else eta / (eta + rho * (1.0 - eta))
 
 
-def _tabulated_moments(
-    tau: np.ndarray, ct: CaseType, noise: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """``intake_moments`` by linear interpolation in the cached table (error below 1e-5)."""
+def tabulated_moments(tau: np.ndarray, ct: CaseType, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`intake_moments` by linear interpolation in a cached table (error below 1e-5)."""
     tau_f, p_f, m_f = _table(ct.beta_a, ct.beta_b, ct.dna_effect, noise)
     return np.interp(tau, tau_f, p_f), np.interp(tau, tau_f, m_f)
 
@@ -258,7 +294,7 @@ def expected_outcomes(
     cols: dict[str, list[np.ndarray]] = {}
     for k, ct in enumerate(params.case_types):
         lam, cap = lam_b * ct.share, cap_b * ct.share
-        moments = intake_moments if exact else _tabulated_moments
+        moments = intake_moments if exact else tabulated_moments
         p, m = moments(tau[:, k], ct, params.screening_noise)
         opened = lam * p
         h = cap / (cap + params.effort_half * opened)
@@ -354,7 +390,7 @@ def best_response(
     Notes
     -----
     Vectorised over bureaus: the moments are tabulated once per case type
-    (1,025 thresholds, dense where solvability has mass), the score is evaluated
+    (1,025 thresholds), the score is evaluated
     on every 8th point for all bureaus at once, and a golden-section search on
     the tabulated moments refines the best bracket; the result is kept only if
     it scores at least as well as the grid point, so a discontinuous score (the

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .decision import best_response, intake_moments
+from .decision import best_response, tabulated_moments
 from .errors import ParameterError
 from .metrics import Metric, get_metric
 from .params import CaseType, ModelParams
@@ -142,7 +142,7 @@ def _moments(params: ModelParams, tau: np.ndarray) -> tuple[np.ndarray, np.ndarr
     p = np.empty_like(tau)
     m = np.empty_like(tau)
     for k, ct in enumerate(params.case_types):
-        p[:, k], m[:, k] = intake_moments(tau[:, k], ct, params.screening_noise)
+        p[:, k], m[:, k] = tabulated_moments(tau[:, k], ct, params.screening_noise)
     return p, m
 
 
