@@ -127,7 +127,7 @@ def test_plot_ratios_and_timeline():
     figure = plots.plot_ratios(cable_ratios(load_cable()))
     try:
         assert all(x or y for x, y in _labels(figure))
-        assert "persons per case" in figure.axes[0].get_ylabel()
+        assert "persons rescued per solved case" in figure.axes[0].get_ylabel()
     finally:
         plt.close(figure)
     events = load_reform_timeline()

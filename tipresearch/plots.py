@@ -35,6 +35,8 @@ CASE_TYPE_COLOURS: dict[str, str] = {
     "children": "#de8f05",
     "all": "#949494",
 }
+_CASE_TYPE_NAMES = {"women": "women", "children": "children", "all": "both types"}
+
 #: Colour per source confidence level.
 CONFIDENCE_COLOURS: dict[str, str] = {
     "primary": "#029e73",
@@ -178,12 +180,14 @@ def plot_campaign_results(cable: pd.DataFrame) -> Figure:
             hue="case_type",
             palette=CASE_TYPE_COLOURS,
             legend=False,
+            dodge=False,
+            width=0.6,
             ax=ax,
         )
         _label_bars(ax, "{:,.0f}")
         ax.set_title(title)
         ax.set_xlabel("case type")
-        ax.set_ylabel(f"{title.lower()} ({unit})")
+        ax.set_ylabel(f"number ({unit})")
         ax.margins(y=0.12)
     fig.suptitle("Special campaign, April to mid-August 2009")
     fig.tight_layout()
@@ -210,27 +214,38 @@ def plot_ratios(ratios: pd.DataFrame) -> Figure:
     """
     per_case = ratios[ratios["unit"] == "persons per solved case"]
     shares = ratios[ratios["unit"] == "share"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1.5]}
+    )
+    names = [_CASE_TYPE_NAMES.get(str(c), str(c)) for c in per_case["case_type"]]
     colours = [CASE_TYPE_COLOURS.get(str(c), "#949494") for c in per_case["case_type"]]
-    left.bar(per_case["case_type"].astype(str), per_case["value"], color=colours)
+    left.bar(names, per_case["value"], color=colours, width=0.6)
     _label_bars(left, "{:.2f}")
     left.axhline(1.0, color="black", linewidth=1, linestyle="--")
     left.set_xlabel("case type")
-    left.set_ylabel("victims rescued per solved case (persons per case)")
-    left.set_title("Rescued per solved case")
+    left.set_ylabel("persons rescued per solved case")
+    left.set_title("Victims rescued per solved case")
     left.margins(y=0.12)
 
-    labels = [str(r).replace("share of ", "") for r in shares["ratio"]]
+    labels = [_wrap(str(r).replace("share of ", ""), 30) for r in shares["ratio"]]
     colours = [CASE_TYPE_COLOURS.get(str(c), "#949494") for c in shares["case_type"]]
     hatches = ["//" if b == "upper bound" else "" for b in shares["bound"]]
     bars = right.barh(labels, shares["value"], color=colours, edgecolor="black", linewidth=0.5)
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    right.bar_label(bars, labels=[f"{v:.1%}" for v in shares["value"]], padding=2)
+    right.bar_label(
+        bars,
+        labels=[
+            f"{'at most ' if h else ''}{v:.1%}"
+            for v, h in zip(shares["value"], hatches, strict=True)
+        ],
+        padding=3,
+        fontsize="small",
+    )
     right.set_xlim(0, 1)
     right.invert_yaxis()
-    right.set_xlabel("share (fraction; hatched = upper bound)")
-    right.set_title("Shares")
+    right.set_xlabel("share (fraction)")
+    right.set_title("Shares (hatched: upper bound)")
     fig.tight_layout()
     return fig
 
@@ -264,9 +279,10 @@ def plot_timeline(events: pd.DataFrame) -> Figure:
             ax.barh(y, width, left=start, height=0.5, color=colour, alpha=alpha)
         ax.annotate(
             f"{row['date']}",
-            (start, y),
-            xytext=(0, 9),
+            (row["date_end"] + pd.Timedelta(days=1), y),
+            xytext=(6, 0),
             textcoords="offset points",
+            va="center",
             fontsize="small",
         )
     ax.set_yticks(range(len(events)), [_wrap(e) for e in events["event"]])
@@ -280,7 +296,9 @@ def plot_timeline(events: pd.DataFrame) -> Figure:
         for level, c in CONFIDENCE_COLOURS.items()
         if level in set(events["confidence"].astype(str))
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize="small")
+    first, last = events["date_start"].min(), events["date_end"].max()
+    ax.set_xlim(pd.Timestamp(first.year, 1, 1), pd.Timestamp(last.year + 2, 1, 1))
+    ax.legend(handles=handles, loc="upper right", fontsize="small")
     fig.tight_layout()
     return fig
 
