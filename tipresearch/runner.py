@@ -436,15 +436,26 @@ def describe_notebook(nb: Any, fallback: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- execution
 
 
-def _error_line(exc: BaseException) -> str:
-    """One line describing a notebook failure, with the cell when papermill knows it."""
+def _error_line(exc: BaseException, nb: Any = None) -> str:
+    """One line describing a notebook failure: ``cell N: Name: message``.
+
+    ``N`` is the execution count shown as ``In [N]`` in the executed notebook: the
+    failing cell's for an error raised in a cell, otherwise (a timeout, a dead kernel)
+    the last cell that ran in ``nb``, when there is one.
+    """
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         value = (str(exc.evalue).strip().splitlines() or [""])[0]
         return f"cell {exc.exec_count}: {exc.ename}: {value}".rstrip(": ")
     message = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {message}".rstrip(": ")
+    line = f"{type(exc).__name__}: {message}".rstrip(": ")
+    counts = [
+        c.get("execution_count")
+        for c in (nb.cells if nb is not None else [])
+        if c.get("cell_type") == "code" and c.get("execution_count") is not None
+    ]
+    return f"cell {max(counts)}: {line}" if counts else line
 
 
 def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
@@ -489,14 +500,16 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     atomic_write(executed, execute)
     seconds = time.perf_counter() - start
-    error = _error_line(failure[0]) if failure else None
+    error = None
 
     try:
         nb = nbformat.read(executed, as_version=4)
+        if failure:
+            error = _error_line(failure[0], nb)
         body, _ = HTMLExporter().from_notebook_node(nb)
         write_text(page, body)
-    except Exception as exc:  # a notebook that cannot be rendered counts as failed
-        error = error or f"HTML: {_error_line(exc)}"
+    except Exception as exc:  # a notebook that cannot be read or rendered counts as failed
+        error = error or (_error_line(failure[0]) if failure else f"HTML: {_error_line(exc)}")
 
     results: Any = None
     if RESULTS_DIR in parameters:

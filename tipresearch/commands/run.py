@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 DESCRIPTION = """\
-Execute notebooks (default: every notebooks/*.ipynb of the project) with papermill,
-one kernel each and several at once, each in its own folder. Writes OUT/notebooks/NAME.ipynb
-(executed), OUT/html/NAME.html, OUT/html/index.html and OUT/results/NAME.json. A notebook
-declaring figures_dir gets OUT/figures, one declaring results_dir gets OUT/results/NAME,
-unless set otherwise. Parameters are checked against each notebook's parameters cell
-before anything runs. Exit status: 0 all ran, 1 a notebook failed, 2 bad input."""
+Execute notebooks (default: every notebooks/*.ipynb of the project) with
+papermill, one kernel each, several at once, each in its own folder.
+
+Writes OUT/notebooks/NAME.ipynb (executed), OUT/html/NAME.html,
+OUT/html/index.html and OUT/results/NAME.json. A notebook declaring figures_dir
+gets OUT/figures and one declaring results_dir gets OUT/results/NAME, unless
+set otherwise. Parameters are checked against each notebook's parameters cell
+before anything runs.
+
+Exit status: 0 all ran, 1 a notebook failed, 2 bad input."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

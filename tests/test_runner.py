@@ -1,0 +1,332 @@
+"""The notebook runner on small throwaway notebooks (a few kernel starts, ~20 s)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from tipresearch import cli
+from tipresearch.errors import ParameterError
+from tipresearch.runner import (
+    check_type,
+    describe_notebook,
+    find_project_root,
+    inspect_parameters,
+    resolve_parameters,
+    run_notebooks,
+)
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+PARAMETERS = 'x = 1\nfigures_dir = "f"\nresults_dir = "r"'
+
+
+def make_notebook(folder: Path, stem: str, last: str, parameters: str = PARAMETERS) -> Path:
+    """A notebook: title, summary, parameters, a saved file, a record and ``last``."""
+    nb = new_notebook()
+    params = new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        new_markdown_cell(f"# Notebook {stem}\n\nWhat **{stem}** shows, with [a link](x.html).\n"),
+        params,
+        new_code_cell(
+            "import json, os\n"
+            "os.makedirs(figures_dir, exist_ok=True)\n"
+            "with open(os.path.join(figures_dir, f'NAME-x{x}.txt'), 'w') as fh:\n"
+            "    fh.write(str(x))".replace("NAME", stem)
+        ),
+        new_code_cell(
+            "os.makedirs(results_dir, exist_ok=True)\n"
+            "with open(os.path.join(results_dir, 'record.json'), 'w') as fh:\n"
+            "    json.dump({'x_squared': x * x}, fh)\n"
+            "print(f'x is {x}')"
+        ),
+        new_code_cell(last),
+    ]
+    nb.metadata["kernelspec"] = KERNELSPEC
+    path = folder / f"{stem}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+GOOD = "assert x < 10, 'x must stay below 10'"
+BAD = "raise ValueError(f'bad input {x}')"
+SLOW = "import time\ntime.sleep(60)"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("project") / "notebooks"
+    folder.mkdir()
+    make_notebook(folder, "01_good", GOOD)
+    make_notebook(folder, "02_bad", BAD)
+    make_notebook(folder, "03_other", GOOD)
+    make_notebook(folder, "04_slow", SLOW)
+    return folder
+
+
+def _record(out: Path, stem: str) -> dict:
+    return json.loads((out / "results" / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- one CLI run
+
+
+@pytest.fixture(scope="module")
+def mixed_run(folder: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``tipresearch run good bad slow -p x 2 --workers 2 --timeout 4`` through the CLI."""
+    out = tmp_path_factory.mktemp("mixed") / "build"
+    capture = pytest.MonkeyPatch()
+    err, std = io.StringIO(), io.StringIO()
+    capture.setattr(sys, "stderr", err)
+    capture.setattr(sys, "stdout", std)
+    try:
+        status = cli.main(
+            [
+                "run",
+                str(folder / "01_good.ipynb"),
+                str(folder / "02_bad.ipynb"),
+                str(folder / "04_slow.ipynb"),
+                "-p",
+                "x",
+                "2",
+                "--workers",
+                "2",
+                "--timeout",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+    finally:
+        capture.undo()
+    return status, out, std.getvalue(), err.getvalue()
+
+
+def test_cli_exit_status_and_summary(mixed_run) -> None:
+    status, _, stdout, _ = mixed_run
+    assert status == 1
+    assert "3 notebooks: 1 ok, 2 failed (02_bad, 04_slow)" in stdout
+
+
+def test_failing_notebook_reported_with_cell_and_error(mixed_run) -> None:
+    _, out, _, stderr = mixed_run
+    # cell 5 = parameters (1), injected parameters (2), two cells (3, 4), the raise (5)
+    assert re.search(r"\[FAIL \] 02_bad +\d+\.\d s: cell 5: ValueError: bad input 2", stderr)
+    record = _record(out, "02_bad")
+    assert record["status"] == "failed"
+    assert record["error"] == "cell 5: ValueError: bad input 2"
+    # the partial notebook is kept and rendered, with the traceback in it
+    executed = nbformat.read(out / "notebooks" / "02_bad.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["ename"] == "ValueError"
+    assert "bad input 2" in (out / "html" / "02_bad.html").read_text(encoding="utf-8")
+
+
+def test_timeout_is_a_failure_with_the_cell(mixed_run) -> None:
+    _, out, _, stderr = mixed_run
+    assert re.search(r"\[FAIL \] 04_slow .*cell 5: CellTimeoutError", stderr)
+    assert _record(out, "04_slow")["seconds"] < 30
+
+
+def test_good_notebook_runs_next_to_failing_ones(mixed_run) -> None:
+    _, out, _, stderr = mixed_run
+    assert re.search(r"\[done \] 01_good +\d+\.\d s", stderr)
+    record = _record(out, "01_good")
+    assert record["status"] == "ok" and record["error"] is None
+    assert record["seconds"] > 0
+
+
+def test_parameter_reaches_the_notebook(mixed_run) -> None:
+    _, out, _, _ = mixed_run
+    record = _record(out, "01_good")
+    assert record["parameters"]["x"] == 2
+    # written by the notebook itself into its results_dir
+    assert record["results"] == {"x_squared": 4}
+    executed = nbformat.read(out / "notebooks" / "01_good.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "x is 2" in printed
+
+
+def test_runner_sets_figures_and_results_dirs(mixed_run) -> None:
+    _, out, _, _ = mixed_run
+    assert (out / "figures" / "01_good-x2.txt").read_text() == "2"
+    record = _record(out, "01_good")
+    assert record["parameters"]["figures_dir"] == str(out.resolve() / "figures")
+    assert record["parameters"]["results_dir"] == str(out.resolve() / "results" / "01_good")
+
+
+def test_two_workers_start_before_either_ends(mixed_run) -> None:
+    _, out, _, stderr = mixed_run
+    lines = [line for line in stderr.splitlines() if line.startswith("[")]
+    first_end = next(i for i, line in enumerate(lines) if not line.startswith("[start]"))
+    assert first_end == 2, lines  # two notebooks running at once, the third waits
+    assert sum(line.startswith("[start]") for line in lines) == 3
+    for stem in ("01_good", "02_bad", "04_slow"):
+        assert (out / "notebooks" / f"{stem}.ipynb").is_file()
+        assert (out / "html" / f"{stem}.html").is_file()
+
+
+def test_index_lists_every_notebook(mixed_run) -> None:
+    _, out, _, _ = mixed_run
+    index = (out / "html" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="01_good.html">Notebook 01_good</a>' in index
+    assert "What 01_good shows, with a link." in index
+    assert '<a href="02_bad.html">Notebook 02_bad</a>' in index
+    assert "cell 5: ValueError: bad input 2" in index
+    assert index.count('class="failed"') == 2 and index.count('class="ok"') == 1
+
+
+# --------------------------------------------------------------------------- library run
+
+
+def test_parameter_files_flat_and_per_notebook(folder: Path, tmp_path: Path) -> None:
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("x: 3\n", encoding="utf-8")
+    per = tmp_path / "per.yaml"
+    per.write_text("03_other:\n  x: 4\n02_bad:\n  x: 5\n", encoding="utf-8")
+    out = tmp_path / "build"
+    frame = run_notebooks(
+        [folder / "01_good.ipynb", folder / "03_other.ipynb"],
+        parameter_files=[flat, per],
+        out=out,
+        progress=False,
+    )
+    assert frame["notebook"].tolist() == ["01_good", "03_other"]
+    assert frame["status"].tolist() == ["ok", "ok"]
+    assert _record(out, "01_good")["results"] == {"x_squared": 9}
+    assert _record(out, "03_other")["results"] == {"x_squared": 16}
+    assert Path(frame.loc[0, "html"]).is_file() and Path(frame.loc[1, "executed"]).is_file()
+    assert (out / "html" / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_unknown_parameter_named_before_running(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    with pytest.raises(ParameterError, match=r"'y'.*declared.*figures_dir.*x"):
+        run_notebooks([folder / "01_good.ipynb"], parameters={"y": 1}, out=out, progress=False)
+    assert not out.exists()
+
+
+def test_wrong_type_named_with_value_and_notebook(folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError) as info:
+        run_notebooks([folder / "01_good.ipynb"], parameters={"x": "abc"}, out=tmp_path)
+    message = str(info.value)
+    assert info.value.name == "x" and info.value.value == "abc"
+    assert "'abc'" in message and "int" in message and "01_good" in message
+
+
+def test_cli_bad_parameter_is_one_line_exit_2(folder: Path, tmp_path: Path, capsys) -> None:
+    status = cli.main(["run", str(folder / "01_good.ipynb"), "-p", "x", "abc"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and "'x'" in err[0] and "'abc'" in err[0]
+
+
+def test_check_type_rules() -> None:
+    check_type("p", 2, 0.5, "float", "nb")  # int where float is expected
+    check_type("p", [1], None, "None", "nb")  # None default accepts anything
+    for value, default, type_name in [
+        (True, 1, "int"),  # a bool is not an int
+        (0.5, 1, "int"),
+        ("1", 1.0, "float"),
+        (1, True, "bool"),
+        ((1,), [1], "list"),
+        ("a", {"a": 1}, "dict"),
+        (3, "a", "str"),
+    ]:
+        with pytest.raises(ParameterError, match="nb"):
+            check_type("p", value, default, type_name, "nb")
+
+
+def test_inspect_parameters(tmp_path: Path) -> None:
+    source = 'a = 1\nb: float = 2\nc = "s"\nd = [1, 2]\ne = None\nf = True\ng = {"k": 1}'
+    path = make_notebook(tmp_path, "nb", "pass", parameters=source)
+    assert inspect_parameters(path) == {
+        "a": (1, "int"),
+        "b": (2, "float"),
+        "c": ("s", "str"),
+        "d": ([1, 2], "list"),
+        "e": (None, "None"),
+        "f": (True, "bool"),
+        "g": ({"k": 1}, "dict"),
+    }
+
+
+def test_resolve_parameters_precedence(folder: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first.yaml"
+    first.write_text("x: 3\n01_good: {x: 4}\n04_slow: {x: 9}\n", encoding="utf-8")
+    second = tmp_path / "second.yaml"
+    second.write_text("03_other:\n  x: 5\n", encoding="utf-8")
+    nbs = [folder / "01_good.ipynb", folder / "03_other.ipynb"]
+    resolved = resolve_parameters(nbs, {}, [first, second])
+    assert resolved == {"01_good": {"x": 4}, "03_other": {"x": 5}}
+    # the command line wins over every file
+    resolved = resolve_parameters(nbs, {"x": 7}, [first, second], out=tmp_path)
+    assert resolved["01_good"]["x"] == resolved["03_other"]["x"] == 7
+    assert resolved["03_other"]["results_dir"] == str(tmp_path.resolve() / "results/03_other")
+
+
+def test_per_notebook_unknown_parameter(folder: Path, tmp_path: Path) -> None:
+    per = tmp_path / "per.yaml"
+    per.write_text("01_good: {z: 1}\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"'z'.*notebook 01_good.*per\.yaml"):
+        resolve_parameters([folder / "01_good.ipynb"], None, [per])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("x: [1, 2\n", r"bad\.yaml.*YAML error at line \d"),
+        ("- 1\n- 2\n", r"bad\.yaml.*holds a list"),
+        ("x: !!python/object:os.system ls\n", r"bad\.yaml.*YAML error"),
+    ],
+)
+def test_malformed_parameter_file(folder: Path, tmp_path: Path, text: str, match: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ParameterError, match=match):
+        run_notebooks([folder / "01_good.ipynb"], parameter_files=[bad], out=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"workers": 0}, "workers"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": -1.5}, "timeout"),
+        ({"notebooks": ["missing.ipynb"]}, "notebook"),
+    ],
+)
+def test_bad_run_options(folder: Path, tmp_path: Path, kwargs: dict, name: str) -> None:
+    kwargs = {"notebooks": [folder / "01_good.ipynb"], **kwargs}
+    with pytest.raises(ParameterError) as info:
+        run_notebooks(out=tmp_path, progress=False, **kwargs)
+    assert info.value.name == name
+
+
+def test_describe_notebook() -> None:
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell("x = 1"),
+        new_markdown_cell("Intro text.\n\n# The title\n"),
+        new_markdown_cell("## Part\n\nFirst `paragraph`\nover two lines.\n\nSecond."),
+    ]
+    assert describe_notebook(nb, "stem") == ("The title", "First paragraph over two lines.")
+    nb.metadata["tipresearch"] = {"summary": "Given summary."}
+    assert describe_notebook(nb, "stem") == ("The title", "Given summary.")
+    assert describe_notebook(new_notebook(), "stem") == ("stem", "")
+
+
+def test_find_project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "docs" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "docs" / "deep")
+    assert find_project_root() == tmp_path.resolve()
