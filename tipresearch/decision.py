@@ -334,6 +334,11 @@ def _best_for_type(
         p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
         return _score(metric, params, ct, lam_, cap_, p, m)
 
+    def rate_at(t: np.ndarray, lam_: np.ndarray, cap_: np.ndarray) -> np.ndarray:
+        p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
+        h = cap_ / (cap_ + params.effort_half * lam_ * p)
+        return np.divide(m * h, p, out=np.zeros_like(p), where=p > 1e-12)
+
     for start in range(0, lam.size, rows):
         lam_, cap_ = lam[start : start + rows], cap[start : start + rows]
         grid = _score(metric, params, ct, lam_[:, None], cap_[:, None], p_c, m_c)
@@ -360,7 +365,21 @@ def _best_for_type(
         cand = 0.5 * (lo + hi)
         cand_s = score_at(cand, lam_, cap_)
         better = cand_s > best_s
-        out[start : start + rows] = np.where(better, cand, best_t)
+        best_t, best_s = np.where(better, cand, best_t), np.where(better, cand_s, best_s)
+        if metric.bonus:
+            # the score jumps where the clearance rate reaches the target: bisect for it
+            lo = tau_c[np.maximum(i - 1, 0)]
+            hi = tau_c[np.minimum(i + 1, n_c - 1)]
+            target = metric.target
+            crosses = (rate_at(lo, lam_, cap_) < target) & (rate_at(hi, lam_, cap_) >= target)
+            for _ in range(_GOLDEN_ITERATIONS + 16):
+                mid = 0.5 * (lo + hi)
+                up = rate_at(mid, lam_, cap_) >= target
+                lo, hi = np.where(up, lo, mid), np.where(up, mid, hi)
+            jump_s = score_at(hi, lam_, cap_)
+            take = crosses & (jump_s > best_s)
+            best_t = np.where(take, hi, best_t)
+        out[start : start + rows] = best_t
     return out
 
 
@@ -401,8 +420,33 @@ def best_response(
     tau = np.empty((lam_b.size, len(params.case_types)))
     for k, ct in enumerate(params.case_types):
         tau[:, k] = _best_for_type(params, metric, ct, lam_b * ct.share, cap_b * ct.share)
+    if metric.bonus:
+        tau = _secure_target(params, metric, tau, lam_b, cap_b)
     outcomes = expected_outcomes(params, metric, tau, lam_b, cap_b, exact=False)
     return Response(metric, params.type_names, tau, outcomes)
+
+
+def _secure_target(
+    params: ModelParams, metric: Metric, tau: np.ndarray, lam: np.ndarray, cap: np.ndarray
+) -> np.ndarray:
+    """Raise thresholds that meet the clearance target only by interpolation error.
+
+    The bonus makes the score jump where the clearance rate reaches the target,
+    and the best threshold sits at that jump; a threshold found on the tabulated
+    moments may fall short of the target in the exact moments. Such thresholds
+    are raised in small steps (the rate rises with the threshold) until the exact
+    rate meets the target, for at most 50 steps of 1e-4.
+    """
+    tau = tau.copy()
+    target = metric.target - 1e-12
+    for _ in range(50):
+        fast = expected_outcomes(params, metric, tau, lam, cap, exact=False)["clearance_rate"]
+        exact = expected_outcomes(params, metric, tau, lam, cap)["clearance_rate"]
+        short = (fast >= target) & ~(exact >= target)
+        if not short.any():
+            break
+        tau = np.where(short, tau + 1e-4, tau)
+    return tau
 
 
 def planner_response(

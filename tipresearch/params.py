@@ -47,9 +47,13 @@ def _in_range(
     below = x <= lo if lo_open else x < lo
     above = x >= hi if hi_open else x > hi
     if below or above:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        raise ParameterError(name, value, f"a number in {left}{lo:g}, {hi:g}{right}")
+        if math.isinf(hi):
+            allowed = f"a number {'>' if lo_open else '>='} {lo:g}"
+        else:
+            left = "(" if lo_open else "["
+            right = ")" if hi_open else "]"
+            allowed = f"a number in {left}{lo:g}, {hi:g}{right}"
+        raise ParameterError(name, value, allowed)
     return x
 
 

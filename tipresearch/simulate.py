@@ -94,9 +94,13 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
-def _draw_reports(gen: np.random.Generator, lam: np.ndarray, dispersion: float) -> np.ndarray:
-    if dispersion > 0:
-        lam = gen.gamma(1.0 / dispersion, lam * dispersion)
+def _draw_reports(gen: np.random.Generator, lam: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
+    """Poisson counts, or negative binomial (a Poisson-gamma mixture) where dispersion > 0."""
+    dispersion = np.broadcast_to(dispersion, lam.shape)
+    if dispersion.any():
+        mixed = dispersion > 0
+        shape = np.where(mixed, 1.0 / np.where(mixed, dispersion, 1.0), 1.0)
+        lam = np.where(mixed, gen.gamma(shape, lam * np.where(mixed, dispersion, 0.0)), lam)
     return gen.poisson(lam)
 
 
@@ -335,7 +339,7 @@ def simulate(
 
     # 2. draws: counts for all periods at once, or every report period by period
     dispersion = per_model("dispersion")
-    n = _draw_reports(st.reports, lam, dispersion) if dispersion.any() else st.reports.poisson(lam)
+    n = _draw_reports(st.reports, lam, dispersion)
     if engine == "aggregate":
         opened = st.solvability.binomial(n, p_open)
         h = cap / (cap + e_half * opened)

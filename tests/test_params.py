@@ -1,0 +1,111 @@
+"""Parameters and metrics: every bad value gives one clear error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tipresearch.errors import ParameterError
+from tipresearch.metrics import PRESETS, Metric, get_metric, metric_names
+from tipresearch.params import CaseType, ModelParams, parse_assignment
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"reports_mean": -1.0}, "reports_mean"),
+        ({"reports_mean": 0}, "reports_mean"),
+        ({"capacity_ratio": -0.1}, "capacity_ratio"),
+        ({"effort_half": 0.0}, "effort_half"),
+        ({"handling_cost": -0.5}, "handling_cost"),
+        ({"audit_prob": 1.5}, "audit_prob"),
+        ({"audit_prob": -0.01}, "audit_prob"),
+        ({"audit_penalty": -2}, "audit_penalty"),
+        ({"backlog_attrition": 2}, "backlog_attrition"),
+        ({"screening_noise": -0.1}, "screening_noise"),
+        ({"dispersion": -1}, "dispersion"),
+        ({"n_bureaus": 0}, "n_bureaus"),
+        ({"n_bureaus": 2.5}, "n_bureaus"),
+        ({"women.beta_a": 0}, "women.beta_a"),
+        ({"children.beta_b": -3}, "children.beta_b"),
+        ({"children.dna_effect": 1.0}, "children.dna_effect"),
+        ({"children.backlog_hazard": 1.2}, "children.backlog_hazard"),
+        ({"women.victims_per_solved": 0.5}, "women.victims_per_solved"),
+        ({"audit_prob": "high"}, "audit_prob"),
+        ({"audit_prob": True}, "audit_prob"),
+        ({"audit_prob": float("nan")}, "audit_prob"),
+    ],
+)
+def test_bad_values_name_parameter_value_and_range(changes, name):
+    with pytest.raises(ParameterError) as info:
+        ModelParams().updated(changes)
+    err = info.value
+    assert err.name == name
+    value = next(iter(changes.values()))
+    assert repr(value) in str(err) or str(value) in str(err)
+    assert "allowed" in str(err) and err.allowed
+
+
+def test_error_states_the_allowed_range():
+    with pytest.raises(ParameterError, match=r"'audit_prob' = 1.5 .*\[0, 1\]"):
+        ModelParams(audit_prob=1.5)
+    with pytest.raises(ParameterError, match=r"'women.beta_a' = 0 .*> 0"):
+        CaseType("women", 0, 1)
+
+
+def test_unknown_key_lists_known_ones():
+    with pytest.raises(ParameterError) as info:
+        ModelParams().updated({"audit_probability": 0.3})
+    assert info.value.name == "audit_probability"
+    assert "audit_prob" in info.value.allowed and "children.dna_effect" in info.value.allowed
+
+
+def test_updated_is_a_copy_with_dotted_keys():
+    base = ModelParams()
+    new = base.updated({"children.dna_effect": 0.3, "case_types.women.beta_a": 3.0}, audit_prob=0.4)
+    assert new.case_type("children").dna_effect == 0.3
+    assert new.case_type("women").beta_a == 3.0
+    assert new.audit_prob == 0.4
+    assert base.case_type("children").dna_effect == 0.0  # unchanged
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        new.audit_prob = 0.1  # type: ignore[misc]
+    flat = new.to_dict()
+    assert flat["children.dna_effect"] == 0.3 and flat["audit_prob"] == 0.4
+    assert hash(new) != hash(base)
+
+
+def test_shares_must_sum_to_one_and_names_be_unique():
+    with pytest.raises(ParameterError, match="sum to 1"):
+        ModelParams().updated({"women.share": 0.7})
+    with pytest.raises(ParameterError, match="distinct"):
+        ModelParams(case_types=(CaseType("a", 1, 1), CaseType("a", 1, 1)))
+
+
+def test_unknown_metric_lists_known_ones():
+    with pytest.raises(ParameterError) as info:
+        get_metric("arrests")
+    for name in metric_names():
+        assert name in str(info.value)
+    with pytest.raises(ParameterError, match="metric.speed"):
+        get_metric({"speed": 1.0})
+
+
+def test_metric_presets_and_custom_weights():
+    assert set(PRESETS) >= {"solved_count", "clearance_rate", "opened_count", "balanced"}
+    assert any(m.target is not None and m.bonus > 0 for m in PRESETS.values())
+    custom = get_metric({"solved": 1.0, "rate": 0.3})
+    assert custom.rate == 0.3 and custom.name == "custom"
+    with pytest.raises(ParameterError, match="metric.target"):
+        Metric("x", bonus=1.0)
+    with pytest.raises(ParameterError, match="metric.target"):
+        Metric("x", target=1.5, bonus=1.0)
+    with pytest.raises(ParameterError, match="metric.quota_penalty"):
+        Metric("x", quota=0.1, quota_penalty=-1)
+
+
+def test_parse_assignment():
+    assert parse_assignment("audit_prob=0.3") == ("audit_prob", 0.3)
+    assert parse_assignment("n_bureaus=7") == ("n_bureaus", 7)
+    with pytest.raises(ParameterError, match="--set"):
+        parse_assignment("audit_prob")

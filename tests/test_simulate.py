@@ -1,0 +1,243 @@
+"""Simulation engines: determinism, bookkeeping, and agreement in distribution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from tipresearch.cli import main as cli_main
+from tipresearch.decision import best_response
+from tipresearch.errors import ParameterError
+from tipresearch.metrics import PRESETS
+from tipresearch.params import ModelParams
+from tipresearch.simulate import OUTPUT_COLUMNS, draw_bureaus, simulate, summarise
+
+SMALL = ModelParams(n_bureaus=20, reports_mean=40.0)
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_same_seed_same_frame_and_different_seed_different_frame(engine):
+    a = simulate(SMALL, "solved_count", periods=6, seed=7, engine=engine)
+    b = simulate(SMALL, "solved_count", periods=6, seed=7, engine=engine)
+    c = simulate(SMALL, "solved_count", periods=6, seed=8, engine=engine)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a[["reports", "opened", "solved"]].equals(c[["reports", "opened", "solved"]])
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_bookkeeping_holds_in_every_row(engine):
+    params = SMALL.updated(screening_noise=0.1, dispersion=0.3)
+    f = simulate(params, "balanced", periods=8, seed=3, engine=engine)
+    assert list(f.columns) == list(OUTPUT_COLUMNS)
+    assert len(f) == 8 * 20 * 2
+    assert (f.opened + f.declined == f.reports).all()
+    assert (f.solved <= f.opened).all()
+    assert (f.declined_solvable <= f.declined).all()
+    assert (f.victims_rescued >= f.solved + f.solved_backlog).all()
+    assert (f.backlog >= 0).all()
+    # backlog identity per bureau and type: last backlog = opened - solved - late - dropped
+    g = f.groupby(["bureau", "case_type"], observed=True)
+    last = g.backlog.last()
+    assert (last <= g.opened.sum() - g.solved.sum() - g.solved_backlog.sum()).all()
+    opened = f.opened > 0
+    np.testing.assert_allclose(
+        f.clearance_rate[opened], f.solved[opened] / f.opened[opened], rtol=1e-12
+    )
+    assert f.clearance_rate[~opened].isna().all()
+    assert f.month.iloc[0] == pd.Timestamp("2008-01-01")
+
+
+def test_micro_engine_does_not_depend_on_chunk_size():
+    # includes bureaus with more reports than a chunk (the replay path)
+    params = ModelParams(n_bureaus=3, reports_mean=6000.0, reports_sigma=0.0)
+    small = simulate(params, "solved_count", periods=2, seed=5, engine="micro", chunk_size=1024)
+    large = simulate(params, "solved_count", periods=2, seed=5, engine="micro")
+    pd.testing.assert_frame_equal(small, large)
+
+
+def test_report_counts_are_common_random_numbers_across_metrics_and_engines():
+    a = simulate(SMALL, "solved_count", periods=4, seed=11)
+    b = simulate(SMALL, "opened_count", periods=4, seed=11, engine="micro")
+    assert a.reports.equals(b.reports)
+
+
+def _cell_counts(params, engine, seed, column):
+    f = simulate(params, "solved_count", periods=25, seed=seed, engine=engine)
+    return {k: g[column].to_numpy() for k, g in f.groupby("case_type", observed=True)}
+
+
+def _homogeneity_pvalue(x, y):
+    """Chi-square test that two samples of counts come from one distribution."""
+    pooled = np.concatenate([x, y])
+    edges = np.unique(np.quantile(pooled, np.linspace(0, 1, 11)))
+    edges[-1] += 1
+    table = np.array([np.histogram(x, edges)[0], np.histogram(y, edges)[0]])
+    table = table[:, table.sum(axis=0) > 0]
+    return stats.chi2_contingency(table).pvalue
+
+
+PARAM_SETS = [
+    ModelParams(n_bureaus=200, reports_mean=40.0, reports_sigma=0.0),
+    ModelParams(n_bureaus=200, reports_mean=40.0, reports_sigma=0.0, screening_noise=0.2),
+    ModelParams(n_bureaus=200, reports_mean=25.0, reports_sigma=0.0, capacity_ratio=0.05).updated(
+        {"children.dna_effect": 0.3}
+    ),
+]
+
+
+@pytest.mark.parametrize("params", PARAM_SETS)
+@pytest.mark.parametrize("column", ["opened", "solved", "declined_solvable"])
+def test_engines_agree_in_distribution(params, column):
+    micro = _cell_counts(params, "micro", 101, column)
+    agg = _cell_counts(params, "aggregate", 202, column)
+    for k in micro:
+        assert _homogeneity_pvalue(micro[k], agg[k]) > 0.001, (k, column)
+        assert abs(micro[k].mean() - agg[k].mean()) < 4 * np.sqrt(
+            micro[k].var() / micro[k].size + agg[k].var() / agg[k].size
+        )
+
+
+def test_distribution_test_detects_a_small_difference():
+    params = PARAM_SETS[0]
+    micro = _cell_counts(params, "micro", 101, "opened")
+    shifted = _cell_counts(params.updated(audit_prob=0.3), "aggregate", 202, "opened")
+    assert min(_homogeneity_pvalue(micro[k], shifted[k]) for k in micro) < 0.001
+
+
+def test_mean_counts_match_expected_outcomes():
+    params = ModelParams(n_bureaus=400, reports_mean=30.0)
+    f = simulate(params, "solved_count", periods=10, seed=9)
+    bureaus = draw_bureaus(params, np.random.SeedSequence(9).spawn(2)[0])
+    exp = best_response(params, "solved_count", bureaus.reports, bureaus.capacity).outcomes
+    for k, name in enumerate(params.type_names):
+        rows = f[f.case_type == name]
+        for col in ("reports", "opened"):
+            per_bureau = rows.groupby("bureau")[col].mean().to_numpy()
+            expected = exp[col][:, k]
+            se = rows.groupby("bureau")[col].std().to_numpy() / np.sqrt(10)
+            z = (per_bureau.sum() - expected.sum()) / np.sqrt((se**2).sum())
+            assert abs(z) < 4, (name, col, z)
+
+
+def test_partial_adjustment_and_schedule():
+    base = SMALL
+    strict = base.updated(audit_prob=0.9, audit_penalty=2.0)
+
+    def schedule(t, month):
+        return (base if t < 3 else strict), PRESETS["solved_count"]
+
+    f = simulate(base, "solved_count", periods=12, seed=1, schedule=schedule, adjust_rate=0.5)
+    tau = f[(f.bureau == 0) & (f.case_type == "children")].threshold.to_numpy()
+    assert np.allclose(tau[:3], tau[0])
+    target = best_response(strict, "solved_count", *_bureau0(base, 1)).threshold[0, 1]
+    gaps = np.abs(tau[3:] - target)
+    assert np.all(np.diff(gaps) < 0) and gaps[-1] < gaps[0] / 50
+    np.testing.assert_allclose(gaps[1] / gaps[0], 0.5, rtol=1e-9)
+
+
+def _bureau0(params, seed):
+    b = draw_bureaus(params, np.random.SeedSequence(seed).spawn(2)[0])
+    return b.reports[:1], b.capacity[:1]
+
+
+def test_summarise_rates():
+    f = simulate(SMALL, "clearance_rate", periods=3, seed=2)
+    s = summarise(f)
+    assert len(s) == 3 * 2
+    row = s.iloc[0]
+    assert row.intake_rate == pytest.approx(row.opened / row.reports)
+    assert row.unrecorded_share == pytest.approx(1 - row.intake_rate)
+    total = summarise(f, by_type=False)
+    assert total.reports.sum() == f.reports.sum()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"periods": 0}, "periods"),
+        ({"periods": -3}, "periods"),
+        ({"engine": "fast"}, "engine"),
+        ({"seed": -1}, "seed"),
+        ({"adjust_rate": 0.0}, "adjust_rate"),
+        ({"start": "spring"}, "start"),
+        ({"metric": "arrests"}, "metric"),
+    ],
+)
+def test_bad_simulation_arguments(kwargs, name):
+    with pytest.raises(ParameterError) as info:
+        simulate(SMALL, **{"metric": "solved_count", **kwargs})
+    assert info.value.name == name
+
+
+def test_cli_writes_csv_and_parquet(tmp_path, capsys):
+    out = tmp_path / "sim.parquet"
+    code = cli_main(
+        [
+            "simulate",
+            "--metric",
+            "clearance_rate",
+            "--set",
+            "children.dna_effect=0.2",
+            "--bureaus",
+            "5",
+            "--periods",
+            "3",
+            "--engine",
+            "micro",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+            "--summary",
+            str(tmp_path / "sum.csv"),
+        ]
+    )
+    assert code == 0
+    frame = pd.read_parquet(out)
+    assert len(frame) == 5 * 3 * 2 and set(OUTPUT_COLUMNS) <= set(frame.columns)
+    direct = simulate(
+        ModelParams(n_bureaus=5).updated({"children.dna_effect": 0.2}),
+        "clearance_rate",
+        periods=3,
+        seed=4,
+        engine="micro",
+    )
+    assert frame.opened.tolist() == direct.opened.tolist()
+    assert pd.read_csv(tmp_path / "sum.csv").intake_rate.between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--metric", "arrests"], "'metric' = 'arrests'"),
+        (["--metric", "solved_count", "--periods", "0"], "'periods' = 0"),
+        (["--metric", "solved_count", "--set", "audit_prob=2"], "'audit_prob' = 2"),
+        (["--metric", "solved_count", "--set", "speed=2"], "'speed'"),
+        (["--metric", "solved_count", "--engine", "gpu"], "'engine' = 'gpu'"),
+        (["--metric", "solved_count", "--bureaus", "0"], "'n_bureaus' = 0"),
+    ],
+)
+def test_cli_bad_options_exit_2_with_one_line(tmp_path, capsys, args, needle):
+    code = cli_main(["simulate", *args, "--out", str(tmp_path / "x.csv")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_bad_suffix_exits_2(tmp_path, capsys):
+    code = cli_main(["simulate", "--metric", "solved_count", "--out", str(tmp_path / "x.txt")])
+    assert code == 2 and "'--out'" in capsys.readouterr().err
+
+
+def test_dispersion_gives_overdispersed_report_counts():
+    base = ModelParams(n_bureaus=300, reports_mean=40.0, reports_sigma=0.0)
+    poisson = simulate(base, "solved_count", periods=5, seed=1).reports
+    negbin = simulate(base.updated(dispersion=0.5), "solved_count", periods=5, seed=1).reports
+    # variance of a Poisson(20) count is 20; with dispersion 0.5 it is 20 + 0.5 * 400 = 220
+    assert poisson.var() == pytest.approx(20, rel=0.15)
+    assert negbin.var() == pytest.approx(220, rel=0.15)
+    assert negbin.mean() == pytest.approx(20, rel=0.05)
