@@ -35,7 +35,7 @@ def _cable_text_path() -> Path | None:
         os.environ.get("TIPRESEARCH_CABLE_TEXT"),
         ROOT / "data" / "seed" / CABLE_NAME,
         ROOT / "seed" / CABLE_NAME,
-        Path("/work/shared/seed") / CABLE_NAME,
+        ROOT.parent / "shared" / "seed" / CABLE_NAME,  # the source folder beside a checkout
     ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
