@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .errors import ParameterError
 from .metrics import PLANNER, Metric, get_metric
 from .params import CaseType, ModelParams
 
@@ -242,17 +243,29 @@ class Response:
         return frame
 
 
-def _as_bureau_arrays(
+def _per_type_arrays(
     params: ModelParams, reports: np.ndarray | float | None, capacity: np.ndarray | float | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    lam = np.atleast_1d(
-        np.asarray(params.reports_mean if reports is None else reports, dtype=float)
-    )
-    cap = (
-        params.capacity_ratio * lam
-        if capacity is None
-        else np.broadcast_to(np.asarray(capacity, dtype=float), lam.shape)
-    )
+    """Expected reports and capacity per bureau and case type, shape (B, K).
+
+    One-dimensional inputs are per bureau (all types) and are split by the
+    types' shares; two-dimensional inputs are already per bureau and type.
+    """
+    shares = np.array([ct.share for ct in params.case_types])
+    n_k = shares.size
+
+    def split(x: np.ndarray) -> np.ndarray:
+        if x.ndim == 2:
+            if x.shape[1] != n_k:
+                raise ParameterError("reports", x.shape, f"shape (B,) or (B, {n_k})")
+            return x
+        return np.atleast_1d(x)[:, None] * shares
+
+    lam = split(np.asarray(params.reports_mean if reports is None else reports, dtype=float))
+    if capacity is None:
+        cap = params.capacity_ratio * lam
+    else:
+        cap = np.broadcast_to(split(np.asarray(capacity, dtype=float)), lam.shape)
     return lam, cap
 
 
@@ -274,9 +287,10 @@ def expected_outcomes(
         Metric whose score is reported.
     threshold : array_like, shape (B, K)
         Intake thresholds.
-    reports, capacity : array_like, shape (B,), optional
-        Expected reports and capacity per bureau (all types); default the mean
-        bureau (``reports_mean`` and ``capacity_ratio * reports_mean``).
+    reports, capacity : array_like, shape (B,) or (B, K), optional
+        Expected reports and capacity per bureau (all types, split by the types'
+        shares) or per bureau and type; default the mean bureau
+        (``reports_mean`` and ``capacity_ratio * reports_mean``).
     exact : bool
         Closed form / quadrature (True) or interpolation in the tabulated moments
         (False, much faster for many bureaus, relative error below 1e-5).
@@ -289,11 +303,11 @@ def expected_outcomes(
         and score.
     """
     metric = get_metric(metric)
-    lam_b, cap_b = _as_bureau_arrays(params, reports, capacity)
-    tau = np.asarray(threshold, dtype=float).reshape(lam_b.size, len(params.case_types))
+    lam_bk, cap_bk = _per_type_arrays(params, reports, capacity)
+    tau = np.asarray(threshold, dtype=float).reshape(lam_bk.shape)
     cols: dict[str, list[np.ndarray]] = {}
     for k, ct in enumerate(params.case_types):
-        lam, cap = lam_b * ct.share, cap_b * ct.share
+        lam, cap = lam_bk[:, k], cap_bk[:, k]
         moments = intake_moments if exact else tabulated_moments
         p, m = moments(tau[:, k], ct, params.screening_noise)
         opened = lam * p
@@ -397,9 +411,9 @@ def best_response(
     metric : str or Metric
         A preset name (see :data:`tipresearch.metrics.PRESETS`), ``"planner"``,
         or a Metric.
-    reports, capacity : array_like, shape (B,), optional
-        Expected reports and capacity per bureau, all types together; default the
-        mean bureau. Each type gets its share of both.
+    reports, capacity : array_like, shape (B,) or (B, K), optional
+        Expected reports and capacity per bureau, all types together (each type
+        gets its share), or per bureau and type; default the mean bureau.
 
     Returns
     -------
@@ -416,13 +430,13 @@ def best_response(
     target bonus) is handled.
     """
     metric = get_metric(metric)
-    lam_b, cap_b = _as_bureau_arrays(params, reports, capacity)
-    tau = np.empty((lam_b.size, len(params.case_types)))
+    lam, cap = _per_type_arrays(params, reports, capacity)
+    tau = np.empty(lam.shape)
     for k, ct in enumerate(params.case_types):
-        tau[:, k] = _best_for_type(params, metric, ct, lam_b * ct.share, cap_b * ct.share)
+        tau[:, k] = _best_for_type(params, metric, ct, lam[:, k], cap[:, k])
     if metric.bonus:
-        tau = _secure_target(params, metric, tau, lam_b, cap_b)
-    outcomes = expected_outcomes(params, metric, tau, lam_b, cap_b, exact=False)
+        tau = _secure_target(params, metric, tau, lam, cap)
+    outcomes = expected_outcomes(params, metric, tau, lam, cap, exact=False)
     return Response(metric, params.type_names, tau, outcomes)
 
 

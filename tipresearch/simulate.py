@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .decision import best_response, tabulated_moments
+from .dynamics import Dynamics, DynamicState
 from .errors import ParameterError
 from .metrics import Metric, get_metric
 from .params import CaseType, ModelParams
@@ -38,7 +39,17 @@ __all__ = [
 ]
 
 ENGINES = ("aggregate", "micro")
-_STREAMS = ("reports", "solvability", "noise", "outcome", "victims", "backlog")
+_STREAMS = (
+    "reports",
+    "mixing",
+    "solvability",
+    "noise",
+    "outcome",
+    "declined",
+    "victims",
+    "backlog",
+    "late",
+)
 
 #: A schedule maps (period index from 0, calendar month) to that period's
 #: parameters and metric; the reforms module builds them.
@@ -94,13 +105,15 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
-def _draw_reports(gen: np.random.Generator, lam: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
+def _draw_reports(
+    gen: np.random.Generator, mixing: np.random.Generator, lam: np.ndarray, dispersion: np.ndarray
+) -> np.ndarray:
     """Poisson counts, or negative binomial (a Poisson-gamma mixture) where dispersion > 0."""
     dispersion = np.broadcast_to(dispersion, lam.shape)
     if dispersion.any():
         mixed = dispersion > 0
         shape = np.where(mixed, 1.0 / np.where(mixed, dispersion, 1.0), 1.0)
-        lam = np.where(mixed, gen.gamma(shape, lam * np.where(mixed, dispersion, 0.0)), lam)
+        lam = np.where(mixed, mixing.gamma(shape, lam * np.where(mixed, dispersion, 0.0)), lam)
     return gen.poisson(lam)
 
 
@@ -234,7 +247,7 @@ def simulate(
     *,
     start: str = "2008-01",
     schedule: Schedule | None = None,
-    adjust_rate: float = 1.0,
+    dynamics: Dynamics | None = None,
     chunk_size: int = 1 << 20,
     bureaus: Bureaus | None = None,
 ) -> pd.DataFrame:
@@ -256,11 +269,11 @@ def simulate(
         Calendar month of the first period (``"YYYY-MM"``).
     schedule : callable, optional
         ``schedule(t, month) -> (params, metric)`` for period ``t`` (from 0); the
-        bureaus stay those drawn from ``params``.
-    adjust_rate : float
-        Partial adjustment in (0, 1]: ``tau_t = tau_{t-1} + rate (tau*_t - tau_{t-1})``
-        toward the current best response ``tau*_t`` (1 = at once). The first period
-        starts at its best response.
+        bureaus stay those drawn from ``params``; the case types must keep their names.
+    dynamics : Dynamics, optional
+        Partial adjustment of thresholds, learning by doing and deterrence
+        (:mod:`tipresearch.dynamics`); default: thresholds at the best response
+        every period and no feedback.
     chunk_size : int
         Micro engine: reports held in memory at once (>= 1024).
     bureaus : Bureaus, optional
@@ -273,20 +286,24 @@ def simulate(
         solved_backlog, victims_rescued, backlog, declined_solvable), the
         clearance rate (solved / opened, NaN when nothing was opened), the
         threshold and the metric's realised score.
+
+    Notes
+    -----
+    Without feedback all periods are planned first and the aggregate engine
+    draws them in one block; with feedback (learning, deterrence) each period is
+    planned from the state the previous ones left. Every kind of draw has its
+    own stream, consumed in period order, so both ways give the same numbers.
     """
     params = ModelParams() if params is None else params
     metric = get_metric(metric)
+    dyn = Dynamics() if dynamics is None else dynamics
+    if not isinstance(dyn, Dynamics):
+        raise ParameterError("dynamics", dynamics, "a tipresearch.dynamics.Dynamics or None")
     if engine not in ENGINES:
         raise ParameterError("engine", engine, f"one of {', '.join(ENGINES)}")
     if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
         raise ParameterError("periods", periods, "a whole number >= 1")
     seed = _check_seed(seed)
-    if (
-        isinstance(adjust_rate, bool)
-        or not isinstance(adjust_rate, int | float)
-        or not (0 < adjust_rate <= 1)
-    ):
-        raise ParameterError("adjust_rate", adjust_rate, "a number in (0, 1]")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1024:
         raise ParameterError("chunk_size", chunk_size, "a whole number >= 1024")
     try:
@@ -302,107 +319,162 @@ def simulate(
     n_b, n_k, n_t = bureaus.reports.size, len(params.case_types), int(periods)
     months = pd.period_range(first, periods=n_t, freq="M")
 
-    # 1. plan: each period's parameters, metric and thresholds (no state feedback)
-    regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
+    shape = (n_t, n_b, n_k)
+    out = {name: np.zeros(shape, dtype=np.int64) for name in _COUNTS}
+    tau = np.empty(shape)
+    score = np.empty(shape)
     plan: list[tuple[ModelParams, Metric]] = []
-    tau = np.empty((n_t, n_b, n_k))
-    p_open = np.empty_like(tau)
-    mass = np.empty_like(tau)
-    for t in range(n_t):
-        p_t, m_t = (params, metric) if schedule is None else schedule(t, months[t])
-        m_t = get_metric(m_t)
-        if p_t.type_names != params.type_names:
-            raise ParameterError("schedule", p_t.type_names, f"the case types {params.type_names}")
-        key = (p_t, m_t)
-        if key not in regimes:
-            r = best_response(p_t, m_t, bureaus.reports, bureaus.capacity)
-            regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
-        reg = regimes[key]
-        plan.append(key)
-        if t == 0 or adjust_rate == 1.0:
-            tau[t], p_open[t], mass[t] = reg.target, reg.p_open, reg.mass
+    regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
+    state = DynamicState(dyn, (n_b, n_k))
+    backlog = np.zeros((n_b, n_k), dtype=np.int64)
+    block = 1 if dyn.has_feedback else n_t
+
+    for t0 in range(0, n_t, block):
+        t1 = min(t0 + block, n_t)
+        size = t1 - t0
+        lam = np.empty((size, n_b, n_k))
+        cap = np.empty_like(lam)
+        p_open = np.empty_like(lam)
+        mass = np.empty_like(lam)
+        # 1. plan: parameters, metric, expected reports and capacity, thresholds
+        for i, t in enumerate(range(t0, t1)):
+            p_t, m_t = (params, metric) if schedule is None else schedule(t, months[t])
+            m_t = get_metric(m_t)
+            if p_t.type_names != params.type_names:
+                raise ParameterError(
+                    "schedule", p_t.type_names, f"the case types {params.type_names}"
+                )
+            plan.append((p_t, m_t))
+            shares = np.array([ct.share for ct in p_t.case_types])
+            lam[i] = bureaus.reports[:, None] * shares * state.incidence_factor()
+            cap[i] = bureaus.capacity[:, None] * shares * state.capacity_factor()
+            if dyn.has_feedback:
+                target = best_response(p_t, m_t, lam[i], cap[i])
+                target_tau = target.threshold
+                if t == 0:
+                    state.start(target.outcomes["solved"] / target.outcomes["reports"])
+            else:
+                key = (p_t, m_t)
+                if key not in regimes:
+                    r = best_response(p_t, m_t, lam[i], cap[i])
+                    regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
+                target_tau = regimes[key].target
+            if t == 0 or dyn.adjust_rate == 1.0:
+                tau[t] = target_tau
+            else:
+                tau[t] = tau[t - 1] + dyn.adjust_rate * (target_tau - tau[t - 1])
+            if not dyn.has_feedback and dyn.adjust_rate == 1.0:
+                reg = regimes[(p_t, m_t)]
+                p_open[i], mass[i] = reg.p_open, reg.mass
+            else:
+                p_open[i], mass[i] = _moments(p_t, tau[t])
+        block_plan = plan[t0:t1]
+
+        def per_type(attr: str, bp=block_plan) -> np.ndarray:
+            return np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in bp])[:, None, :]
+
+        def per_model(attr: str, bp=block_plan) -> np.ndarray:
+            return np.array([getattr(p, attr) for p, _ in bp])[:, None, None]
+
+        # 2. draws: counts directly, or every report period by period
+        n = _draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
+        extra = per_type("victims_per_solved") - 1.0
+        if engine == "aggregate":
+            opened = st.solvability.binomial(n, p_open)
+            h = cap / (cap + per_model("effort_half") * opened)
+            cond = np.divide(mass, p_open, out=np.zeros_like(mass), where=p_open > 0)
+            solved = st.outcome.binomial(opened, np.clip(cond * h, 0.0, 1.0))
+            p_decl = 1.0 - p_open
+            mean_s = per_type("mean_solvability")
+            cond_d = np.divide(mean_s - mass, p_decl, out=np.zeros_like(mass), where=p_decl > 0)
+            dsolv = st.declined.binomial(n - opened, np.clip(cond_d, 0.0, 1.0))
+            victims = solved + st.victims.poisson(extra * solved)
         else:
-            tau[t] = tau[t - 1] + adjust_rate * (reg.target - tau[t - 1])
-            p_open[t], mass[t] = _moments(p_t, tau[t])
+            opened, solved, victims, dsolv = (np.empty_like(n) for _ in range(4))
+            for i, (p_t, _) in enumerate(block_plan):
+                t = t0 + i
+                for k, ct in enumerate(p_t.case_types):
+                    opened[i, :, k], solved[i, :, k], victims[i, :, k], dsolv[i, :, k] = (
+                        _micro_type(st, ct, p_t, n[i, :, k], tau[t, :, k], cap[i, :, k], chunk_size)
+                    )
 
-    def per_type(attr: str) -> np.ndarray:
-        return np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in plan])[:, None, :]
+        # 3. backlog: cold-case solves at hazard eta, attrition at rho, new unsolved cases
+        eta = per_type("backlog_hazard")
+        rho = per_model("backlog_attrition")
+        late = np.empty_like(n)
+        for i in range(size):
+            late[i] = st.backlog.binomial(backlog, eta[i])
+            remaining = backlog - late[i]
+            backlog = remaining - st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
+            out["backlog"][t0 + i] = backlog
+        late_victims = late + st.late.poisson(extra * late)
+        if dyn.has_feedback:
+            state.update(n[0], opened[0], solved[0] + late[0])
 
-    def per_model(attr: str) -> np.ndarray:
-        return np.array([getattr(p, attr) for p, _ in plan])[:, None, None]
-
-    shares = per_type("share")
-    lam = bureaus.reports[None, :, None] * shares
-    cap = bureaus.capacity[None, :, None] * shares
-    e_half = per_model("effort_half")
-    extra = per_type("victims_per_solved") - 1.0
-
-    # 2. draws: counts for all periods at once, or every report period by period
-    dispersion = per_model("dispersion")
-    n = _draw_reports(st.reports, lam, dispersion)
-    if engine == "aggregate":
-        opened = st.solvability.binomial(n, p_open)
-        h = cap / (cap + e_half * opened)
-        cond = np.divide(mass, p_open, out=np.zeros_like(mass), where=p_open > 0)
-        solved = st.outcome.binomial(opened, np.clip(cond * h, 0.0, 1.0))
-        p_decl = 1.0 - p_open
-        mean_s = per_type("mean_solvability")
-        cond_d = np.divide(mean_s - mass, p_decl, out=np.zeros_like(mass), where=p_decl > 0)
-        dsolv = st.outcome.binomial(n - opened, np.clip(cond_d, 0.0, 1.0))
-        victims = solved + st.victims.poisson(extra * solved)
-    else:
-        opened, solved, victims, dsolv = (np.empty_like(n) for _ in range(4))
-        for t, (p_t, _) in enumerate(plan):
+        # 4. record, with each period's metric score on the realised counts
+        for name, arr in (
+            ("reports", n),
+            ("opened", opened),
+            ("solved", solved),
+            ("solved_backlog", late),
+            ("victims_rescued", victims + late_victims),
+            ("declined_solvable", dsolv),
+        ):
+            out[name][t0:t1] = arr
+        for i, (p_t, m_t) in enumerate(block_plan):
             for k, ct in enumerate(p_t.case_types):
-                opened[t, :, k], solved[t, :, k], victims[t, :, k], dsolv[t, :, k] = _micro_type(
-                    st, ct, p_t, n[t, :, k], tau[t, :, k], cap[t, :, k], chunk_size
+                score[t0 + i, :, k] = realized_score(
+                    m_t, p_t, ct, n[i, :, k], opened[i, :, k], solved[i, :, k], victims[i, :, k]
                 )
 
-    # 3. backlog: cold-case solves at hazard eta, attrition at rho, then new unsolved cases
-    eta = per_type("backlog_hazard")
-    rho = per_model("backlog_attrition")
-    late = np.empty_like(n)
-    backlog = np.empty_like(n)
-    current = np.zeros((n_b, n_k), dtype=n.dtype)
-    for t in range(n_t):
-        late[t] = st.backlog.binomial(current, eta[t])
-        remaining = current - late[t]
-        current = remaining - st.backlog.binomial(remaining, rho[t]) + (opened[t] - solved[t])
-        backlog[t] = current
-    late_victims = late + st.victims.poisson(extra * late)
+    return _frame(out, tau, score, plan, months, params.type_names, engine, seed, metric)
 
-    # 4. scores, per regime
-    score = np.empty(n.shape)
-    keys = np.array([list(regimes).index(k) for k in plan])
-    for i, (p_r, m_r) in enumerate(regimes):
-        sel = keys == i
-        for k, ct in enumerate(p_r.case_types):
-            score[sel, :, k] = realized_score(
-                m_r, p_r, ct, n[sel, :, k], opened[sel, :, k], solved[sel, :, k], victims[sel, :, k]
-            )
 
+_COUNTS = (
+    "reports",
+    "opened",
+    "solved",
+    "solved_backlog",
+    "victims_rescued",
+    "backlog",
+    "declined_solvable",
+)
+
+
+def _frame(
+    out: dict[str, np.ndarray],
+    tau: np.ndarray,
+    score: np.ndarray,
+    plan: list[tuple[ModelParams, Metric]],
+    months: pd.PeriodIndex,
+    type_names: tuple[str, ...],
+    engine: str,
+    seed: int,
+    metric: Metric,
+) -> pd.DataFrame:
+    n_t, n_b, n_k = tau.shape
     size = n_b * n_k
+    n, opened, solved = out["reports"], out["opened"], out["solved"]
     with np.errstate(invalid="ignore", divide="ignore"):
         clearance = np.where(opened > 0, solved / np.maximum(opened, 1), np.nan)
-    metric_names = np.array([m.name for _, m in plan], dtype=object)
     frame = pd.DataFrame(
         {
             "period": np.repeat(np.arange(1, n_t + 1), size),
             "month": np.repeat(months.to_timestamp(), size),
             "bureau": np.tile(np.repeat(np.arange(n_b), n_k), n_t),
             "case_type": pd.Categorical.from_codes(
-                np.tile(np.arange(n_k), n_t * n_b), categories=list(params.type_names)
+                np.tile(np.arange(n_k), n_t * n_b), categories=list(type_names)
             ),
-            "metric": np.repeat(metric_names, size),
+            "metric": np.repeat(np.array([m.name for _, m in plan], dtype=object), size),
             "reports": n.ravel(),
             "opened": opened.ravel(),
             "declined": (n - opened).ravel(),
             "solved": solved.ravel(),
-            "solved_backlog": late.ravel(),
+            "solved_backlog": out["solved_backlog"].ravel(),
             "clearance_rate": clearance.ravel(),
-            "victims_rescued": (victims + late_victims).ravel(),
-            "backlog": backlog.ravel(),
-            "declined_solvable": dsolv.ravel(),
+            "victims_rescued": out["victims_rescued"].ravel(),
+            "backlog": out["backlog"].ravel(),
+            "declined_solvable": out["declined_solvable"].ravel(),
             "threshold": tau.ravel(),
             "score": score.ravel(),
         }

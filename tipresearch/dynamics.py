@@ -1,0 +1,112 @@
+"""How bureaus and traffickers respond over time (model brief, "Dynamics and reforms").
+
+- Partial adjustment: thresholds move toward the current best response at a rate,
+  so a reform's effect builds up over months.
+- Learning by doing: experience with cases raises effective capacity,
+  ``K_bt = K_b (1 + C_bt / scale)^beta`` with ``C_bt`` the cases the bureau has
+  opened of that type so far (Wright's learning curve: the effort a case needs
+  falls as a power of cumulative cases). This is how a campaign can leave
+  routines behind (09BEIJING2594 ¶6).
+- Deterrence: incidence responds to the chance a trafficker is caught,
+  ``lambda_bt = lambda_b (pi_bt / pi_b0)^(-epsilon)``, where ``pi_bt`` is an
+  exponentially weighted average of solved cases per report and ``pi_b0`` its
+  value at the start; the factor is kept within [0.05, 20].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import _in_range
+
+__all__ = ["Dynamics", "DynamicState"]
+
+_FACTOR_BOUNDS = (0.05, 20.0)
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Settings of the dynamics.
+
+    Parameters
+    ----------
+    adjust_rate : float
+        In (0, 1]: ``tau_t = tau_{t-1} + adjust_rate (tau*_t - tau_{t-1})``; 1 means
+        every period at its best response.
+    learning_rate : float
+        ``beta >= 0``, the learning-curve exponent (0 = no learning).
+    learning_scale : float
+        Cases opened (per bureau and type) at which capacity has grown by ``2^beta`` (> 0).
+    deterrence : float
+        ``epsilon >= 0``, the elasticity of incidence to the catch probability.
+    deterrence_memory : float
+        Weight in (0, 1] of the latest period in the catch-probability average.
+    """
+
+    adjust_rate: float = 1.0
+    learning_rate: float = 0.0
+    learning_scale: float = 100.0
+    deterrence: float = 0.0
+    deterrence_memory: float = 0.2
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "adjust_rate", _in_range("adjust_rate", self.adjust_rate, 0, 1, lo_open=True))
+        set_(self, "learning_rate", _in_range("learning_rate", self.learning_rate, 0, 5))
+        set_(
+            self,
+            "learning_scale",
+            _in_range("learning_scale", self.learning_scale, 0, lo_open=True),
+        )
+        set_(self, "deterrence", _in_range("deterrence", self.deterrence, 0, 10))
+        set_(
+            self,
+            "deterrence_memory",
+            _in_range("deterrence_memory", self.deterrence_memory, 0, 1, lo_open=True),
+        )
+
+    @property
+    def has_feedback(self) -> bool:
+        """True when outcomes feed back into later periods' reports or capacity."""
+        return self.learning_rate > 0 or self.deterrence > 0
+
+
+class DynamicState:
+    """Per bureau and case type: cases opened so far and the catch-probability average."""
+
+    def __init__(self, dynamics: Dynamics, shape: tuple[int, int]) -> None:
+        self.dynamics = dynamics
+        self.cumulative_opened = np.zeros(shape)
+        self.catch: np.ndarray | None = None
+        self.catch_reference: np.ndarray | None = None
+
+    def capacity_factor(self) -> np.ndarray:
+        """``(1 + C / scale)^beta``."""
+        d = self.dynamics
+        return (1.0 + self.cumulative_opened / d.learning_scale) ** d.learning_rate
+
+    def incidence_factor(self) -> np.ndarray:
+        """``(pi / pi_0)^(-epsilon)`` within [0.05, 20]; 1 before any observation."""
+        d = self.dynamics
+        if d.deterrence == 0 or self.catch is None:
+            return np.ones_like(self.cumulative_opened)
+        ref = self.catch_reference
+        ratio = np.divide(self.catch, ref, out=np.ones_like(self.catch), where=ref > 0)
+        with np.errstate(divide="ignore"):
+            factor = np.where(ratio > 0, ratio ** (-d.deterrence), _FACTOR_BOUNDS[1])
+        return np.clip(factor, *_FACTOR_BOUNDS)
+
+    def start(self, expected_catch: np.ndarray) -> None:
+        """Set the reference catch probability from the first period's expectation."""
+        self.catch = expected_catch.copy()
+        self.catch_reference = expected_catch.copy()
+
+    def update(self, reports: np.ndarray, opened: np.ndarray, caught: np.ndarray) -> None:
+        """Record one period's counts (caught = cases solved, new and from the backlog)."""
+        self.cumulative_opened += opened
+        if self.catch is not None:
+            w = self.dynamics.deterrence_memory
+            observed = np.divide(caught, reports, out=self.catch.copy(), where=reports > 0)
+            self.catch = (1.0 - w) * self.catch + w * observed
