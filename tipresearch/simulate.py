@@ -441,6 +441,12 @@ _COUNTS = (
 )
 
 
+def _repeat_categories(labels: list[str], size: int) -> pd.Categorical:
+    categories = list(dict.fromkeys(labels))
+    codes = np.array([categories.index(x) for x in labels], dtype=np.int8)
+    return pd.Categorical.from_codes(np.repeat(codes, size), categories=categories)
+
+
 def _frame(
     out: dict[str, np.ndarray],
     tau: np.ndarray,
@@ -465,7 +471,7 @@ def _frame(
             "case_type": pd.Categorical.from_codes(
                 np.tile(np.arange(n_k), n_t * n_b), categories=list(type_names)
             ),
-            "metric": np.repeat(np.array([m.name for _, m in plan], dtype=object), size),
+            "metric": _repeat_categories([m.name for _, m in plan], size),
             "reports": n.ravel(),
             "opened": opened.ravel(),
             "declined": (n - opened).ravel(),
