@@ -650,8 +650,8 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(bench_aggregate(100, 120, repeats=5, target=None))
         figures += bench_best_response(10_000, repeats=3)
     else:
-        figures.append(bench_micro(1_000, 120, 50, repeats=3))
-        figures.append(bench_aggregate(10_000, 120, repeats=3, target=2e6))
+        figures.append(bench_micro(1_000, 120, 50, repeats=5))
+        figures.append(bench_aggregate(10_000, 120, repeats=5, target=2e6))
         figures.append(bench_aggregate(100, 120, repeats=7, target=None))
         figures += bench_best_response(100_000, repeats=5)
     print("\n[1-3] engines and best response")
