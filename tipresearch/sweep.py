@@ -1160,12 +1160,13 @@ class Sweep:
     @property
     def outputs(self) -> list[str]:
         """Output columns found in the results."""
-        first = self.parts()[:1]
-        if not first:
-            return []
+        import pyarrow.parquet as pq
+
         names = set(KEY_COLUMNS) | set(self.spec.space.names) | set(TAIL_COLUMNS)
-        frame = self.results()
-        return [c for c in frame if c not in names]
+        found: dict[str, None] = {}
+        for part in self.parts():
+            found.update(dict.fromkeys(c for c in pq.read_schema(part).names if c not in names))
+        return list(found)
 
     def point_means(self, outputs: Iterable[str] | None = None) -> pd.DataFrame:
         """Outputs averaged over replications, one row per design point (index ``point``).
