@@ -142,3 +142,12 @@ def test_response_frame_is_tidy():
     assert len(frame) == 6
     assert list(frame.case_type[:2]) == ["women", "children"]
     assert {"threshold", "opened", "solved", "score", "declined_solvable"} <= set(frame.columns)
+
+
+def test_mandatory_intake_for_children_only():
+    params = ModelParams().updated({"children.audit_prob": 0.9, "children.audit_penalty": 2.0})
+    base = _intake(ModelParams(), "solved_count")
+    reform = _intake(params, "solved_count")
+    k = params.type_names.index("children")
+    assert reform[k] > 0.97 and reform[k] > base[k]
+    assert reform[1 - k] == pytest.approx(base[1 - k], abs=1e-9)

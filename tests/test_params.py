@@ -109,3 +109,20 @@ def test_parse_assignment():
     assert parse_assignment("n_bureaus=7") == ("n_bureaus", 7)
     with pytest.raises(ParameterError, match="--set"):
         parse_assignment("audit_prob")
+
+
+def test_metric_weights_are_checked_for_type_and_nan():
+    with pytest.raises(ParameterError, match="metric.cost_weight"):
+        Metric("x", cost_weight=float("nan"))
+    with pytest.raises(ParameterError, match="metric.penalty_weight"):
+        Metric("x", penalty_weight="high")  # type: ignore[arg-type]
+
+
+def test_per_type_audit_overrides_the_model_wide_audit():
+    params = ModelParams(audit_prob=0.05, audit_penalty=0.5).updated(
+        {"children.audit_prob": 0.9, "children.audit_penalty": 3.0}
+    )
+    assert params.audit(params.case_type("children")) == (0.9, 3.0)
+    assert params.audit(params.case_type("women")) == (0.05, 0.5)
+    with pytest.raises(ParameterError, match="children.audit_prob"):
+        params.updated({"children.audit_prob": 1.5})

@@ -272,10 +272,10 @@ def test_learning_by_doing_lowers_thresholds_over_time():
 
 def test_deterrence_lowers_incidence_after_more_cases_are_solved():
     params = ModelParams(n_bureaus=50, reports_mean=40.0)
-    strict = params.updated(audit_prob=0.9, audit_penalty=2.0)
+    more_capacity = params.updated(capacity_ratio=2 * params.capacity_ratio)
 
     def schedule(t, month):
-        return (params if t < 6 else strict), PRESETS["solved_count"]
+        return (params if t < 6 else more_capacity), PRESETS["solved_count"]
 
     kw = dict(periods=30, seed=3, schedule=schedule)
     without = summarise(simulate(params, "solved_count", **kw), by_type=False)
@@ -284,8 +284,32 @@ def test_deterrence_lowers_incidence_after_more_cases_are_solved():
     )
     # same incidence before the reform (the catch rate is at its reference) ...
     assert deterred.reports[:6].sum() == pytest.approx(without.reports[:6].sum(), rel=0.05)
-    # ... and fewer reports once mandatory intake has raised the catch rate
+    # ... and fewer reports once doubled capacity has raised the share of reports solved
     assert deterred.reports[-6:].sum() < 0.9 * without.reports[-6:].sum()
+
+
+def test_deterrence_alone_does_not_drift_under_a_fixed_policy():
+    params = ModelParams(n_bureaus=100, reports_mean=40.0)
+    kw = dict(periods=48, seed=5)
+    base = summarise(simulate(params, "solved_count", **kw), by_type=False).reports
+    deterred = summarise(
+        simulate(params, "solved_count", dynamics=Dynamics(deterrence=1.0), **kw), by_type=False
+    ).reports
+    assert deterred[-12:].sum() == pytest.approx(base[-12:].sum(), rel=0.05)
+
+
+def test_schedule_scales_incidence_and_capacity():
+    params = ModelParams(n_bureaus=50, reports_mean=40.0)
+    double = params.updated(reports_mean=80.0)
+    f = simulate(
+        params,
+        "solved_count",
+        periods=8,
+        seed=1,
+        schedule=lambda t, m: ((params if t < 4 else double), PRESETS["solved_count"]),
+    )
+    per = summarise(f, by_type=False).reports.to_numpy()
+    assert per[4:].sum() == pytest.approx(2 * per[:4].sum(), rel=0.05)
 
 
 def test_dynamics_validation():

@@ -186,7 +186,8 @@ def _score(
     opened = lam * p
     h = cap / (cap + params.effort_half * opened)
     solved = lam * m * h
-    audit = metric.penalty_weight * params.audit_prob * params.audit_penalty
+    q, pen = params.audit(ct)
+    audit = metric.penalty_weight * q * pen
     score = (metric.solved + metric.unsolved) * solved + (
         metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost + audit
     ) * opened

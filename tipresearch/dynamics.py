@@ -9,8 +9,10 @@
   routines behind (09BEIJING2594 ¶6).
 - Deterrence: incidence responds to the chance a trafficker is caught,
   ``lambda_bt = lambda_b (pi_bt / pi_b0)^(-epsilon)``, where ``pi_bt`` is an
-  exponentially weighted average of solved cases per report and ``pi_b0`` its
-  value at the start; the factor is kept within [0.05, 20].
+  exponentially weighted average of the bureau's expected share of reports solved
+  (what traffickers can learn of the police's chances, free of month-to-month
+  noise, so that a fixed policy leaves incidence unchanged) and ``pi_b0`` its
+  value in the first period; the factor is kept within [0.05, 20].
 """
 
 from __future__ import annotations
@@ -103,10 +105,11 @@ class DynamicState:
         self.catch = expected_catch.copy()
         self.catch_reference = expected_catch.copy()
 
-    def update(self, reports: np.ndarray, opened: np.ndarray, caught: np.ndarray) -> None:
-        """Record one period's counts (caught = cases solved, new and from the backlog)."""
+    def update(self, opened: np.ndarray, expected_catch: np.ndarray) -> None:
+        """Record one period: cases opened, and the expected share of reports solved."""
         self.cumulative_opened += opened
-        if self.catch is not None:
+        if self.catch is None:
+            self.start(expected_catch)
+        else:
             w = self.dynamics.deterrence_memory
-            observed = np.divide(caught, reports, out=self.catch.copy(), where=reports > 0)
-            self.catch = (1.0 - w) * self.catch + w * observed
+            self.catch = (1.0 - w) * self.catch + w * expected_catch

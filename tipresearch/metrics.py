@@ -75,6 +75,8 @@ class Metric:
             "bonus",
             "quota",
             "quota_penalty",
+            "penalty_weight",
+            "cost_weight",
         ):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):

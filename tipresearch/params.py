@@ -89,6 +89,10 @@ class CaseType:
     backlog_hazard : float
         Per-period probability, in [0, 1], that an opened but unsolved case in the
         backlog is solved later (cold cases; model brief, step 7).
+    audit_prob, audit_penalty : float or None
+        Audit probability and penalty for declined reports of this type, or None
+        to use the model-wide values: mandatory intake for missing children alone
+        (9 April 2009) is a strong audit on the children's type only.
     """
 
     name: str
@@ -98,6 +102,8 @@ class CaseType:
     victims_per_solved: float = 1.5
     dna_effect: float = 0.0
     backlog_hazard: float = 0.0
+    audit_prob: float | None = None
+    audit_penalty: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -114,6 +120,10 @@ class CaseType:
         )
         set_(self, "dna_effect", _in_range(p + "dna_effect", self.dna_effect, 0, 1, hi_open=True))
         set_(self, "backlog_hazard", _in_range(p + "backlog_hazard", self.backlog_hazard, 0, 1))
+        if self.audit_prob is not None:
+            set_(self, "audit_prob", _in_range(p + "audit_prob", self.audit_prob, 0, 1))
+        if self.audit_penalty is not None:
+            set_(self, "audit_penalty", _in_range(p + "audit_penalty", self.audit_penalty, 0))
 
     @property
     def mean_solvability(self) -> float:
@@ -242,6 +252,12 @@ class ModelParams:
         top = [f.name for f in dataclasses.fields(cls) if f.name != "case_types"]
         per_type = [f"TYPE.{f.name}" for f in dataclasses.fields(CaseType) if f.name != "name"]
         return tuple(top + per_type)
+
+    def audit(self, case_type: CaseType) -> tuple[float, float]:
+        """Audit probability and penalty for declined reports of ``case_type``."""
+        q = self.audit_prob if case_type.audit_prob is None else case_type.audit_prob
+        pen = self.audit_penalty if case_type.audit_penalty is None else case_type.audit_penalty
+        return q, pen
 
     # -- changes ----------------------------------------------------------------
     def updated(self, changes: Mapping[str, Any] | None = None, **kw: Any) -> ModelParams:

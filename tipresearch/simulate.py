@@ -126,9 +126,14 @@ def realized_score(
     solved: np.ndarray,
     victims: np.ndarray,
 ) -> np.ndarray:
-    """A metric's score on realised counts (the brief's formula with ``N, O, S, R`` drawn)."""
+    """A metric's score on realised counts (the brief's formula with ``N, O, S, R`` drawn).
+
+    ``victims`` are those rescued in the period, through new and cold-case solves,
+    the realised counterpart of the expected score's rescues now and later.
+    """
     reports, opened, solved = (np.asarray(x, dtype=float) for x in (reports, opened, solved))
-    audit = metric.penalty_weight * params.audit_prob * params.audit_penalty
+    q, pen = params.audit(ct)
+    audit = metric.penalty_weight * q * pen
     rate = np.divide(solved, opened, out=np.zeros_like(solved), where=opened > 0)
     score = (
         metric.solved * solved
@@ -269,7 +274,9 @@ def simulate(
         Calendar month of the first period (``"YYYY-MM"``).
     schedule : callable, optional
         ``schedule(t, month) -> (params, metric)`` for period ``t`` (from 0); the
-        bureaus stay those drawn from ``params``; the case types must keep their names.
+        bureaus stay those drawn from ``params``, their expected reports and capacity
+        scaled by the period's ``reports_mean`` and ``capacity_ratio`` relative to
+        ``params``; the case types must keep their names.
     dynamics : Dynamics, optional
         Partial adjustment of thresholds, learning by doing and deterrence
         (:mod:`tipresearch.dynamics`); default: thresholds at the best response
@@ -328,6 +335,7 @@ def simulate(
     state = DynamicState(dyn, (n_b, n_k))
     backlog = np.zeros((n_b, n_k), dtype=np.int64)
     block = 1 if dyn.has_feedback else n_t
+    static = schedule is None and not dyn.has_feedback
 
     for t0 in range(0, n_t, block):
         t1 = min(t0 + block, n_t)
@@ -338,6 +346,16 @@ def simulate(
         mass = np.empty_like(lam)
         # 1. plan: parameters, metric, expected reports and capacity, thresholds
         for i, t in enumerate(range(t0, t1)):
+            if static and t > 0:  # every period as the first (then i == t)
+                plan.append(plan[0])
+                lam[i], cap[i], tau[t], p_open[i], mass[i] = (
+                    lam[0],
+                    cap[0],
+                    tau[0],
+                    p_open[0],
+                    mass[0],
+                )
+                continue
             p_t, m_t = (params, metric) if schedule is None else schedule(t, months[t])
             m_t = get_metric(m_t)
             if p_t.type_names != params.type_names:
@@ -346,13 +364,13 @@ def simulate(
                 )
             plan.append((p_t, m_t))
             shares = np.array([ct.share for ct in p_t.case_types])
-            lam[i] = bureaus.reports[:, None] * shares * state.incidence_factor()
-            cap[i] = bureaus.capacity[:, None] * shares * state.capacity_factor()
+            # a schedule scales incidence and capacity through reports_mean, capacity_ratio
+            scale_n = p_t.reports_mean / params.reports_mean
+            scale_k = p_t.capacity_ratio / params.capacity_ratio
+            lam[i] = bureaus.reports[:, None] * (scale_n * shares) * state.incidence_factor()
+            cap[i] = bureaus.capacity[:, None] * (scale_k * shares) * state.capacity_factor()
             if dyn.has_feedback:
-                target = best_response(p_t, m_t, lam[i], cap[i])
-                target_tau = target.threshold
-                if t == 0:
-                    state.start(target.outcomes["solved"] / target.outcomes["reports"])
+                target_tau = best_response(p_t, m_t, lam[i], cap[i]).threshold
             else:
                 key = (p_t, m_t)
                 if key not in regimes:
@@ -370,11 +388,16 @@ def simulate(
                 p_open[i], mass[i] = _moments(p_t, tau[t])
         block_plan = plan[t0:t1]
 
-        def per_type(attr: str, bp=block_plan) -> np.ndarray:
-            return np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in bp])[:, None, :]
+        # the block's distinct (params, metric) pairs, and each period's index among them
+        distinct = list(dict.fromkeys(block_plan))
+        which = np.array([distinct.index(key) for key in block_plan])
 
-        def per_model(attr: str, bp=block_plan) -> np.ndarray:
-            return np.array([getattr(p, attr) for p, _ in bp])[:, None, None]
+        def per_type(attr: str, d=distinct, w=which) -> np.ndarray:
+            values = np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in d])
+            return values[w][:, None, :]
+
+        def per_model(attr: str, d=distinct, w=which) -> np.ndarray:
+            return np.array([getattr(p, attr) for p, _ in d])[w][:, None, None]
 
         # 2. draws: counts directly, or every report period by period
         n = _draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
@@ -409,22 +432,32 @@ def simulate(
             out["backlog"][t0 + i] = backlog
         late_victims = late + st.late.poisson(extra * late)
         if dyn.has_feedback:
-            state.update(n[0], opened[0], solved[0] + late[0])
+            e_half = block_plan[0][0].effort_half
+            h = cap[0] / (cap[0] + e_half * lam[0] * p_open[0])
+            state.update(opened[0], mass[0] * h)
 
         # 4. record, with each period's metric score on the realised counts
+        rescued = victims + late_victims
         for name, arr in (
             ("reports", n),
             ("opened", opened),
             ("solved", solved),
             ("solved_backlog", late),
-            ("victims_rescued", victims + late_victims),
+            ("victims_rescued", rescued),
             ("declined_solvable", dsolv),
         ):
             out[name][t0:t1] = arr
-        for i, (p_t, m_t) in enumerate(block_plan):
-            for k, ct in enumerate(p_t.case_types):
-                score[t0 + i, :, k] = realized_score(
-                    m_t, p_t, ct, n[i, :, k], opened[i, :, k], solved[i, :, k], victims[i, :, k]
+        for r, (p_r, m_r) in enumerate(distinct):
+            sel = np.flatnonzero(which == r)
+            for k, ct in enumerate(p_r.case_types):
+                score[t0 + sel, :, k] = realized_score(
+                    m_r,
+                    p_r,
+                    ct,
+                    n[sel, :, k],
+                    opened[sel, :, k],
+                    solved[sel, :, k],
+                    rescued[sel, :, k],
                 )
 
     return _frame(out, tau, score, plan, months, params.type_names, engine, seed, metric)

@@ -1,0 +1,499 @@
+"""China's reforms of trafficking-case intake, 2008-2015, on the intake model.
+
+:class:`ChinaReforms` holds the size of each reform (model choices, stated and
+adjustable); :func:`china_timeline` places them on the dates of
+``data/reform_timeline.csv``; :class:`ChinaModel` bundles the parameters before
+any reform, the metric, the dynamics, the reforms and the national scale, and
+:meth:`ChinaModel.simulate` runs it month by month.
+
+National scale
+--------------
+China has about 2,800 county-level public security bureaus. The model simulates
+``n_bureaus`` of them (200 by default) and multiplies every count by
+``national_bureaus / n_bureaus`` (14 by default) to give national figures.
+
+The reforms
+-----------
+================================ ============ ===========================================
+reform                           in effect    change (defaults)
+================================ ============ ===========================================
+``indicator_2008``               2008-01 on   a solved-case quota with a penalty for
+                                              bureaus that solve too little
+                                              (09BEIJING2594 ¶9; the year only is known)
+``missing_child_filing_rule``    2009-04 on   children: audit probability 0.9 and
+                                              penalty 5 per declined report found
+                                              (mandatory intake, 9 April 2009)
+``dna_database``                 2009-04 on   children: DNA effect 0.1, cold-case
+                                              hazard × 3 (¶7; in use since April 2009)
+``special_campaign_2009``        2009-04 to   weight on solved cases × 2, audit
+                                 2009-12      probability 0.3 (¶6, ¶8); a share
+                                              ``campaign_persist`` stays afterwards
+``indicator_abolished``          2015-11 on   clearance-rate weight, quota and quota
+                                              penalty set to 0 (6 November 2015)
+================================ ============ ===========================================
+
+References
+----------
+US Embassy Beijing, cable 09BEIJING2594 (10 September 2009), ¶6-¶9; Ministry of
+Public Security, Gongtongzi [2015] No. 32; model brief, "Dynamics and reforms".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import load_reform_timeline
+from .dynamics import Dynamics
+from .errors import ParameterError
+from .metrics import Metric
+from .params import CaseType, ModelParams, _in_range, _whole
+from .reforms import Reform, Timeline, as_month, simulate_timeline
+
+__all__ = [
+    "ChinaModel",
+    "ChinaReforms",
+    "REFORM_IDS",
+    "annual_counts",
+    "china_params",
+    "china_timeline",
+    "window_counts",
+]
+
+#: The reforms of ``data/reform_timeline.csv`` the China timeline uses, in list order.
+REFORM_IDS: tuple[str, ...] = (
+    "indicator_2008",
+    "missing_child_filing_rule",
+    "dna_database",
+    "special_campaign_2009",
+    "indicator_abolished",
+)
+
+
+@dataclass(frozen=True)
+class ChinaReforms:
+    """Sizes of the China reforms (model choices, not published figures).
+
+    Parameters
+    ----------
+    indicator_quota : float
+        Solved cases required per expected report under the 2008 indicator (>= 0).
+    indicator_quota_penalty : float
+        Penalty per solved case short of that quota (>= 0).
+    mandatory_audit_prob, mandatory_audit_penalty : float
+        Children's audit probability (in [0, 1]) and penalty per declined report
+        found (>= 0) once every missing-child report must be filed.
+    dna_effect : float
+        Children's DNA effect ``delta`` in [0, 1).
+    dna_hazard_times : float
+        Multiplier of children's cold-case hazard with the DNA database (>= 0).
+    campaign_solved_times : float
+        Multiplier of the weight on solved cases during the 2009 campaign (>= 0).
+    campaign_audit_prob : float
+        Audit probability during the campaign, in [0, 1].
+    campaign_persist : float
+        Share in [0, 1] of the campaign's changes that stays after December 2009.
+    """
+
+    indicator_quota: float = 0.05
+    indicator_quota_penalty: float = 2.0
+    mandatory_audit_prob: float = 0.9
+    mandatory_audit_penalty: float = 5.0
+    dna_effect: float = 0.1
+    dna_hazard_times: float = 3.0
+    campaign_solved_times: float = 2.0
+    campaign_audit_prob: float = 0.3
+    campaign_persist: float = 0.5
+
+    def __post_init__(self) -> None:
+        checks = {
+            "indicator_quota": (0, np.inf),
+            "indicator_quota_penalty": (0, np.inf),
+            "mandatory_audit_prob": (0, 1),
+            "mandatory_audit_penalty": (0, np.inf),
+            "dna_effect": (0, 0.999),
+            "dna_hazard_times": (0, np.inf),
+            "campaign_solved_times": (0, np.inf),
+            "campaign_audit_prob": (0, 1),
+            "campaign_persist": (0, 1),
+        }
+        for name, (lo, hi) in checks.items():
+            object.__setattr__(
+                self, name, _in_range(f"reforms.{name}", getattr(self, name), lo, hi)
+            )
+
+
+def china_timeline(
+    reforms: ChinaReforms | None = None, dates: pd.DataFrame | None = None
+) -> Timeline:
+    """The China reforms on their dates.
+
+    Parameters
+    ----------
+    reforms : ChinaReforms, optional
+        Sizes of the reforms (defaults if None).
+    dates : pandas.DataFrame, optional
+        A table from :func:`tipresearch.data.load_reform_timeline` (loaded if None).
+
+    Returns
+    -------
+    Timeline
+        The five reforms of :data:`REFORM_IDS`, each starting in the month of its
+        ``date_start`` and, for the campaign, ending in the month of ``date_end``.
+    """
+    r = ChinaReforms() if reforms is None else reforms
+    dates = load_reform_timeline() if dates is None else dates
+    rows = dates.set_index("id")
+    missing = [i for i in REFORM_IDS if i not in rows.index]
+    if missing:
+        raise ParameterError("dates", missing, f"a reform table with rows {', '.join(REFORM_IDS)}")
+
+    def when(row_id: str) -> tuple[pd.Period, pd.Period]:
+        row = rows.loc[row_id]
+        return as_month(row["date_start"]), as_month(row["date_end"])
+
+    def source(row_id: str) -> str:
+        row = rows.loc[row_id]
+        return f"{row['source']}; {row['locator']}"
+
+    campaign_start, campaign_end = when("special_campaign_2009")
+    return Timeline(
+        [
+            Reform(
+                "indicator_2008",
+                when("indicator_2008")[0],
+                params={},
+                metric={"quota": r.indicator_quota, "quota_penalty": r.indicator_quota_penalty},
+                source=source("indicator_2008"),
+            ),
+            Reform(
+                "missing_child_filing_rule",
+                when("missing_child_filing_rule")[0],
+                params={
+                    "children.audit_prob": r.mandatory_audit_prob,
+                    "children.audit_penalty": r.mandatory_audit_penalty,
+                },
+                source=source("missing_child_filing_rule"),
+            ),
+            Reform(
+                "dna_database",
+                when("dna_database")[0],
+                params={
+                    "children.dna_effect": r.dna_effect,
+                    "children.backlog_hazard": {"times": r.dna_hazard_times},
+                },
+                source=source("dna_database"),
+            ),
+            Reform(
+                "special_campaign_2009",
+                campaign_start,
+                campaign_end,
+                params={"audit_prob": r.campaign_audit_prob},
+                metric={"solved": {"times": r.campaign_solved_times}},
+                persist=r.campaign_persist,
+                source=source("special_campaign_2009"),
+            ),
+            Reform(
+                "indicator_abolished",
+                when("indicator_abolished")[0],
+                metric={"rate": 0.0, "quota": 0.0, "quota_penalty": 0.0},
+                source=source("indicator_abolished"),
+            ),
+        ]
+    )
+
+
+def _beta_shapes(mean: float, concentration: float) -> tuple[float, float]:
+    return mean * concentration, (1.0 - mean) * concentration
+
+
+def china_params(
+    *,
+    n_bureaus: int = 200,
+    reports_mean: float = 0.5,
+    children_share: float = 0.5,
+    women_solvability: float = 0.5,
+    children_solvability: float = 0.5,
+    concentration: float = 0.6,
+    **changes: Any,
+) -> ModelParams:
+    """Model parameters before any reform, for the China calibration.
+
+    Solvability is Beta with the given mean and ``a + b = concentration``; a
+    concentration below 2 makes it U-shaped (most reports either easy or hard to
+    solve), which lets a bureau that files only what it can solve keep a
+    clearance rate near 1. Victims per solved case are the cable's ¶8 ratios
+    (2,291 / 1,214 and 1,460 / 1,174).
+
+    Parameters
+    ----------
+    n_bureaus : int
+        Bureaus simulated.
+    reports_mean : float
+        Expected reports per bureau and month, both types.
+    children_share : float
+        Share of reports about children, in (0, 1).
+    women_solvability, children_solvability : float
+        Mean solvability, in (0, 1).
+    concentration : float
+        ``a + b`` of both Beta distributions (> 0).
+    **changes
+        Other :class:`~tipresearch.params.ModelParams` fields.
+    """
+    share = _in_range("children_share", children_share, 0, 1, lo_open=True, hi_open=True)
+    women = CaseType(
+        "women",
+        *_beta_shapes(
+            _in_range("women_solvability", women_solvability, 0, 1, lo_open=True, hi_open=True),
+            _in_range("concentration", concentration, 0, lo_open=True),
+        ),
+        share=1.0 - share,
+        victims_per_solved=2291 / 1214,
+        backlog_hazard=0.01,
+    )
+    children = CaseType(
+        "children",
+        *_beta_shapes(
+            _in_range(
+                "children_solvability", children_solvability, 0, 1, lo_open=True, hi_open=True
+            ),
+            concentration,
+        ),
+        share=share,
+        victims_per_solved=1460 / 1174,
+        backlog_hazard=0.005,
+    )
+    base: dict[str, Any] = {
+        "n_bureaus": n_bureaus,
+        "reports_mean": reports_mean,
+        "reports_sigma": 0.5,
+        "capacity_ratio": 1.0,
+        "capacity_sigma": 0.5,
+        "effort_half": 0.25,
+        "screening_noise": 0.05,
+        "audit_prob": 0.02,
+        "audit_penalty": 0.5,
+        "handling_cost": 0.05,
+        "backlog_attrition": 0.05,
+    }
+    base.update(changes)
+    return ModelParams(case_types=(women, children), **base)
+
+
+#: Metric before the reforms: cases solved and the clearance rate count.
+BASE_METRIC = Metric("clearance_rating", solved=1.0, rate=1.0)
+
+
+@dataclass(frozen=True)
+class ChinaModel:
+    """Everything one run of the China calendar needs.
+
+    Parameters
+    ----------
+    settings : mapping
+        Keyword arguments of :func:`china_params` (``reports_mean``,
+        ``children_share``, solvability means, ``concentration``, other fields).
+    metric : Metric
+        Metric before any reform (:data:`BASE_METRIC`).
+    reforms : ChinaReforms
+        Sizes of the reforms.
+    dynamics : Dynamics
+        Partial adjustment, learning by doing and deterrence.
+    national_bureaus : int
+        County-level bureaus in China (2,800): counts are scaled by
+        ``national_bureaus / n_bureaus``.
+    start, end : str
+        First and last simulated month (2007-01 to 2020-12: 2007 is a year of
+        burn-in before the 2008 indicator).
+    """
+
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    metric: Metric = BASE_METRIC
+    reforms: ChinaReforms = field(default_factory=ChinaReforms)
+    dynamics: Dynamics = field(
+        default_factory=lambda: Dynamics(
+            adjust_rate=0.2,
+            learning_rate=0.3,
+            learning_scale=20.0,
+            deterrence=0.5,
+            deterrence_memory=0.05,
+        )
+    )
+    national_bureaus: int = 2800
+    start: str = "2007-01"
+    end: str = "2020-12"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", dict(self.settings))
+        _whole("national_bureaus", self.national_bureaus)
+        china_params(**self.settings)  # validates the settings
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.settings.items())), self.metric, self.reforms))
+
+    @property
+    def params(self) -> ModelParams:
+        """Parameters before any reform."""
+        return china_params(**self.settings)
+
+    @property
+    def scale(self) -> float:
+        """National counts per simulated count: ``national_bureaus / n_bureaus``."""
+        return self.national_bureaus / self.params.n_bureaus
+
+    def timeline(self) -> Timeline:
+        """The China reforms with this model's sizes."""
+        return china_timeline(self.reforms)
+
+    def updated(self, changes: Mapping[str, Any]) -> ChinaModel:
+        """A copy with some values changed, by dotted key.
+
+        Keys: ``settings.NAME`` (:func:`china_params` arguments and
+        ModelParams fields), ``reforms.NAME`` (:class:`ChinaReforms`),
+        ``dynamics.NAME`` (:class:`~tipresearch.dynamics.Dynamics`),
+        ``metric.NAME`` (a weight of the metric before the reforms).
+
+        Raises
+        ------
+        ParameterError
+            For an unknown key.
+        """
+        settings = dict(self.settings)
+        reforms: dict[str, Any] = {}
+        dyn: dict[str, Any] = {}
+        metric: dict[str, Any] = {}
+        groups = {
+            "reforms": (reforms, {f.name for f in dataclasses.fields(ChinaReforms)}),
+            "dynamics": (dyn, {f.name for f in dataclasses.fields(Dynamics)}),
+            "metric": (metric, {f.name for f in dataclasses.fields(Metric)} - {"name"}),
+        }
+        for key, value in changes.items():
+            group, _, name = key.partition(".")
+            if group == "settings" and name:
+                settings[name] = value
+            elif group in groups and name in groups[group][1]:
+                groups[group][0][name] = value
+            else:
+                raise ParameterError(
+                    key,
+                    value,
+                    "settings.NAME, reforms.NAME, dynamics.NAME or metric.NAME with a known NAME",
+                )
+        return dataclasses.replace(
+            self,
+            settings=settings,
+            reforms=dataclasses.replace(self.reforms, **reforms),
+            dynamics=dataclasses.replace(self.dynamics, **dyn),
+            metric=dataclasses.replace(self.metric, **metric),
+        )
+
+    def simulate(
+        self, seed: int = 0, timeline: Timeline | None = None, end: str | None = None
+    ) -> pd.DataFrame:
+        """Simulate the calendar month by month (aggregate engine).
+
+        Parameters
+        ----------
+        seed : int
+            Root seed; runs that share it share bureaus and report draws.
+        timeline : Timeline, optional
+            Reforms (default :meth:`timeline`); pass a changed one for a
+            counterfactual.
+        end : str, optional
+            Last month, if earlier than the model's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`tipresearch.reforms.simulate_timeline`.
+        """
+        return simulate_timeline(
+            self.timeline() if timeline is None else timeline,
+            self.params,
+            self.metric,
+            start=self.start,
+            end=self.end if end is None else end,
+            seed=seed,
+            dynamics=self.dynamics,
+        )
+
+
+def annual_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
+    """National counts per calendar year and case type (and ``all``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A simulation (one row per month, bureau and case type).
+    scale : float
+        Multiplier from simulated to national counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year``, ``case_type`` (women, children, all), ``reports``,
+        ``registered`` (opened), ``solved`` (new cases solved plus cold cases
+        solved from the backlog, as a year's published solved count includes
+        cases registered earlier), ``rescued``, ``clearance`` (solved /
+        registered) and ``victims_per_solved``.
+    """
+    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    g = frame.groupby([frame["month"].dt.year.rename("year"), "case_type"], observed=True)[
+        cols
+    ].sum()
+    g = g.reset_index()
+    total = g.groupby("year", as_index=False)[cols].sum()
+    total["case_type"] = "all"
+    out = pd.concat([g, total], ignore_index=True)
+    return _finish(out, scale, ["year", "case_type"])
+
+
+def _finish(out: pd.DataFrame, scale: float, keys: list[str]) -> pd.DataFrame:
+    res = pd.DataFrame({k: out[k] for k in keys})
+    res["case_type"] = pd.Categorical(
+        res["case_type"].astype(str), categories=["women", "children", "all"]
+    )
+    res["reports"] = out["reports"] * scale
+    res["registered"] = out["opened"] * scale
+    res["solved"] = (out["solved"] + out["solved_backlog"]) * scale
+    res["rescued"] = out["victims_rescued"] * scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res["clearance"] = res["solved"] / res["registered"].where(res["registered"] > 0)
+        res["victims_per_solved"] = res["rescued"] / res["solved"].where(res["solved"] > 0)
+    return res.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def window_counts(
+    frame: pd.DataFrame, first_day: Any, last_day: Any, scale: float = 1.0
+) -> pd.DataFrame:
+    """National counts over a window of days, by case type (and ``all``).
+
+    Monthly counts are weighted by the share of each month's days that fall in
+    ``[first_day, last_day]`` (so 1 April to 15 August takes April to July whole
+    and 15/31 of August): the model's unit is the month.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``case_type`` and the columns of :func:`annual_counts` but ``year``.
+    """
+    first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
+    if last < first:
+        raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
+    month = frame["month"]
+    days = month.dt.days_in_month
+    lo = np.maximum(month, first)
+    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
+    weight = ((hi - lo).dt.days + 1).clip(lower=0) / days
+    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    weighted = frame[cols].mul(weight, axis=0)
+    weighted["case_type"] = frame["case_type"].astype(str)
+    g = weighted.groupby("case_type", as_index=False)[cols].sum()
+    total = pd.DataFrame([g[cols].sum()])
+    total["case_type"] = "all"
+    return _finish(pd.concat([g, total], ignore_index=True), scale, ["case_type"])
