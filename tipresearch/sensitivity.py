@@ -404,8 +404,11 @@ class PrimResult:
         cases of interest), ``mass`` (share of all points inside), ``points`` and
         ``restricted`` (parameters the box restricts).
     boxes : list of dict
-        Per step, ``{parameter: (lower, upper)}`` for numbers (the smallest and
-        largest value left in the box) or ``{parameter: tuple of choices}``.
+        Per step, ``{parameter: (lower, upper)}`` for numbers (inclusive limits: the
+        smallest and largest value kept when that parameter was last peeled, else
+        the range of all points) or ``{parameter: frozenset of choices}``.
+    full : dict
+        The limits of the whole sample, in the same form.
     """
 
     trajectory: pd.DataFrame
@@ -500,50 +503,55 @@ def prim(
     n, total = len(x), int(yv.sum())
     numeric = {c: pd.api.types.is_numeric_dtype(x[c]) for c in x}
     cols = {c: (x[c].to_numpy(dtype=float) if numeric[c] else x[c].to_numpy()) for c in x}
+    full: dict[str, Any] = {
+        c: (float(v.min()), float(v.max())) if numeric[c] else frozenset(v.tolist())
+        for c, v in cols.items()
+    }
+    limits = dict(full)
     inside = np.ones(n, dtype=bool)
-
-    def limits(mask: np.ndarray) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for c, v in cols.items():
-            vin = v[mask]
-            out[c] = (float(vin.min()), float(vin.max())) if numeric[c] else frozenset(vin.tolist())
-        return out
-
-    full = limits(inside)
-    boxes = [full]
+    boxes = [dict(limits)]
     stats = [(1.0, total / n, 1.0, n)]
     while True:
-        best: tuple[float, int, np.ndarray] | None = None
-        idx_in = inside.sum()
+        best: tuple[float, int, np.ndarray, str, Any] | None = None
+        n_in = int(inside.sum())
         for c, v in cols.items():
             vin = v[inside]
-            candidates = []
+            candidates: list[tuple[np.ndarray, Any]] = []
             if numeric[c]:
                 if np.unique(vin).size > 1:
-                    lo, hi = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
-                    candidates = [inside & (v > lo), inside & (v < hi)]
-                    # with ties at the ends the quantile may peel nothing: peel the end value
-                    candidates = [
-                        m if m.sum() < idx_in else inside & (v != end)
-                        for m, end in zip(candidates, (vin.min(), vin.max()), strict=True)
-                    ]
+                    lo_q, hi_q = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
+                    low = inside & (v > lo_q)
+                    if not low.any() or low.sum() == n_in:  # ties: peel the lowest value
+                        low = inside & (v > vin.min())
+                    high = inside & (v < hi_q)
+                    if not high.any() or high.sum() == n_in:
+                        high = inside & (v < vin.max())
+                    hi_now = limits[c][1]
+                    lo_now = limits[c][0]
+                    if low.any():
+                        candidates.append((low, (float(v[low].min()), hi_now)))
+                    if high.any():
+                        candidates.append((high, (lo_now, float(v[high].max()))))
             else:
                 cats = pd.unique(vin)
                 if cats.size > 1:
-                    candidates = [inside & (v != cat) for cat in cats]
-            for m in candidates:
+                    for cat in cats:
+                        m = inside & (v != cat)
+                        candidates.append((m, frozenset(limits[c]) - {cat}))
+            for m, lim in candidates:
                 k = int(m.sum())
-                if k == 0 or k == idx_in or k < min_mass * n:
+                if k == 0 or k == n_in or k < min_mass * n:
                     continue
                 density = float(yv[m].mean())
                 if best is None or (density, k) > (best[0], best[1]):
-                    best = (density, k, m)
+                    best = (density, k, m, c, lim)
         if best is None:
             break
         inside = best[2]
+        limits[best[3]] = best[4]
         k = int(inside.sum())
         stats.append((float(yv[inside].sum() / total), float(yv[inside].mean()), k / n, k))
-        boxes.append(limits(inside))
+        boxes.append(dict(limits))
     traj = pd.DataFrame(stats, columns=["coverage", "density", "mass", "points"])
     traj["restricted"] = [[c for c in cols if b[c] != full[c]] for b in boxes]
     traj.index.name = "step"

@@ -1,0 +1,441 @@
+"""Sweeps: specs, seeds, executors that agree, resume, failures and dying workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tipresearch import cli
+from tipresearch.errors import ParameterError
+from tipresearch.simulate import simulate, summarise
+from tipresearch.space import ParameterSpace
+from tipresearch.sweep import (
+    ModelSettings,
+    SweepSpec,
+    build_point,
+    check_levers,
+    load_spec,
+    model_point,
+    open_sweep,
+    point_outputs,
+    point_seed,
+    run_sweep,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+
+TINY = {
+    "name": "tiny",
+    "parameters": {
+        "metric.rate": {"bounds": [0.0, 0.5]},
+        "audit_prob": {"bounds": [0.0, 0.4]},
+        "children.dna_effect": {"bounds": [0.0, 0.5]},
+    },
+    "design": {"method": "sobol", "n": 8, "seed": 1},
+    "model": {"metric": "clearance_rate", "periods": 6, "params": {"n_bureaus": 5}},
+    "replications": 2,
+    "seed": 11,
+}
+
+
+def tiny(**changes) -> SweepSpec:
+    data = json.loads(json.dumps(TINY))
+    data.update(changes)
+    return SweepSpec.from_dict(data)
+
+
+def results(out: Path) -> pd.DataFrame:
+    """A sweep's results without the run times (the only part that may differ)."""
+    return open_sweep(out).results().drop(columns="seconds")
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+# --------------------------------------------------------------------------- seeds, outputs
+
+
+def test_point_seed_depends_only_on_the_run():
+    seeds = {(p, r): point_seed(5, p, r) for p in range(50) for r in range(3)}
+    assert len(set(seeds.values())) == len(seeds)  # all distinct
+    for (p, r), s in reversed(list(seeds.items())):  # any order, same seeds
+        assert point_seed(5, p, r) == s
+    assert point_seed(6, 0, 0) != point_seed(5, 0, 0)
+    expected = np.random.SeedSequence(5, spawn_key=(3, 1)).generate_state(1)[0]
+    assert point_seed(5, 3, 1) == expected
+    # common random numbers: one seed per replication for every point
+    assert point_seed(5, 0, 1, common=True) == point_seed(5, 49, 1, common=True)
+    assert point_seed(5, 0, 1, common=True) != point_seed(5, 0, 0, common=True)
+
+
+def test_point_outputs_are_the_means_of_summarise():
+    frame = simulate(None, "clearance_rate", 8, seed=3)
+    out = point_outputs(frame)
+    overall = summarise(frame, by_type=False).mean(numeric_only=True)
+    for name, col in (
+        ("intake_rate", "intake_rate"),
+        ("clearance_rate", "clearance_rate"),
+        ("unrecorded_share", "unrecorded_share"),
+        ("rescued", "victims_rescued"),
+        ("opened", "opened"),
+        ("solved", "solved"),
+        ("reports", "reports"),
+    ):
+        assert out[name] == pytest.approx(overall[col], rel=1e-12)
+    by = summarise(frame, by_type=True)
+    for k in ("women", "children"):
+        part = by[by["case_type"] == k].mean(numeric_only=True)
+        assert out[f"intake_rate_{k}"] == pytest.approx(part["intake_rate"], rel=1e-12)
+        assert out[f"clearance_rate_{k}"] == pytest.approx(part["clearance_rate"], rel=1e-12)
+        assert out[f"rescued_{k}"] == pytest.approx(part["victims_rescued"], rel=1e-12)
+
+
+def test_build_point_applies_levers():
+    s = ModelSettings(params={"n_bureaus": 7}, metric="clearance_rate", periods=9)
+    params, metric, run = build_point(
+        s,
+        {
+            "metric.rate": 0.4,
+            "audit_prob": 0.3,
+            "children.dna_effect": 0.2,
+            "periods": np.int64(12),
+            "dynamics.adjust_rate": 0.5,
+        },
+    )
+    assert params.n_bureaus == 7 and params.audit_prob == 0.3
+    assert params.case_type("children").dna_effect == 0.2
+    assert metric.name == "clearance_rate" and metric.rate == 0.4 and metric.quota == 0.05
+    assert run["periods"] == 12 and run["dynamics"].adjust_rate == 0.5
+    _, chosen, _ = build_point(s, {"metric": "solved_count", "metric.opened": 0.1})
+    assert chosen.name == "solved_count" and chosen.opened == 0.1
+    with pytest.raises(ParameterError, match="audit_prob"):
+        build_point(s, {"audit_prob": 1.5})
+    with pytest.raises(ParameterError, match="periods"):
+        build_point(s, {"periods": 12.5})
+
+
+def test_model_point_is_simulate_summarised():
+    s = ModelSettings(params={"n_bureaus": 6}, periods=5)
+    out = model_point({"metric.rate": 0.3}, 42, s)
+    metric = build_point(s, {"metric.rate": 0.3})[1]
+    frame = simulate(s.base_params, metric, 5, 42)
+    assert out == point_outputs(frame)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def test_unknown_keys_are_named_at_every_level():
+    with pytest.raises(ParameterError, match="unknown: repliations"):
+        SweepSpec.from_dict({**TINY, "repliations": 3})
+    with pytest.raises(ParameterError, match="unknown: sed"):
+        SweepSpec.from_dict({**TINY, "design": {"method": "lhs", "n": 4, "sed": 1}})
+    with pytest.raises(ParameterError, match="unknown: period"):
+        SweepSpec.from_dict({**TINY, "model": {"period": 6}})
+    with pytest.raises(ParameterError, match="unknown: adjust"):
+        SweepSpec.from_dict({**TINY, "model": {"dynamics": {"adjust": 0.5}}})
+
+
+def test_levers_are_checked_against_the_model():
+    space = ParameterSpace.from_dict({"audit_prb": [0, 1]})
+    with pytest.raises(ParameterError, match="audit_prb.*a model parameter"):
+        check_levers(space, ModelSettings())
+    space = ParameterSpace.from_dict({"audit_prob": [0, 1.5]})
+    with pytest.raises(ParameterError, match=r"parameters\.audit_prob' = 1\.5"):
+        check_levers(space, ModelSettings())
+    space = ParameterSpace.from_dict({"metric": {"choices": ["solved_count", "ranking"]}})
+    with pytest.raises(ParameterError, match="ranking"):
+        check_levers(space, ModelSettings())
+    space = ParameterSpace.from_dict({"women.dna_effect": [0, 0.5], "metric.bonus": [0, 1]})
+    check_levers(space, ModelSettings(metric="clearance_target"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_example_specs_are_valid(path):
+    spec = load_spec(path)
+    check_levers(spec.space, spec.model)
+    assert spec.name == path.stem
+    assert len(spec.design()) > 0
+
+
+def test_levers_sobol_is_the_benchmark_workload():
+    spec = load_spec(ROOT / "experiments" / "levers_sobol.yaml")
+    assert spec.method == "sobol" and len(spec.design()) >= 10_000
+    assert spec.model.periods == 60 and spec.model.base_params.n_bureaus == 100
+    assert spec.model.engine == "aggregate" and len(spec.model.base_params.case_types) == 2
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def test_results_do_not_depend_on_batching_or_workers(tmp_path):
+    spec = tiny()
+    run_sweep(spec, tmp_path / "a", executor="inprocess", progress=False, batch_size=40)
+    run_sweep(spec, tmp_path / "b", executor="processes", workers=2, progress=False, batch_size=3)
+    a, b = results(tmp_path / "a"), results(tmp_path / "b")
+    assert len(a) == len(spec.design()) * 2
+    pd.testing.assert_frame_equal(a, b)
+    assert a["error"].isna().all()
+    # each run is the model at that point with that run's seed
+    row = a.iloc[7]
+    values = {n: row[n] for n in spec.space.names}
+    expected = model_point(values, int(row["seed"]), spec.model)
+    assert row["intake_rate"] == expected["intake_rate"]
+    assert row["seed"] == point_seed(11, int(row["point"]), int(row["replication"]))
+
+
+def test_dask_local_cluster_matches_in_process(tmp_path):
+    pytest.importorskip("distributed")
+    spec = tiny()
+    run_sweep(spec, tmp_path / "ref", executor="inprocess", progress=False)
+    summary = run_sweep(
+        spec, tmp_path / "dask", executor="dask", workers=2, progress=False, batch_size=5
+    )
+    assert summary.executor == "dask" and summary.workers == 2
+    pd.testing.assert_frame_equal(results(tmp_path / "ref"), results(tmp_path / "dask"))
+
+
+def test_scheduler_address_selects_dask(monkeypatch):
+    from tipresearch.sweep import resolve_executor
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.1:8786")
+    assert resolve_executor("auto", 2) == ("dask", 2, "tcp://10.0.0.1:8786")
+    with pytest.raises(ParameterError, match="dask"):
+        resolve_executor("processes", 2)
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+    assert resolve_executor("auto", 1) == ("inprocess", 1, None)
+    assert resolve_executor("auto", 3, None)[0] == "processes"
+    with pytest.raises(ParameterError, match="workers"):
+        resolve_executor("auto", 0)
+
+
+# --------------------------------------------------------------------------- resume
+
+_STOP = {"after": None, "calls": 0}
+
+
+def interrupting(values, seed, settings):
+    """Raise KeyboardInterrupt on the n-th call while _STOP['after'] is set."""
+    _STOP["calls"] += 1
+    if _STOP["after"] is not None and _STOP["calls"] > _STOP["after"]:
+        raise KeyboardInterrupt
+    return {"y": values["x"] * 2 + seed % 7, "z": values["w"]}
+
+
+XY = ParameterSpace.from_dict({"x": [0.0, 1.0], "w": [-1.0, 1.0]})
+
+
+def test_resume_after_interruption_runs_every_point_once(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=60, replications=2, seed=4)
+    ref = tmp_path / "ref"
+    run_sweep(spec, ref, executor="inprocess", evaluate=interrupting, progress=False)
+    _STOP.update(after=45, calls=0)
+    out = tmp_path / "cut"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(
+                spec, out, executor="inprocess", evaluate=interrupting, progress=False, batch_size=7
+            )
+    finally:
+        _STOP["after"] = None
+    sw = open_sweep(out)
+    done = int(sw.done().sum())
+    assert 0 < done < 60 and done % 7 == 0  # whole tasks only: 45 runs -> 3 tasks of 7 points
+    with pytest.raises(ParameterError, match="add --resume"):
+        run_sweep(spec, out, executor="inprocess", evaluate=interrupting, progress=False)
+    _STOP["calls"] = 0
+    summary = run_sweep(
+        spec, out, executor="inprocess", evaluate=interrupting, progress=False, resume=True
+    )
+    assert summary.skipped == done and summary.evaluated == 60 - done
+    assert _STOP["calls"] == (60 - done) * 2  # finished points were not run again
+    got = results(out)
+    assert not got.duplicated(["point", "replication"]).any() and len(got) == 120
+    pd.testing.assert_frame_equal(got, results(ref))
+    # resuming a finished sweep does nothing
+    again = run_sweep(
+        spec, out, executor="inprocess", evaluate=interrupting, progress=False, resume=True
+    )
+    assert again.evaluated == 0 and again.skipped == 60
+
+
+def test_resume_with_another_spec_is_refused(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=10, seed=4)
+    run_sweep(spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False)
+    other = SweepSpec(XY, method="lhs", n=12, seed=4)
+    with pytest.raises(ParameterError, match=r"differs in: design\.n \(10 there, 12 here\)"):
+        run_sweep(
+            other,
+            tmp_path,
+            evaluate=interrupting,
+            executor="inprocess",
+            resume=True,
+            progress=False,
+        )
+    # a name, description or batch size is not part of the sweep's identity
+    renamed = SweepSpec(XY, method="lhs", n=10, seed=4, name="other", batch_size=3)
+    run_sweep(
+        renamed, tmp_path, evaluate=interrupting, executor="inprocess", resume=True, progress=False
+    )
+
+
+def test_killed_command_resumes_without_loss_or_duplicates(tmp_path):
+    spec = {
+        **TINY,
+        "design": {"method": "sobol", "n": 48, "seed": 2},
+        "model": {"metric": "clearance_rate", "periods": 60, "params": {"n_bureaus": 100}},
+        "replications": 1,
+    }
+    path = _write(tmp_path / "spec.yaml", spec)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "tipresearch", "sweep", str(path), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--executor", "inprocess", "--batch-size", "4", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if parts.is_dir() and len(list(parts.glob("points-*.parquet"))) >= 3:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    sw = open_sweep(out)
+    done = int(sw.done().sum())
+    assert 0 < done < sw.points, "the command was not stopped part-way"
+    summary = run_sweep(
+        load_spec(path), out, executor="processes", workers=2, resume=True, progress=False
+    )
+    assert summary.skipped == done and summary.evaluated == sw.points - done
+    assert not list(parts.glob(".points-*.tmp"))
+    run_sweep(load_spec(path), tmp_path / "whole", executor="inprocess", progress=False)
+    got = results(out)
+    assert len(got) == sw.points and not got["point"].duplicated().any()
+    pd.testing.assert_frame_equal(got, results(tmp_path / "whole"))
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def sometimes_failing(values, seed, settings):
+    if values["x"] > 0.8:
+        raise ValueError(f"x too large: {values['x']:.3f}")
+    return {"y": values["x"]}
+
+
+def test_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=40, seed=1)
+    summary = run_sweep(
+        spec,
+        tmp_path,
+        executor="processes",
+        workers=2,
+        evaluate=sometimes_failing,
+        progress=False,
+        batch_size=6,
+    )
+    got = open_sweep(tmp_path).results()
+    bad = got["x"] > 0.8
+    assert bad.sum() == 8  # one Latin hypercube stratum in five
+    assert summary.failed_runs == 8 and len(got) == 40
+    assert got.loc[bad, "error"].str.match(r"ValueError: x too large: 0\.\d{3}$").all()
+    assert got.loc[bad, "y"].isna().all()
+    assert got.loc[~bad, "error"].isna().all() and (got.loc[~bad, "y"] == got.loc[~bad, "x"]).all()
+    failures = open_sweep(tmp_path).failures()
+    assert len(failures) == 8 and set(failures.columns) >= {"point", "x", "error"}
+    means = open_sweep(tmp_path).point_means(["y"])
+    assert means["y"].isna().sum() == 8
+
+
+def dies_once(values, seed, settings):
+    """Kill the worker process the first time x passes 0.5 (a marker file remembers)."""
+    marker = Path(settings)
+    if values["x"] > 0.5 and not marker.exists():
+        marker.write_text("died")
+        os._exit(3)
+    return {"y": values["x"] + values["w"]}
+
+
+def test_dying_worker_tasks_are_retried(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=30, seed=2)
+    marker = tmp_path / "marker"
+    summary = run_sweep(
+        spec,
+        tmp_path / "out",
+        executor="processes",
+        workers=2,
+        evaluate=dies_once,
+        settings=str(marker),
+        progress=False,
+        batch_size=3,
+    )
+    assert marker.exists()  # a worker did die
+    got = open_sweep(tmp_path / "out").results()
+    assert summary.failed_runs == 0 and got["error"].isna().all()
+    assert len(got) == 30 and not got["point"].duplicated().any()
+    assert np.allclose(got["y"], got["x"] + got["w"])
+
+
+def always_dies(values, seed, settings):
+    os._exit(4)
+
+
+def test_a_task_that_always_kills_its_worker_is_recorded(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=4, seed=2)
+    summary = run_sweep(
+        spec,
+        tmp_path,
+        executor="processes",
+        workers=1,
+        evaluate=always_dies,
+        progress=False,
+        retries=1,
+        batch_size=4,
+    )
+    got = open_sweep(tmp_path).results()
+    assert summary.failed_runs == 4
+    assert got["error"].str.startswith("WorkerDied").all()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_sweep_and_sensitivity_commands(tmp_path, capsys):
+    spec = {**TINY, "design": {"method": "grid", "levels": 3}, "replications": 1}
+    path = _write(tmp_path / "grid.yaml", spec)
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert open_sweep(out).complete and open_sweep(out).points == 27
+    assert cli.main(["sweep", str(path), "--out", str(out), "--quiet"]) == 2
+    assert "add --resume" in capsys.readouterr().err
+    assert (
+        cli.main(["sensitivity", str(out), "--output", "intake_rate", "--prim", "intake_rate>=0.8"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "metric.rate" in printed and "PRIM box for intake_rate >= 0.8" in printed
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table["parameter"]) == set(TINY["parameters"])
+    assert cli.main(["sensitivity", str(out), "--output", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+    bad = _write(tmp_path / "bad.yaml", {**TINY, "parameters": {"audit_prob": [0, 2]}})
+    assert cli.main(["sweep", str(bad), "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "parameters.audit_prob' = 2" in err and "[0, 1]" in err
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
