@@ -58,6 +58,7 @@ __all__ = [
     "first_order_indices",
     "morris_indices",
     "prim",
+    "response_surface",
     "scenario_discovery",
     "sobol_indices",
 ]
@@ -415,17 +416,27 @@ class PrimResult:
     boxes: list[dict[str, Any]]
     full: dict[str, Any]
 
-    def select(self, min_coverage: float = 0.5) -> int:
-        """The step with the highest density among those with coverage >= ``min_coverage``."""
-        if isinstance(min_coverage, bool) or not isinstance(min_coverage, int | float):
-            raise ParameterError("min_coverage", min_coverage, "a number in [0, 1]")
-        if not 0 <= min_coverage <= 1:
-            raise ParameterError("min_coverage", min_coverage, "a number in [0, 1]")
+    def select(self, min_coverage: float = 0.5, min_density: float | None = None) -> int:
+        """A step of the trajectory: the box to report.
+
+        Among the steps with coverage >= ``min_coverage``: the first (the simplest
+        box) whose density reaches ``min_density`` when it is given and one does,
+        otherwise the one with the highest density.
+        """
+        for name, v in (("min_coverage", min_coverage), ("min_density", min_density)):
+            if v is None and name == "min_density":
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+                raise ParameterError(name, v, "a number in [0, 1]")
         ok = self.trajectory[self.trajectory["coverage"] >= min_coverage - 1e-12]
+        if min_density is not None:
+            dense = ok[ok["density"] >= min_density - 1e-12]
+            if not dense.empty:
+                return int(dense.index[0])
         return int(ok.sort_values(["density", "coverage"], ascending=False).index[0])
 
     def box(self, step: int | None = None, min_coverage: float = 0.5) -> pd.DataFrame:
-        """Limits of the box at ``step`` (default :meth:`select`), one row per parameter.
+        """Limits of the box at ``step`` (default ``select(min_coverage)``), one row per parameter.
 
         Columns: ``parameter``, ``lower``, ``upper`` (numbers) or ``choices``, and
         ``restricted`` (False where the box keeps the whole range seen).
@@ -582,3 +593,21 @@ def scenario_discovery(
     hit = (y >= threshold) if above else (y <= threshold)
     x = sw.design.values.loc[ok].reset_index(drop=True)
     return prim(x, hit.to_numpy()[ok], alpha=alpha, min_mass=min_mass)
+
+
+def response_surface(sweep: Sweep | str | os.PathLike, x: str, y: str, output: str) -> pd.DataFrame:
+    """An output as a table over two parameters: rows ``y``, columns ``x``.
+
+    Each cell is the mean of the output over the points with those two values
+    (over replications and over any other parameters of the design); made for a
+    ``grid`` design. Points whose runs failed are left out.
+    """
+    sw = _open(sweep)
+    outs = _outputs(sw, output)
+    for name in (x, y):
+        if name not in sw.spec.space.names:
+            raise ParameterError("parameter", name, f"one of {', '.join(sw.spec.space.names)}")
+    frame = sw.design.values[[x, y]].assign(_z=sw.point_means(outs)[output].to_numpy())
+    table = frame.dropna(subset=["_z"]).pivot_table(index=y, columns=x, values="_z", aggfunc="mean")
+    table.attrs.update(output=output)
+    return table.sort_index().sort_index(axis=1)

@@ -72,6 +72,8 @@ __all__ = [
     "point_seed",
     "run_sweep",
     "run_task",
+    "saved_or_run",
+    "scaled_spec",
 ]
 
 #: Executors accepted by :func:`run_sweep` (``auto``: ``dask`` when a scheduler is
@@ -1048,7 +1050,7 @@ def run_sweep(
     batch = batch_size or spec.batch_size or _auto_batch(remaining, workers)
     tasks = _tasks(design, todo, batch, spec, evaluate, settings)
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     start = time.perf_counter()
     failed = 0
@@ -1207,3 +1209,90 @@ def open_sweep(out: str | os.PathLike) -> Sweep:
     manifest = _read_manifest(root)
     spec = SweepSpec.from_dict(manifest["spec"])
     return Sweep(root, spec, _read_design(root / DESIGN, spec), manifest)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def scaled_spec(
+    spec: SweepSpec | str | os.PathLike,
+    *,
+    n: int | None = None,
+    levels: int | None = None,
+    periods: int | None = None,
+    n_bureaus: int | None = None,
+    replications: int | None = None,
+) -> SweepSpec:
+    """A smaller (or larger) version of a sweep: same parameters, other sizes.
+
+    Parameters
+    ----------
+    spec : SweepSpec or path-like
+    n : int, optional
+        Points, base samples or trajectories of the design.
+    levels : int, optional
+        Grid values per parameter (replaces the parameters' own ``levels``).
+    periods, n_bureaus : int, optional
+        Run length and number of bureaus of the model.
+    replications : int, optional
+        Runs per point.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    changes: dict[str, Any] = {}
+    if n is not None:
+        changes["n"] = n
+    if levels is not None:
+        levels = _whole("levels", levels, 2)
+        params = tuple(
+            dataclasses.replace(p, levels=levels) if p.levels is not None else p
+            for p in spec.space.parameters
+        )
+        changes.update(levels=levels, space=ParameterSpace(params))
+    if replications is not None:
+        changes["replications"] = replications
+    model = spec.model
+    if periods is not None:
+        model = dataclasses.replace(model, periods=periods)
+    if n_bureaus is not None:
+        model = dataclasses.replace(model, params={**model.params, "n_bureaus": n_bureaus})
+    return dataclasses.replace(spec, model=model, **changes)
+
+
+def saved_or_run(
+    saved: str | os.PathLike | None,
+    spec: SweepSpec,
+    cache: str | os.PathLike,
+    **run: Any,
+) -> tuple[Sweep, str]:
+    """Open a finished sweep, or run a (small) one in its place: what notebooks call.
+
+    Parameters
+    ----------
+    saved : path-like or None
+        Results of a heavy sweep run from the command line. Used when it exists, is
+        complete and has the same design method and parameters as ``spec``.
+    spec : SweepSpec
+        The sweep to run otherwise.
+    cache : path-like
+        Folder for it: the run goes to ``cache/NAME-DIGEST`` (the digest of the
+        spec), so a rerun with the same spec reuses (or finishes) it.
+    **run
+        Passed to :func:`run_sweep` (``executor``, ``workers``, ``progress``, ...).
+
+    Returns
+    -------
+    sweep : Sweep
+    source : str
+        ``"saved"`` or ``"run"``.
+    """
+    if saved is not None and (Path(saved) / MANIFEST).is_file():
+        sw = open_sweep(saved)
+        same = sw.spec.method == spec.method and sw.spec.space.names == spec.space.names
+        if same and sw.complete:
+            return sw, "saved"
+    evaluate = run.get("evaluate") or model_point
+    digest = _digest(_identity(spec, evaluate, run.get("settings") or spec.model))
+    out = Path(cache) / f"{spec.name}-{digest[:10]}"
+    run_sweep(spec, out, resume=True, **run)
+    return open_sweep(out), "run"
