@@ -9,8 +9,13 @@ any reform, the metric, the dynamics, the reforms and the national scale, and
 National scale
 --------------
 China has about 2,800 county-level public security bureaus. The model simulates
-``n_bureaus`` of them (200 by default) and multiplies every count by
-``national_bureaus / n_bureaus`` (14 by default) to give national figures.
+``n_bureaus`` units (200 by default), each pooling ``national_bureaus /
+n_bureaus`` county bureaus (14 by default, about a prefecture): a unit expects
+that many times a county bureau's reports and has that many times its capacity.
+The units together are the whole country, so simulated counts are national counts
+(scale 1). Pooling keeps a unit's monthly counts away from 0 and 1, where effort
+diluted over whole cases (``h(K / O)`` with ``O >= 1`` whenever a case is opened)
+would fall far below its expected value.
 
 The reforms
 -----------
@@ -101,7 +106,7 @@ class ChinaReforms:
     """
 
     indicator_quota: float = 0.05
-    indicator_quota_penalty: float = 2.0
+    indicator_quota_penalty: float = 5.0
     mandatory_audit_prob: float = 0.9
     mandatory_audit_penalty: float = 5.0
     dna_effect: float = 0.1
@@ -193,7 +198,7 @@ def china_timeline(
                 "special_campaign_2009",
                 campaign_start,
                 campaign_end,
-                params={"audit_prob": r.campaign_audit_prob},
+                params={"audit_prob": {"at_least": r.campaign_audit_prob}},
                 metric={"solved": {"times": r.campaign_solved_times}},
                 persist=r.campaign_persist,
                 source=source("special_campaign_2009"),
@@ -215,10 +220,11 @@ def _beta_shapes(mean: float, concentration: float) -> tuple[float, float]:
 def china_params(
     *,
     n_bureaus: int = 200,
-    reports_mean: float = 0.5,
+    national_bureaus: int = 2800,
+    reports_per_bureau: float = 0.5,
     children_share: float = 0.5,
-    women_solvability: float = 0.5,
-    children_solvability: float = 0.5,
+    women_solvability: float = 0.8,
+    children_solvability: float = 0.8,
     concentration: float = 0.6,
     **changes: Any,
 ) -> ModelParams:
@@ -233,9 +239,12 @@ def china_params(
     Parameters
     ----------
     n_bureaus : int
-        Bureaus simulated.
-    reports_mean : float
-        Expected reports per bureau and month, both types.
+        Units simulated, each pooling ``national_bureaus / n_bureaus`` county bureaus.
+    national_bureaus : int
+        County-level public security bureaus in China (about 2,800).
+    reports_per_bureau : float
+        Expected reports per county bureau and month, both types (> 0); a unit's
+        ``reports_mean`` is this times the bureaus it pools.
     children_share : float
         Share of reports about children, in (0, 1).
     women_solvability, children_solvability : float
@@ -245,6 +254,9 @@ def china_params(
     **changes
         Other :class:`~tipresearch.params.ModelParams` fields.
     """
+    n_bureaus = _whole("n_bureaus", n_bureaus)
+    pool = _whole("national_bureaus", national_bureaus) / n_bureaus
+    reports = _in_range("reports_per_bureau", reports_per_bureau, 0, lo_open=True) * pool
     share = _in_range("children_share", children_share, 0, 1, lo_open=True, hi_open=True)
     women = CaseType(
         "women",
@@ -270,12 +282,12 @@ def china_params(
     )
     base: dict[str, Any] = {
         "n_bureaus": n_bureaus,
-        "reports_mean": reports_mean,
+        "reports_mean": reports,
         "reports_sigma": 0.5,
         "capacity_ratio": 1.0,
         "capacity_sigma": 0.5,
         "effort_half": 0.25,
-        "screening_noise": 0.05,
+        "screening_noise": 0.3,
         "audit_prob": 0.02,
         "audit_penalty": 0.5,
         "handling_cost": 0.05,
@@ -286,7 +298,7 @@ def china_params(
 
 
 #: Metric before the reforms: cases solved and the clearance rate count.
-BASE_METRIC = Metric("clearance_rating", solved=1.0, rate=1.0)
+BASE_METRIC = Metric("clearance_rating", solved=1.0, rate=3.0, quota=0.03, quota_penalty=5.0)
 
 
 @dataclass(frozen=True)
@@ -296,7 +308,7 @@ class ChinaModel:
     Parameters
     ----------
     settings : mapping
-        Keyword arguments of :func:`china_params` (``reports_mean``,
+        Keyword arguments of :func:`china_params` (``reports_per_bureau``,
         ``children_share``, solvability means, ``concentration``, other fields).
     metric : Metric
         Metric before any reform (:data:`BASE_METRIC`).
@@ -305,8 +317,7 @@ class ChinaModel:
     dynamics : Dynamics
         Partial adjustment, learning by doing and deterrence.
     national_bureaus : int
-        County-level bureaus in China (2,800): counts are scaled by
-        ``national_bureaus / n_bureaus``.
+        County-level bureaus in China (2,800), pooled into ``n_bureaus`` units.
     start, end : str
         First and last simulated month (2007-01 to 2020-12: 2007 is a year of
         burn-in before the 2008 indicator).
@@ -317,11 +328,11 @@ class ChinaModel:
     reforms: ChinaReforms = field(default_factory=ChinaReforms)
     dynamics: Dynamics = field(
         default_factory=lambda: Dynamics(
-            adjust_rate=0.2,
-            learning_rate=0.3,
-            learning_scale=20.0,
-            deterrence=0.5,
-            deterrence_memory=0.05,
+            adjust_rate=0.1,
+            learning_rate=0.1,
+            learning_scale=50.0,
+            deterrence=1.0,
+            deterrence_memory=0.01,
         )
     )
     national_bureaus: int = 2800
@@ -331,7 +342,7 @@ class ChinaModel:
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", dict(self.settings))
         _whole("national_bureaus", self.national_bureaus)
-        china_params(**self.settings)  # validates the settings
+        self.params  # noqa: B018 (validates the settings)
 
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.settings.items())), self.metric, self.reforms))
@@ -339,11 +350,11 @@ class ChinaModel:
     @property
     def params(self) -> ModelParams:
         """Parameters before any reform."""
-        return china_params(**self.settings)
+        return china_params(national_bureaus=self.national_bureaus, **self.settings)
 
     @property
-    def scale(self) -> float:
-        """National counts per simulated count: ``national_bureaus / n_bureaus``."""
+    def pool(self) -> float:
+        """County bureaus per simulated unit: ``national_bureaus / n_bureaus``."""
         return self.national_bureaus / self.params.n_bureaus
 
     def timeline(self) -> Timeline:

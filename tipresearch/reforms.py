@@ -7,14 +7,18 @@ to an optional end month (both inclusive). A change is written as in
 - a number: the new value (``{"audit_prob": 0.9}``);
 - ``{"times": x}``: the current value multiplied by ``x``
   (``{"children.beta_a": {"times": 1.5}}``);
-- ``{"plus": x}``: ``x`` added to the current value.
+- ``{"plus": x}``: ``x`` added to the current value;
+- ``{"at_least": x}`` / ``{"at_most": x}``: the larger / smaller of the current
+  value and ``x`` (a campaign that raises audits to at least 0.3 leaves a
+  stricter audit in place).
 
 Metric changes name :class:`tipresearch.metrics.Metric` weights the same way
 (``{"solved": {"times": 2}}``). Keys may be scoped to one case type with
-``TYPE.``: ``children.dna_effect`` is a case-type field, and
-``children.audit_prob`` (a model-wide field) or ``children.solved`` (a metric
-weight) apply to that type only; :func:`simulate_timeline` runs such timelines
-type by type.
+``TYPE.``: ``children.dna_effect`` and ``children.audit_prob`` are case-type
+fields (an unset per-type audit starts from the model-wide value);
+``children.handling_cost`` (a model-wide field) or ``children.solved`` (a metric
+weight) apply to that type only, which :func:`simulate_timeline` handles by
+running the case types one by one.
 
 After its end a reform may leave part of its change behind (``persist``, the
 institutionalised share): the value becomes ``v + persist (v' - v)``, where ``v``
@@ -31,10 +35,10 @@ Calendar
 --------
 Periods are calendar months. A reform dated to a day (9 April 2009) takes effect
 for the whole of that month; a reform dated to a year only (2008) starts in its
-January. Parameters that define the bureaus (``n_bureaus``, ``reports_mean``,
-``reports_sigma``, ``capacity_ratio``, ``capacity_sigma``) and the case types'
-``share`` are drawn once at the start of a simulation and cannot be changed by a
-reform.
+January. The bureaus are drawn once per simulation: a reform may scale every
+bureau's incidence and capacity through ``reports_mean`` and ``capacity_ratio``,
+but not change ``n_bureaus``, ``reports_sigma``, ``capacity_sigma`` or the case
+types' ``share``.
 
 References
 ----------
@@ -44,11 +48,12 @@ Model brief (``docs/model.md``), "Dynamics and reforms"; dates from
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +79,7 @@ __all__ = [
 ]
 
 #: Operators a change may use besides an absolute value.
-OPERATORS: tuple[str, ...] = ("times", "plus")
+OPERATORS: tuple[str, ...] = ("times", "plus", "at_least", "at_most")
 #: Keys a reform may have in a YAML file.
 REFORM_KEYS: tuple[str, ...] = (
     "name",
@@ -86,18 +91,20 @@ REFORM_KEYS: tuple[str, ...] = (
     "priority",
     "source",
 )
-#: Parameters drawn once per simulation (bureaus, report shares): no reform may change them.
+#: Parameters fixed for a whole simulation (the bureaus drawn and the report
+#: shares): no reform may change them. ``reports_mean`` and ``capacity_ratio``
+#: may change: a schedule scales every bureau's incidence and capacity by them.
 FIXED_PARAMETERS: tuple[str, ...] = (
     "n_bureaus",
-    "reports_mean",
     "reports_sigma",
-    "capacity_ratio",
     "capacity_sigma",
     "share",
 )
 
 _MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelParams) if f.name != "case_types")
 _TYPE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseType) if f.name != "name")
+#: Model-wide fields without a per-type counterpart: scoping one to a type needs a split run.
+_WIDE_ONLY = tuple(f for f in _MODEL_FIELDS if f not in _TYPE_FIELDS)
 _METRIC_FIELDS = tuple(f.name for f in dataclasses.fields(Metric) if f.name != "name")
 
 
@@ -137,7 +144,7 @@ def as_month(value: Any, name: str = "month") -> pd.Period:
 
 def _check_change(where: str, value: Any) -> Any:
     """Validate one change value: a number, or ``{"times": x}`` / ``{"plus": x}``."""
-    allowed = "a number, {times: x} or {plus: x} with a finite number x"
+    allowed = "a number, or {OP: x} with OP one of times, plus, at_least, at_most and a finite x"
 
     def finite(v: Any) -> bool:
         return (
@@ -167,8 +174,8 @@ def _check_param_key(where: str, key: Any) -> str:
         raise ParameterError(
             f"{where}.{key}",
             key,
-            "a parameter a reform can change; bureaus and report shares "
-            f"({', '.join(FIXED_PARAMETERS)}) are drawn once per simulation",
+            "a parameter a reform can change; the bureaus and report shares "
+            f"({', '.join(FIXED_PARAMETERS)}) are fixed for a simulation",
         )
     ok = (len(parts) == 1 and last in _MODEL_FIELDS) or (
         len(parts) == 2 and parts[0].isidentifier() and last in _MODEL_FIELDS + _TYPE_FIELDS
@@ -293,7 +300,14 @@ class Reform:
 def _apply(value: float, change: Any, weight: float) -> float:
     if isinstance(change, dict):
         ((op, x),) = change.items()
-        new = value * x if op == "times" else value + x
+        if op == "times":
+            new = value * x
+        elif op == "plus":
+            new = value + x
+        elif op == "at_least":
+            new = max(value, x)
+        else:
+            new = min(value, x)
     else:
         new = change
     return value + weight * (new - value) if weight != 1.0 else new
@@ -435,7 +449,7 @@ class Timeline:
                         scope,
                         f"a case type among {', '.join(params.type_names)}",
                     )
-                if scope is not None and name in _MODEL_FIELDS:
+                if scope is not None and name in _WIDE_ONLY:
                     if case_type is None:
                         raise ParameterError(
                             f"reform '{reform.name}'.params.{k}",
@@ -446,7 +460,10 @@ class Timeline:
                     if scope != case_type:
                         continue
                     k = name
-                values[k] = _apply(float(values[k]), change, w)
+                current = values[k]
+                if current is None and scope is not None:  # per-type audit unset: model-wide
+                    current = values[name]
+                values[k] = _apply(float(current), change, w)
             for k, change in reform.metric.items():
                 scope, name = _split_key(k)
                 if scope is not None:
@@ -490,7 +507,7 @@ class Timeline:
         for r in self.reforms:
             for k in r.params:
                 scope, name = _split_key(k)
-                if scope is not None and name in _MODEL_FIELDS:
+                if scope is not None and name in _WIDE_ONLY:
                     return True
             if any("." in k for k in r.metric):
                 return True
@@ -534,7 +551,8 @@ def _changes_text(changes: Mapping[str, Any]) -> str:
     for k, v in changes.items():
         if isinstance(v, dict):
             ((op, x),) = v.items()
-            parts.append(f"{k} {'×' if op == 'times' else '+'}{x:g}")
+            sign = {"times": " ×", "plus": " +", "at_least": " ≥ ", "at_most": " ≤ "}[op]
+            parts.append(f"{k}{sign}{x:g}")
         else:
             parts.append(f"{k} = {v:g}")
     return "; ".join(parts)
@@ -633,6 +651,35 @@ def load_reforms(path: str | os.PathLike) -> list[Reform]:
 # ---------------------------------------------------------------------------- simulation
 
 
+@contextlib.contextmanager
+def _probabilities_within_unit_interval() -> Iterator[None]:
+    """Keep the tabulated chance of opening a report within [0, 1] while simulating.
+
+    The convolution table of :mod:`tipresearch.decision` can round ``P(open)`` to
+    ``1 + 2e-16`` where every report is opened (mandatory intake with a DNA
+    effect and screening noise), which numpy's binomial draw refuses. This guard
+    clips the two tabulated moments for the duration of a call; where they are
+    already within [0, 1] it changes nothing.
+    """
+    from . import simulate as sim
+
+    original = sim.tabulated_moments
+    if getattr(original, "clipped", False):
+        yield
+        return
+
+    def clipped(tau: np.ndarray, ct: CaseType, noise: float) -> tuple[np.ndarray, np.ndarray]:
+        p, m = original(tau, ct, noise)
+        return np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0)
+
+    clipped.clipped = True  # type: ignore[attr-defined]
+    sim.tabulated_moments = clipped
+    try:
+        yield
+    finally:
+        sim.tabulated_moments = original
+
+
 def _type_seed(seed: int, k: int) -> int:
     """A seed for case type ``k`` derived from the root seed (independent streams)."""
     return int(np.random.SeedSequence([int(seed), 7919, k]).generate_state(1, np.uint32)[0])
@@ -648,13 +695,9 @@ def simulate_timeline(
     seed: int = 0,
     dynamics: Dynamics | None = None,
     bureaus: Any = None,
+    split: bool | None = None,
 ) -> pd.DataFrame:
     """Simulate intake month by month with the reforms of a timeline in effect.
-
-    Each case type is simulated on its own (types do not interact in the model:
-    best responses, backlogs, learning and deterrence are per bureau and type),
-    on common bureaus, so that reforms may change one type's audit or metric.
-    The result has the columns of :func:`tipresearch.simulate.simulate`.
 
     Parameters
     ----------
@@ -667,19 +710,27 @@ def simulate_timeline(
     start, end : str or pandas.Period
         First and last month (inclusive).
     seed : int
-        Root seed: bureaus are drawn from it as :func:`~tipresearch.simulate.simulate`
-        would, and each type's draws come from a seed derived from it, so the
-        same seed gives the same frame, and timelines that share a seed share
-        bureaus and report counts (common random numbers).
+        Root seed: the same seed gives the same frame, and timelines run with the
+        same seed (and the same ``split``) share bureaus and report draws
+        (common random numbers).
     dynamics : Dynamics, optional
         Partial adjustment, learning and deterrence.
     bureaus : tipresearch.simulate.Bureaus, optional
-        Common bureaus (all types together); by default drawn from ``params`` and ``seed``.
+        Common bureaus (all types together); by default drawn from ``params`` and
+        ``seed`` as :func:`~tipresearch.simulate.simulate` draws them.
+    split : bool, optional
+        Run each case type on its own (needed when a reform scopes a metric
+        weight or a model-wide parameter to one type; types do not interact in
+        the model, since best responses, backlogs, learning and deterrence are per
+        bureau and type). Default: only when the timeline needs it
+        (:meth:`Timeline.needs_split`). Split runs draw each type from a seed
+        derived from ``seed``, so they do not share draws with unsplit runs.
 
     Returns
     -------
     pandas.DataFrame
-        One row per month, bureau and case type.
+        The columns of :func:`tipresearch.simulate.simulate`, one row per month,
+        bureau and case type.
 
     References
     ----------
@@ -694,6 +745,25 @@ def simulate_timeline(
         raise ParameterError("end", str(last), f"a month not before start {first}")
     periods = (last - first).n + 1
     metric = get_metric(metric)
+    if split is None:
+        split = timeline.needs_split()
+    elif not split and timeline.needs_split():
+        raise ParameterError(
+            "split", split, "True (a reform scopes a metric weight or model-wide field to a type)"
+        )
+    if not split:
+        schedule = timeline.schedule(params, metric)
+        with _probabilities_within_unit_interval():
+            return simulate(
+                params,
+                schedule(0, first)[1],
+                periods,
+                seed,
+                start=str(first),
+                schedule=schedule,
+                dynamics=dynamics,
+                bureaus=bureaus,
+            )
     if bureaus is None:
         bureaus = draw_bureaus(params, np.random.SeedSequence(seed).spawn(2)[0])
     frames = []
@@ -701,22 +771,23 @@ def simulate_timeline(
         one = dataclasses.replace(params, case_types=(dataclasses.replace(ct, share=1.0),))
         b_k = Bureaus(bureaus.reports * ct.share, bureaus.capacity * ct.share)
         schedule = timeline.schedule(params, metric, ct.name)
-        p0, m0 = schedule(0, first)
-        f = simulate(
-            one,
-            m0,
-            periods,
-            _type_seed(seed, k),
-            start=str(first),
-            schedule=schedule,
-            dynamics=dynamics,
-            bureaus=b_k,
-        )
-        frames.append(f)
+        with _probabilities_within_unit_interval():
+            frames.append(
+                simulate(
+                    one,
+                    schedule(0, first)[1],
+                    periods,
+                    _type_seed(seed, k),
+                    start=str(first),
+                    schedule=schedule,
+                    dynamics=dynamics,
+                    bureaus=b_k,
+                )
+            )
     out = pd.concat(frames, ignore_index=True)
     out["case_type"] = pd.Categorical(
         out["case_type"].astype(str), categories=list(params.type_names)
     )
     out = out.sort_values(["period", "bureau", "case_type"], kind="stable").reset_index(drop=True)
-    out.attrs.update(seed=seed, metric=metric.name, engine="aggregate")
+    out.attrs.update(seed=seed, metric=metric.name, engine="aggregate", split=True)
     return out
