@@ -46,7 +46,7 @@ Public Security, Gongtongzi [2015] No. 32; model brief, "Dynamics and reforms".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,12 +61,17 @@ from .params import CaseType, ModelParams, _in_range, _whole
 from .reforms import Reform, Timeline, as_month, simulate_timeline
 
 __all__ = [
+    "COUNTERFACTUALS",
     "ChinaModel",
     "ChinaReforms",
     "REFORM_IDS",
     "annual_counts",
     "china_params",
     "china_timeline",
+    "counterfactual_timelines",
+    "monthly_counts",
+    "replicate",
+    "to_annual",
     "window_counts",
 ]
 
@@ -100,7 +105,10 @@ class ChinaReforms:
     campaign_solved_times : float
         Multiplier of the weight on solved cases during the 2009 campaign (>= 0).
     campaign_audit_prob : float
-        Audit probability during the campaign, in [0, 1].
+        Audit probability during the campaign, in [0, 1] (at least this much).
+    campaign_capacity_times : float
+        Multiplier of investigative capacity during the campaign (> 0): central
+        attention and resources (09BEIJING2594 ¶6).
     campaign_persist : float
         Share in [0, 1] of the campaign's changes that stays after December 2009.
     """
@@ -113,6 +121,7 @@ class ChinaReforms:
     dna_hazard_times: float = 3.0
     campaign_solved_times: float = 2.0
     campaign_audit_prob: float = 0.3
+    campaign_capacity_times: float = 1.5
     campaign_persist: float = 0.5
 
     def __post_init__(self) -> None:
@@ -125,6 +134,7 @@ class ChinaReforms:
             "dna_hazard_times": (0, np.inf),
             "campaign_solved_times": (0, np.inf),
             "campaign_audit_prob": (0, 1),
+            "campaign_capacity_times": (1e-6, np.inf),
             "campaign_persist": (0, 1),
         }
         for name, (lo, hi) in checks.items():
@@ -198,7 +208,10 @@ def china_timeline(
                 "special_campaign_2009",
                 campaign_start,
                 campaign_end,
-                params={"audit_prob": {"at_least": r.campaign_audit_prob}},
+                params={
+                    "audit_prob": {"at_least": r.campaign_audit_prob},
+                    "capacity_ratio": {"times": r.campaign_capacity_times},
+                },
                 metric={"solved": {"times": r.campaign_solved_times}},
                 persist=r.campaign_persist,
                 source=source("special_campaign_2009"),
@@ -293,12 +306,20 @@ def china_params(
         "handling_cost": 0.05,
         "backlog_attrition": 0.05,
     }
+    known = {f.name for f in dataclasses.fields(ModelParams)} - {"case_types"}
+    for key, value in changes.items():
+        if key not in known:
+            raise ParameterError(
+                f"settings.{key}",
+                value,
+                "an argument of china_params or a ModelParams field: " + ", ".join(sorted(known)),
+            )
     base.update(changes)
     return ModelParams(case_types=(women, children), **base)
 
 
 #: Metric before the reforms: cases solved and the clearance rate count.
-BASE_METRIC = Metric("clearance_rating", solved=1.0, rate=3.0, quota=0.03, quota_penalty=5.0)
+BASE_METRIC = Metric("clearance_rating", solved=1.0, rate=6.0, quota=0.03, quota_penalty=5.0)
 
 
 @dataclass(frozen=True)
@@ -332,7 +353,7 @@ class ChinaModel:
             learning_rate=0.1,
             learning_scale=50.0,
             deterrence=1.0,
-            deterrence_memory=0.01,
+            deterrence_memory=0.002,
         )
     )
     national_bureaus: int = 2800
@@ -508,3 +529,107 @@ def window_counts(
     total = pd.DataFrame([g[cols].sum()])
     total["case_type"] = "all"
     return _finish(pd.concat([g, total], ignore_index=True), scale, ["case_type"])
+
+
+def monthly_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
+    """National counts per month and case type (and ``all``), as :func:`annual_counts`."""
+    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    g = frame.groupby(["month", "case_type"], observed=True)[cols].sum().reset_index()
+    total = g.groupby("month", as_index=False)[cols].sum()
+    total["case_type"] = "all"
+    return _finish(pd.concat([g, total], ignore_index=True), scale, ["month", "case_type"])
+
+
+#: Counterfactual calendars of notebook 03, as changes to the fitted timeline.
+COUNTERFACTUALS: tuple[str, ...] = (
+    "as fitted",
+    "no mandatory intake",
+    "campaign not institutionalised",
+    "no DNA database",
+    "indicators abolished in 2009",
+)
+
+
+def counterfactual_timelines(model: ChinaModel) -> dict[str, Timeline]:
+    """The fitted calendar and four counterfactuals on it.
+
+    - ``no mandatory intake``: without the 9 April 2009 filing rule for children;
+    - ``campaign not institutionalised``: the 2009 campaign leaves nothing behind
+      (``persist`` 0);
+    - ``no DNA database``: without the April 2009 database;
+    - ``indicators abolished in 2009``: the November 2015 abolition of
+      clearance-rate and case-count indicators moved to April 2009.
+    """
+    tl = model.timeline()
+    return {
+        "as fitted": tl,
+        "no mandatory intake": tl.without("missing_child_filing_rule"),
+        "campaign not institutionalised": tl.replace("special_campaign_2009", persist=0.0),
+        "no DNA database": tl.without("dna_database"),
+        "indicators abolished in 2009": tl.replace(
+            "indicator_abolished", start=tl["special_campaign_2009"].start
+        ),
+    }
+
+
+def replicate(
+    model: ChinaModel,
+    seeds: Sequence[int],
+    timelines: Mapping[str, Timeline] | None = None,
+    *,
+    end: str | None = None,
+    monthly: bool = False,
+) -> pd.DataFrame:
+    """Annual (or monthly) national counts for each timeline and seed.
+
+    Every timeline runs on the same seeds, so the scenarios share bureaus and
+    report draws (common random numbers) and differ only by their reforms.
+
+    Parameters
+    ----------
+    model : ChinaModel
+    seeds : sequence of int
+    timelines : mapping of str to Timeline, optional
+        Scenarios by name; by default ``{"as fitted": model.timeline()}``.
+    end : str, optional
+        Last month, if earlier than the model's.
+    monthly : bool
+        Counts per month (:func:`monthly_counts`) instead of per year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario``, ``seed`` and the columns of :func:`annual_counts` (or
+        :func:`monthly_counts`).
+    """
+    timelines = {"as fitted": model.timeline()} if timelines is None else dict(timelines)
+    frames = []
+    for name, tl in timelines.items():
+        for seed in seeds:
+            f = model.simulate(seed=int(seed), timeline=tl, end=end)
+            counts = monthly_counts(f) if monthly else annual_counts(f)
+            counts.insert(0, "seed", int(seed))
+            counts.insert(0, "scenario", name)
+            frames.append(counts)
+    out = pd.concat(frames, ignore_index=True)
+    out["scenario"] = pd.Categorical(out["scenario"], categories=list(timelines))
+    return out
+
+
+def to_annual(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Sum monthly counts (:func:`replicate` with ``monthly=True``) to calendar years.
+
+    Keeps ``scenario`` and ``seed`` when present; recomputes ``clearance`` and
+    ``victims_per_solved`` from the sums.
+    """
+    keys = [k for k in ("scenario", "seed") if k in monthly.columns]
+    counts = ["reports", "registered", "solved", "rescued"]
+    year = monthly["month"].dt.year.rename("year")
+    g = monthly.groupby([*(monthly[k] for k in keys), year, "case_type"], observed=True)[
+        counts
+    ].sum()
+    out = g.reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["clearance"] = out["solved"] / out["registered"].where(out["registered"] > 0)
+        out["victims_per_solved"] = out["rescued"] / out["solved"].where(out["solved"] > 0)
+    return out

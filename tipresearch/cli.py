@@ -16,7 +16,7 @@ from . import __version__
 from .errors import DataFileError, ParameterError
 
 #: Subcommands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "simulate", "sweep", "sensitivity", "results")
+COMMANDS: tuple[str, ...] = ("run", "simulate", "sweep", "sensitivity", "results", "calibrate")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,230 @@
+"""The China calibration: targets from the published tables, moments, recovery, files, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tipresearch.calibrate import (
+    CONFIDENCE_WEIGHTS,
+    FITTED,
+    FitParameter,
+    FitResult,
+    Target,
+    bootstrap,
+    china_targets,
+    fit,
+    fit_table,
+    load_fit,
+    model_moments,
+    synthetic_targets,
+)
+from tipresearch.china import ChinaModel, annual_counts, window_counts
+from tipresearch.cli import main as cli_main
+from tipresearch.dynamics import Dynamics
+from tipresearch.errors import ParameterError
+from tipresearch.published import load_published, published_value
+
+#: A small, fast version of the China calendar: 40 units, to the end of 2011,
+#: thresholds adjusting at 0.15 a month, no learning or deterrence.
+SMALL = dataclasses.replace(
+    ChinaModel(), end="2011-12", dynamics=Dynamics(adjust_rate=0.15)
+).updated({"settings.n_bureaus": 40})
+
+
+def small_targets() -> tuple[Target, ...]:
+    return tuple(t for t in china_targets() if t.year != 2020)
+
+
+def test_targets_come_from_the_published_tables():
+    pub = load_published()
+    targets = {t.id: t for t in china_targets(pub)}
+    assert targets["registered_2008"].value == published_value(pub, "cn_reg_traf_2008")
+    assert targets["registered_2009"].value == published_value(pub, "cn_reg_traf_2009")
+    assert targets["registered_2011"].value == published_value(pub, "cn_reg_traf_2011")
+    assert targets["solved_children_2011"].value == published_value(pub, "cn_solved_children_2011")
+    vps = targets["campaign_victims_per_solved_women"]
+    assert vps.value == pytest.approx(2291 / 1214)
+    assert vps.first_day == "2009-04-01" and vps.last_day == "2009-08-15"
+    # primary sources weigh more than secondary ones, the cable and the brief
+    assert targets["registered_2009"].weight > targets["registered_2011"].weight
+    assert targets["registered_2011"].weight == CONFIDENCE_WEIGHTS["secondary"]
+    assert targets["campaign_solved_women"].confidence == "seed"
+    assert targets["clearance_2008"].value == 1.0
+    for t in targets.values():
+        assert t.confidence in CONFIDENCE_WEIGHTS
+        assert t.sources, t.id
+
+
+def test_moments_match_hand_counts_from_the_frame():
+    model = SMALL
+    frame = model.simulate(seed=3)
+    targets = small_targets()
+    moments = dict(zip([t.id for t in targets], model_moments(model, targets, (3,)), strict=True))
+    y2008 = frame[frame.month.dt.year == 2008]
+    assert moments["registered_2008"] == y2008.opened.sum()
+    assert moments["clearance_2008"] == pytest.approx(
+        (y2008.solved.sum() + y2008.solved_backlog.sum()) / y2008.opened.sum()
+    )
+    kids = frame[(frame.month.dt.year == 2011) & (frame.case_type == "children")]
+    assert moments["solved_children_2011"] == kids.solved.sum() + kids.solved_backlog.sum()
+    # the campaign window: April to July whole, 15 of August's 31 days
+    women = frame[frame.case_type == "women"]
+    solved = women.solved + women.solved_backlog
+    months = women.month
+    whole = solved[(months >= "2009-04-01") & (months <= "2009-07-01")].sum()
+    august = solved[months == "2009-08-01"].sum()
+    assert moments["campaign_solved_women"] == pytest.approx(whole + august * 15 / 31)
+    annual = annual_counts(frame)
+    assert set(annual.case_type) == {"women", "children", "all"}
+    window = window_counts(frame, "2009-04-01", "2009-08-15").set_index("case_type")
+    assert window.loc["all", "solved"] == pytest.approx(
+        window.loc["women", "solved"] + window.loc["children", "solved"]
+    )
+
+
+def test_fit_table_relative_errors():
+    targets = small_targets()[:2]
+    table = fit_table(targets, np.array([t.value * 1.1 for t in targets]))
+    assert list(table.columns[:6]) == [
+        "target",
+        "description",
+        "case_type",
+        "published",
+        "model",
+        "relative_error",
+    ]
+    np.testing.assert_allclose(table.relative_error, 0.1)
+
+
+#: Recovery: the parameters, their true values and the start of the search.
+TRUTH = {
+    "settings.reports_per_bureau": 0.6,
+    "settings.women_solvability": 0.75,
+    "settings.children_solvability": 0.65,
+}
+START = {
+    "settings.reports_per_bureau": 0.35,
+    "settings.women_solvability": 0.55,
+    "settings.children_solvability": 0.85,
+}
+RECOVERY_TOLERANCE = 0.05  # relative error allowed on each parameter
+PARAMETERS = (
+    FitParameter("settings.reports_per_bureau", 0.2, 2.0, log=True),
+    FitParameter("settings.women_solvability", 0.3, 0.95),
+    FitParameter("settings.children_solvability", 0.3, 0.95),
+)
+
+
+def test_calibration_recovers_known_parameters_from_simulated_data():
+    data = synthetic_targets(SMALL.updated(TRUTH), small_targets(), seeds=(11,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = fit(SMALL, data, PARAMETERS, start=START, seeds=(11,), max_evaluations=80)
+    for key, true in TRUTH.items():
+        assert result.estimates[key] == pytest.approx(true, rel=RECOVERY_TOLERANCE), key
+    # the data are the model's own on the same draws: the fit comes close to zero
+    assert result.objective < 1e-2
+    # the start was far: the search moved every parameter
+    for key in TRUTH:
+        assert abs(result.estimates[key] - START[key]) > 0.1
+    # bootstrap replications around the estimate, with spread, within the bounds
+    boot = bootstrap(result, SMALL, replications=4, seed=1)
+    assert boot.draws.shape == (4, len(PARAMETERS))
+    assert (boot.draws.std(axis=0) > 0).all()
+    for j, p in enumerate(PARAMETERS):
+        assert ((boot.draws[:, j] >= p.lower) & (boot.draws[:, j] <= p.upper)).all()
+    table = boot.estimates_table()
+    assert table.std_error.notna().all()
+
+
+NOISY_TOLERANCE = 0.15  # relative error allowed when data and fit use different draws
+
+
+def test_calibration_recovers_parameters_through_simulation_noise():
+    # data from seeds 21 and 22, fitted on seeds 11 and 12: no common draws
+    data = synthetic_targets(SMALL.updated(TRUTH), small_targets(), seeds=(21, 22))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = fit(SMALL, data, PARAMETERS, start=START, seeds=(11, 12), max_evaluations=80)
+    for key, true in TRUTH.items():
+        assert result.estimates[key] == pytest.approx(true, rel=NOISY_TOLERANCE), key
+
+
+def test_fit_result_round_trips_through_files(tmp_path):
+    targets = small_targets()
+    result = FitResult(
+        parameters=FITTED,
+        estimates={p.key: p.to_value(0.5) for p in FITTED},
+        changes={"settings.n_bureaus": 40, **{p.key: p.to_value(0.5) for p in FITTED}},
+        targets=targets,
+        moments=np.array([t.value for t in targets]),
+        seeds=(0, 1),
+        objective=0.0,
+        jacobian=np.ones((len(targets), len(FITTED))),
+        draws=np.ones((3, len(FITTED))),
+    )
+    paths = result.save(tmp_path / "fit")
+    assert sorted(p.name for p in paths.values()) == ["estimates.csv", "fit.json", "fit_table.csv"]
+    back = load_fit(tmp_path / "fit")
+    assert back.estimates == result.estimates and back.targets == result.targets
+    assert back.model() == ChinaModel().updated(result.changes)
+    table = pd.read_csv(paths["fit_table"])
+    assert list(table.target) == [t.id for t in targets]
+    with pytest.raises(FileNotFoundError, match="tipresearch calibrate"):
+        load_fit(tmp_path / "nowhere")
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ParameterError, match="fit file"):
+        load_fit(tmp_path / "bad.json")
+
+
+def test_bad_fit_inputs_are_named():
+    with pytest.raises(ParameterError, match="bounds"):
+        FitParameter("settings.reports_per_bureau", 2.0, 1.0)
+    with pytest.raises(ParameterError, match="start.metric.bonus"):
+        fit(SMALL, small_targets(), PARAMETERS, start={"metric.bonus": 1.0}, max_evaluations=1)
+    with pytest.raises(ParameterError, match="kind"):
+        Target("x", "arrests", "all", 1.0, "primary", year=2008)
+    with pytest.raises(ParameterError, match="settings.nope|nope"):
+        model_moments(SMALL.updated({"settings.nope": 1}), small_targets())
+    with pytest.raises(ParameterError, match="year"):
+        model_moments(SMALL, china_targets())  # 2020 lies after the small model's end
+
+
+def test_calibrate_command_writes_its_files(tmp_path, capsys):
+    out = tmp_path / "fit"
+    status = cli_main(
+        [
+            "calibrate",
+            "--out",
+            str(out),
+            "--seeds",
+            "0",
+            "--screen",
+            "0",
+            "--max-evaluations",
+            "2",
+            "--bootstrap",
+            "2",
+            "--bureaus",
+            "30",
+            "--set",
+            "dynamics.deterrence=0",
+            "--set",
+            "dynamics.learning_rate=0",
+        ]
+    )
+    assert status == 0
+    data = json.loads((out / "fit.json").read_text(encoding="utf-8"))
+    assert data["changes"]["settings.n_bureaus"] == 30
+    assert len(data["draws"]) == 2
+    table = pd.read_csv(out / "fit_table.csv")
+    assert "registered_2009" in set(table.target)
+    assert "published" in capsys.readouterr().err
+    assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2
+    assert "--bootstrap" in capsys.readouterr().err
