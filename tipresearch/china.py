@@ -22,20 +22,28 @@ The reforms
 ================================ ============ ===========================================
 reform                           in effect    change (defaults)
 ================================ ============ ===========================================
-``indicator_2008``               2008-01 on   a solved-case quota with a penalty for
-                                              bureaus that solve too little
+``indicator_2008``               2008-01 on   solved-case quota 0.05 per expected report,
+                                              penalty 5 per case short of it: discipline
+                                              for bureaus that solve too little
                                               (09BEIJING2594 ¶9; the year only is known)
-``missing_child_filing_rule``    2009-04 on   children: audit probability 0.9 and
+``missing_child_filing_rule``    2009-04 on   children: audit probability
+                                              ``mandatory_audit_prob`` (fitted) and
                                               penalty 5 per declined report found
                                               (mandatory intake, 9 April 2009)
 ``dna_database``                 2009-04 on   children: DNA effect 0.1, cold-case
                                               hazard × 3 (¶7; in use since April 2009)
 ``special_campaign_2009``        2009-04 to   weight on solved cases × 2, audit
-                                 2009-12      probability 0.3 (¶6, ¶8); a share
-                                              ``campaign_persist`` stays afterwards
+                                 2009-12      probability at least 0.3, capacity × 1.5
+                                              (¶6, ¶8); a share ``campaign_persist``
+                                              (fitted) stays afterwards
 ``indicator_abolished``          2015-11 on   clearance-rate weight, quota and quota
                                               penalty set to 0 (6 November 2015)
 ================================ ============ ===========================================
+
+Before the reforms bureaus are rated by :data:`BASE_METRIC`: cases solved, the
+clearance rate (weight 6 per expected report) and a small solved-case quota.
+The defaults of :class:`ChinaModel` are close to the fitted values (data/fit/);
+the fitted parameters are listed in :data:`tipresearch.calibrate.FITTED`.
 
 References
 ----------
@@ -115,14 +123,14 @@ class ChinaReforms:
 
     indicator_quota: float = 0.05
     indicator_quota_penalty: float = 5.0
-    mandatory_audit_prob: float = 0.9
+    mandatory_audit_prob: float = 0.11
     mandatory_audit_penalty: float = 5.0
     dna_effect: float = 0.1
     dna_hazard_times: float = 3.0
     campaign_solved_times: float = 2.0
     campaign_audit_prob: float = 0.3
     campaign_capacity_times: float = 1.5
-    campaign_persist: float = 0.5
+    campaign_persist: float = 0.75
 
     def __post_init__(self) -> None:
         checks = {
@@ -234,14 +242,20 @@ def china_params(
     *,
     n_bureaus: int = 200,
     national_bureaus: int = 2800,
-    reports_per_bureau: float = 0.5,
+    reports_per_bureau: float = 1.3,
     children_share: float = 0.5,
-    women_solvability: float = 0.8,
-    children_solvability: float = 0.8,
+    women_solvability: float = 0.9,
+    children_solvability: float = 0.85,
     concentration: float = 0.6,
     **changes: Any,
 ) -> ModelParams:
     """Model parameters before any reform, for the China calibration.
+
+    A unit pools ``national_bureaus / n_bureaus`` county bureaus: expected reports
+    vary across units as a lognormal with sigma 0.5 (trafficking is concentrated
+    in some regions), capacity per expected report with sigma 0.15 (pooled
+    bureaus' capacities average out). Screening noise 0.3: at intake a report's
+    chance of being solved is hard to judge.
 
     Solvability is Beta with the given mean and ``a + b = concentration``; a
     concentration below 2 makes it U-shaped (most reports either easy or hard to
@@ -298,7 +312,7 @@ def china_params(
         "reports_mean": reports,
         "reports_sigma": 0.5,
         "capacity_ratio": 1.0,
-        "capacity_sigma": 0.5,
+        "capacity_sigma": 0.15,
         "effort_half": 0.25,
         "screening_noise": 0.3,
         "audit_prob": 0.02,
@@ -349,10 +363,10 @@ class ChinaModel:
     reforms: ChinaReforms = field(default_factory=ChinaReforms)
     dynamics: Dynamics = field(
         default_factory=lambda: Dynamics(
-            adjust_rate=0.1,
+            adjust_rate=0.07,
             learning_rate=0.1,
             learning_scale=50.0,
-            deterrence=1.0,
+            deterrence=1.8,
             deterrence_memory=0.002,
         )
     )

@@ -37,9 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--screen",
         type=int,
-        default=128,
+        default=64,
         metavar="N",
-        help="Sobol' points screened before the local search (default 128)",
+        help="Sobol' points screened before the local search (default 64)",
     )
     p.add_argument(
         "--max-evaluations",
