@@ -439,3 +439,23 @@ def test_sweep_and_sensitivity_commands(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "parameters.audit_prob' = 2" in err and "[0, 1]" in err
     assert not (tmp_path / "bad").exists()  # refused before anything was written
+
+
+def test_dask_retries_the_tasks_of_a_dying_worker(tmp_path):
+    pytest.importorskip("distributed")
+    spec = SweepSpec(XY, method="lhs", n=12, seed=2)
+    marker = tmp_path / "marker"
+    summary = run_sweep(
+        spec,
+        tmp_path / "out",
+        executor="dask",
+        workers=2,
+        evaluate=dies_once,
+        settings=str(marker),
+        progress=False,
+        batch_size=2,
+    )
+    assert marker.exists()  # a worker did die
+    got = open_sweep(tmp_path / "out").results()
+    assert summary.failed_runs == 0 and got["error"].isna().all()
+    assert len(got) == 12 and np.allclose(got["y"], got["x"] + got["w"])

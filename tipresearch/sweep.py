@@ -511,23 +511,31 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
                     task = take()
                     if task is None:
                         break
-                    running[pool.submit(run_task, task)] = task
-                if not running:
-                    return
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                lost: list[Task] = []
-                for fut in done:
-                    task = running.pop(fut)
                     try:
-                        frame = fut.result()
-                    except BrokenProcessPool:
+                        running[pool.submit(run_task, task)] = task
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        again.appendleft(task)  # not tried yet: no attempt counted
                         broken = True
-                        lost.append(task)
-                        continue
-                    except Exception as exc:  # the task itself failed to run
-                        frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
-                    yield task, frame
+                        break
+                if not running and not broken:
+                    return
+                lost: list[Task] = []
+                if not broken:
+                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for fut in done:
+                        task = running.pop(fut)
+                        try:
+                            frame = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            lost.append(task)
+                            continue
+                        except Exception as exc:  # the task itself failed to run
+                            frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
+                        yield task, frame
                 if broken:
+                    # every task in flight is lost with the pool (which one killed it is
+                    # unknown); each is tried again up to `retries` times
                     lost.extend(running.values())
                     running.clear()
                     for task in lost:
