@@ -292,6 +292,20 @@ def test_resume_with_another_spec_is_refused(tmp_path):
     )
 
 
+def test_one_sweep_at_a_time_per_folder(tmp_path):
+    from tipresearch.sweep import _lock
+
+    spec = SweepSpec(XY, method="lhs", n=4, seed=4)
+    held = _lock(tmp_path)
+    try:
+        with pytest.raises(ParameterError, match="another one holds its .lock"):
+            run_sweep(spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False)
+    finally:
+        held.close()
+    run_sweep(spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False)
+    assert open_sweep(tmp_path).complete
+
+
 def test_killed_command_resumes_without_loss_or_duplicates(tmp_path):
     spec = {
         **TINY,

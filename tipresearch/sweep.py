@@ -1016,92 +1016,126 @@ def run_sweep(
     manifest_path, design_path, parts = root / MANIFEST, root / DESIGN, root / PARTS
     identity = _identity(spec, evaluate, settings)
     digest = _digest(identity)
-    if manifest_path.exists():
-        manifest = _read_manifest(root)
-        if manifest.get("digest") != digest:
-            diff = _differences(manifest.get("identity", {}), identity)
-            raise ParameterError(
-                "spec",
-                spec.name,
-                f"the spec of the sweep already in {root} to resume it (it differs in: "
-                f"{'; '.join(diff[:6]) or 'its digest'}); choose another --out for this spec",
-            )
-        if not resume:
-            done = sum(b - a for a, b, _ in _finished(parts))
-            raise ParameterError(
-                "out",
-                str(root),
-                f"a folder without a sweep: it holds this sweep with {done} of "
-                f"{manifest.get('points')} points done; add --resume to finish it",
-            )
-        design = _read_design(design_path, spec)
-    else:
-        if _finished(parts):
-            raise ParameterError(
-                "out", str(root), "a folder without part files but no manifest.json"
-            )
-        design = spec.design()
-        _write_design(design_path, design)
-        manifest = {
-            "format": _FORMAT,
-            "digest": digest,
-            "identity": identity,
-            "spec": spec.to_dict(),
-            "points": len(design),
-            "replications": spec.replications,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        write_text(manifest_path, json.dumps(manifest, indent=2, default=repr) + "\n")
-
-    parts.mkdir(parents=True, exist_ok=True)
-    for stale in parts.glob(".points-*.tmp"):  # left by a run killed mid-write
-        stale.unlink(missing_ok=True)
-    n_points = len(design)
-    todo = np.ones(n_points, dtype=bool)
-    for a, b, _ in _finished(parts):
-        todo[a:b] = False
-    remaining = int(todo.sum())
-    batch = batch_size or spec.batch_size or _auto_batch(remaining, workers)
-    tasks = _tasks(design, todo, batch, spec, evaluate, settings)
-
-    from tqdm import tqdm
-
-    start = time.perf_counter()
-    failed = 0
-    evaluated = 0
-    bar = tqdm(
-        total=n_points,
-        initial=n_points - remaining,
-        unit="pt",
-        desc=spec.name,
-        disable=not progress,
-        file=sys.stderr,
-        mininterval=0.5,
-        dynamic_ncols=True,
-    )
+    lock = _lock(root)
     try:
-        if remaining:
-            for task, frame in _DRIVERS[executor](tasks, workers, scheduler, retries):
-                path = parts / _part_name(task.start, task.stop)
-                atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
-                failed += int(frame["error"].notna().sum())
-                evaluated += task.stop - task.start
-                bar.update(task.stop - task.start)
-                if failed:
-                    bar.set_postfix(failed=failed, refresh=False)
+        if manifest_path.exists():
+            manifest = _read_manifest(root)
+            if manifest.get("digest") != digest:
+                diff = _differences(manifest.get("identity", {}), identity)
+                raise ParameterError(
+                    "spec",
+                    spec.name,
+                    f"the spec of the sweep already in {root} to resume it (it differs in: "
+                    f"{'; '.join(diff[:6]) or 'its digest'}); choose another --out for this spec",
+                )
+            if not resume:
+                done = sum(b - a for a, b, _ in _finished(parts))
+                raise ParameterError(
+                    "out",
+                    str(root),
+                    f"a folder without a sweep: it holds this sweep with {done} of "
+                    f"{manifest.get('points')} points done; add --resume to finish it",
+                )
+            design = _read_design(design_path, spec)
+        else:
+            if _finished(parts):
+                raise ParameterError(
+                    "out",
+                    str(root),
+                    "a new folder or one holding a whole sweep (it has part files but no "
+                    "manifest.json)",
+                )
+            design = spec.design()
+            _write_design(design_path, design)
+            manifest = {
+                "format": _FORMAT,
+                "digest": digest,
+                "identity": identity,
+                "spec": spec.to_dict(),
+                "points": len(design),
+                "replications": spec.replications,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            write_text(manifest_path, json.dumps(manifest, indent=2, default=repr) + "\n")
+
+        parts.mkdir(parents=True, exist_ok=True)
+        for stale in parts.glob(".points-*.tmp"):  # left by a run killed mid-write
+            stale.unlink(missing_ok=True)
+        n_points = len(design)
+        todo = np.ones(n_points, dtype=bool)
+        for a, b, _ in _finished(parts):
+            todo[a:b] = False
+        remaining = int(todo.sum())
+        batch = batch_size or spec.batch_size or _auto_batch(remaining, workers)
+        tasks = _tasks(design, todo, batch, spec, evaluate, settings)
+
+        from tqdm import tqdm
+
+        start = time.perf_counter()
+        failed = 0
+        evaluated = 0
+        bar = tqdm(
+            total=n_points,
+            initial=n_points - remaining,
+            unit="pt",
+            desc=spec.name,
+            disable=not progress,
+            file=sys.stderr,
+            mininterval=0.5,
+            dynamic_ncols=True,
+        )
+        try:
+            if remaining:
+                for task, frame in _DRIVERS[executor](tasks, workers, scheduler, retries):
+                    path = parts / _part_name(task.start, task.stop)
+                    atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
+                    failed += int(frame["error"].notna().sum())
+                    evaluated += task.stop - task.start
+                    bar.update(task.stop - task.start)
+                    if failed:
+                        bar.set_postfix(failed=failed, refresh=False)
+        finally:
+            bar.close()
+        return SweepSummary(
+            str(root),
+            n_points,
+            spec.replications,
+            n_points - remaining,
+            evaluated,
+            failed,
+            time.perf_counter() - start,
+            executor,
+            workers,
+        )
     finally:
-        bar.close()
-    return SweepSummary(
-        str(root),
-        n_points,
-        spec.replications,
-        n_points - remaining,
-        evaluated,
-        failed,
-        time.perf_counter() - start,
-        executor,
-        workers,
-    )
+        lock.close()
+
+
+def _lock(root: Path) -> Any:
+    """Hold ``root/.lock`` so that no second sweep writes to the same folder at once.
+
+    Returns the open lock file (closing it releases the lock). Where ``fcntl`` is
+    missing (Windows) the file is opened but not locked.
+
+    Raises
+    ------
+    ParameterError
+        When another process holds the lock.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(root / ".lock", "a+")  # noqa: SIM115 - closed by the caller
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        raise ParameterError(
+            "out", str(root), "a folder no other sweep is writing to (another one holds its .lock)"
+        ) from exc
+    return handle
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:
