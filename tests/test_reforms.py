@@ -275,3 +275,78 @@ def test_china_timeline_takes_its_dates_from_the_data():
         + ChinaReforms().campaign_persist
         * (ChinaReforms().campaign_audit_prob - china_params().audit_prob),
     )
+
+
+def test_counterfactual_calendars_change_one_reform_each():
+    from tipresearch.china import COUNTERFACTUALS, ChinaModel, counterfactual_timelines
+
+    model = ChinaModel()
+    cf = counterfactual_timelines(model)
+    assert tuple(cf) == COUNTERFACTUALS
+    fitted = cf["as fitted"]
+    assert "missing_child_filing_rule" not in cf["no mandatory intake"].names
+    assert "dna_database" not in cf["no DNA database"].names
+    assert cf["campaign not institutionalised"]["special_campaign_2009"].persist == 0.0
+    assert fitted["special_campaign_2009"].persist == model.reforms.campaign_persist
+    early = cf["indicators abolished in 2009"]["indicator_abolished"]
+    assert early.start == pd.Period("2009-04", "M")
+    for name, tl in cf.items():
+        changed = {r.name for r in tl} ^ {r.name for r in fitted} | {
+            r.name for r in tl if r.name in fitted.names and r != fitted[r.name]
+        }
+        assert len(changed) == (0 if name == "as fitted" else 1), name
+
+
+def test_replications_share_draws_and_sum_to_years():
+    import dataclasses
+
+    from tipresearch.china import ChinaModel, counterfactual_timelines, replicate, to_annual
+    from tipresearch.reform_plots import (
+        differences,
+        plot_counterfactuals,
+        plot_fit_series,
+        plot_monthly_path,
+    )
+
+    model = dataclasses.replace(
+        ChinaModel(), end="2010-12", dynamics=Dynamics(adjust_rate=0.2)
+    ).updated({"settings.n_bureaus": 20})
+    scenarios = counterfactual_timelines(model)
+    monthly = replicate(model, [1, 2], scenarios, monthly=True)
+    annual = to_annual(monthly)
+    assert set(annual.scenario) == set(scenarios) and set(annual.seed) == {1, 2}
+    one = monthly[(monthly.scenario == "as fitted") & (monthly.seed == 1)]
+    yearly = annual[(annual.scenario == "as fitted") & (annual.seed == 1)].set_index(
+        ["year", "case_type"]
+    )
+    assert (
+        yearly.loc[(2009, "all"), "registered"]
+        == one[(one.month.dt.year == 2009) & (one.case_type == "all")].registered.sum()
+    )
+    # without deterrence the scenarios share every report draw of a seed
+    reports = monthly.pivot_table(
+        index=["seed", "month", "case_type"], columns="scenario", values="reports", observed=True
+    )
+    assert (reports.nunique(axis=1) == 1).all()
+    diff = differences(annual, (2009, 2010))
+    mandatory = diff[
+        (diff.scenario == "no mandatory intake")
+        & (diff.case_type == "children")
+        & (diff.measure == "registered")
+    ].iloc[0]
+    assert mandatory["mean"] < 0
+    import matplotlib.pyplot as plt
+
+    from tipresearch.published import load_published
+
+    for fig in (
+        plot_fit_series(
+            annual[annual.scenario == "as fitted"], load_published(), scenarios["as fitted"]
+        ),
+        plot_counterfactuals(annual, scenarios["as fitted"]),
+        plot_monthly_path(
+            monthly[monthly.scenario == "as fitted"], load_published(), scenarios["as fitted"]
+        ),
+    ):
+        assert fig.axes and all(ax.get_ylabel() for ax in fig.axes)
+        plt.close(fig)

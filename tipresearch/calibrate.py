@@ -17,10 +17,11 @@ coordinates of each parameter's bounds (log scale where stated), with finite
 differences wide enough to step over the jumps that integer draws put in a
 simulated objective.
 
-Uncertainty is a parametric bootstrap, computed with the k-step shortcut: each
-replication draws new published counts (Poisson around the figures) and new
-simulation seeds, and takes two Gauss-Newton steps from the estimate with the
-Jacobian at the estimate, instead of a full re-fit (Andrews 2002).
+Uncertainty is a parametric bootstrap linearised at the estimate (a one-step
+bootstrap): each replication draws new published counts (Poisson around the
+figures) and new simulation seeds, and takes one damped Gauss-Newton step from
+the estimate with the Jacobian at the estimate, instead of a full re-fit
+(Davidson & MacKinnon 1999; Andrews 2002).
 
 References
 ----------
@@ -289,7 +290,8 @@ class FitParameter:
     Parameters
     ----------
     key : str
-        A key of :meth:`tipresearch.china.ChinaModel.updated`.
+        A key of :meth:`tipresearch.china.ChinaModel.updated`, or several joined
+        by ``+`` for values tied together (one parameter sets them all).
     lower, upper : float
         Bounds (``lower < upper``; both > 0 on a log scale).
     log : bool
@@ -309,6 +311,11 @@ class FitParameter:
             raise ParameterError(
                 f"{self.key}.bounds", (self.lower, self.upper), "lower < upper (> 0 on a log scale)"
             )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The model keys this parameter sets."""
+        return tuple(self.key.split("+"))
 
     def to_value(self, u: float) -> float:
         """Unit coordinate in [0, 1] to the parameter's value."""
@@ -336,13 +343,17 @@ FITTED: tuple[FitParameter, ...] = (
         description="expected reports per county bureau and month, both types",
     ),
     FitParameter(
-        "settings.women_solvability", 0.3, 0.95, description="mean solvability, women's reports"
-    ),
-    FitParameter(
-        "settings.children_solvability",
+        "settings.women_solvability+settings.children_solvability",
         0.3,
         0.95,
-        description="mean solvability, children's reports (before the DNA database)",
+        description="mean solvability of reports, women's and children's alike",
+    ),
+    FitParameter(
+        "metric.rate",
+        0.3,
+        20.0,
+        log=True,
+        description="weight of the clearance rate in the rating (times expected reports)",
     ),
     FitParameter(
         "reforms.mandatory_audit_prob",
@@ -565,7 +576,7 @@ class _Objective:
         return {p.key: p.to_value(x) for p, x in zip(self.parameters, u, strict=True)}
 
     def model(self, u: np.ndarray) -> ChinaModel:
-        return self.base.updated(self.values(u))
+        return self.base.updated(_expand(self.parameters, self.values(u)))
 
     def moments(self, u: np.ndarray, seeds: Sequence[int] | None = None) -> np.ndarray:
         return model_moments(self.model(u), self.targets, self.seeds if seeds is None else seeds)
@@ -674,7 +685,7 @@ def fit(
     moments = obj.moments(u_hat)
     r = _residuals(targets, moments)
     estimates = obj.values(u_hat)
-    changes = {**_base_changes(base), **estimates}
+    changes = {**_base_changes(base), **_expand(parameters, estimates)}
     return FitResult(
         parameters=parameters,
         estimates=estimates,
@@ -705,11 +716,16 @@ def _jacobian(obj: _Objective, u: np.ndarray, step: float) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def _expand(parameters: Sequence[FitParameter], values: Mapping[str, float]) -> dict[str, float]:
+    """Estimates by parameter key to values by model key (tied keys share a value)."""
+    return {k: values[p.key] for p in parameters for k in p.keys}
+
+
 def _current_values(model: ChinaModel, parameters: Sequence[FitParameter]) -> dict[str, float]:
     params = model.params
     out = {}
     for p in parameters:
-        group, _, name = p.key.partition(".")
+        group, _, name = p.keys[0].partition(".")
         if group == "settings":
             if name in model.settings:
                 value = model.settings[name]
@@ -759,20 +775,25 @@ def bootstrap(
     *,
     replications: int = 30,
     seed: int = 12345,
-    steps: int = 2,
     damping: float = 0.01,
     progress: Callable[[str], None] | None = None,
 ) -> FitResult:
-    """Parametric k-step bootstrap of a fit.
+    """Parametric bootstrap of a fit, linearised at the estimates.
 
     Each replication draws every published count as Poisson around its figure
     (a ratio from its drawn numerator and denominator; the brief's clearance
-    target stays 1) and fresh simulation seeds, then takes ``steps``
-    Levenberg-Marquardt steps from the estimates with the Jacobian at the
-    estimates, within the bounds, halving a step (up to three times) until it
-    lowers that replication's objective (Andrews 2002). The damping keeps
-    weakly identified directions from taking the huge steps an undamped
-    Gauss-Newton step would give them on a simulated objective.
+    target stays 1) and fresh simulation seeds, evaluates the residuals at the
+    estimates, and moves the estimates by one Levenberg-Marquardt step with the
+    Jacobian at the estimates,
+
+        theta_b = theta_hat - (J'J + damping diag(J'J))^-1 J' (r_b - r_hat),
+
+    within the bounds (a one-step bootstrap: Davidson & MacKinnon 1999; Andrews
+    2002). Centring on the estimate's own residuals ``r_hat`` keeps the
+    systematic misfit out of the draws, which then show the spread due to the
+    counts' sampling noise and the simulation noise, not the model's
+    misspecification. The damping keeps weakly identified directions from
+    taking unbounded steps.
 
     Parameters
     ----------
@@ -784,8 +805,6 @@ def bootstrap(
         Bootstrap replications.
     seed : int
         Seed of the bootstrap's own draws (counts and simulation seeds).
-    steps : int
-        Newton-type steps per replication.
     damping : float
         Levenberg-Marquardt damping, relative to the diagonal of ``J'J``.
 
@@ -793,6 +812,11 @@ def bootstrap(
     -------
     FitResult
         ``result`` with ``draws`` (one row of estimates per replication).
+
+    References
+    ----------
+    Davidson, R., MacKinnon, J. G. (1999). Bootstrap testing in nonlinear models.
+    International Economic Review 40(2), 487-508.
     """
     if result.jacobian is None:
         raise ParameterError("result.jacobian", None, "a fit with its Jacobian")
@@ -800,6 +824,7 @@ def bootstrap(
     rng = np.random.default_rng(seed)
     params = result.parameters
     u_hat = np.array([p.to_unit(result.estimates[p.key]) for p in params])
+    r_hat = _residuals(result.targets, result.moments)
     J = result.jacobian
     H = J.T @ J
     H = H + damping * np.diag(np.diag(H)) + 1e-9 * np.eye(len(params))
@@ -808,19 +833,7 @@ def bootstrap(
         targets = _perturbed(result.targets, rng)
         seeds = tuple(int(x) for x in rng.integers(1_000_000, 2**31 - 1, size=len(result.seeds)))
         obj = _Objective(base, params, targets, seeds, None)
-        u = u_hat.copy()
-        r = obj(u)
-        for _ in range(steps):
-            delta = -np.linalg.solve(H, J.T @ r)
-            for _ in range(4):
-                trial = np.clip(u + delta, 0.0, 1.0)
-                r_trial = obj(trial)
-                if float(r_trial @ r_trial) < float(r @ r):
-                    u, r = trial, r_trial
-                    break
-                delta = delta / 2
-            else:
-                break
+        u = np.clip(u_hat - np.linalg.solve(H, J.T @ (obj(u_hat) - r_hat)), 0.0, 1.0)
         draws.append([p.to_value(x) for p, x in zip(params, u, strict=True)])
         if progress is not None:
             progress(f"bootstrap {b + 1}/{replications}")

@@ -123,14 +123,14 @@ class ChinaReforms:
 
     indicator_quota: float = 0.05
     indicator_quota_penalty: float = 5.0
-    mandatory_audit_prob: float = 0.11
+    mandatory_audit_prob: float = 0.1
     mandatory_audit_penalty: float = 5.0
     dna_effect: float = 0.1
     dna_hazard_times: float = 3.0
     campaign_solved_times: float = 2.0
     campaign_audit_prob: float = 0.3
     campaign_capacity_times: float = 1.5
-    campaign_persist: float = 0.75
+    campaign_persist: float = 0.85
 
     def __post_init__(self) -> None:
         checks = {
@@ -242,10 +242,10 @@ def china_params(
     *,
     n_bureaus: int = 200,
     national_bureaus: int = 2800,
-    reports_per_bureau: float = 1.3,
+    reports_per_bureau: float = 2.25,
     children_share: float = 0.5,
-    women_solvability: float = 0.9,
-    children_solvability: float = 0.85,
+    women_solvability: float = 0.75,
+    children_solvability: float = 0.75,
     concentration: float = 0.6,
     **changes: Any,
 ) -> ModelParams:
@@ -363,10 +363,10 @@ class ChinaModel:
     reforms: ChinaReforms = field(default_factory=ChinaReforms)
     dynamics: Dynamics = field(
         default_factory=lambda: Dynamics(
-            adjust_rate=0.07,
+            adjust_rate=0.05,
             learning_rate=0.1,
             learning_scale=50.0,
-            deterrence=1.8,
+            deterrence=2.5,
             deterrence_memory=0.002,
         )
     )

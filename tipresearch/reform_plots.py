@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .plots import CASE_TYPE_COLOURS, CONFIDENCE_COLOURS
+from .plots import CASE_TYPE_COLOURS
 from .reforms import Timeline
 
 __all__ = ["band", "differences", "plot_counterfactuals", "plot_fit_series", "plot_monthly_path"]
@@ -42,14 +42,18 @@ def band(counts: pd.DataFrame, keys: Sequence[str], value: str, level: float = 0
 
 
 def _mark_reforms(ax: plt.Axes, timeline: Timeline, *, years: bool, label: bool) -> None:
+    """Dotted lines at reform starts; one label per date, naming every reform starting then."""
+    starts: dict[pd.Period, list[str]] = {}
     for r in timeline.ordered():
-        when = r.start.to_timestamp()
+        starts.setdefault(r.start, []).append(r.name.replace("_", " "))
+    for start, names in starts.items():
+        when = start.to_timestamp()
         x = when.year + (when.month - 1) / 12 if years else when
         ax.axvline(x, color="0.45", lw=0.8, ls=":", zorder=0)
         if label:
             ax.annotate(
-                r.name.replace("_", " "),
-                (x, 1.0),
+                f"{start}: " + ", ".join(names),
+                (x, 0.98),
                 xycoords=("data", "axes fraction"),
                 rotation=90,
                 va="top",
@@ -59,29 +63,25 @@ def _mark_reforms(ax: plt.Axes, timeline: Timeline, *, years: bool, label: bool)
             )
 
 
-def _published_points(ax: plt.Axes, rows: pd.DataFrame, colour_by_type: bool) -> None:
-    for row in rows.itertuples():
+def _published_points(ax: plt.Axes, rows: pd.DataFrame) -> None:
+    """Published figures: colour by case type, marker by confidence, labelled with the source."""
+    for i, row in enumerate(rows.sort_values(["period_start", "value"]).itertuples()):
         year = row.period_start.year + 0.5
-        colour = (
-            CASE_TYPE_COLOURS[row.case_type]
-            if colour_by_type
-            else CONFIDENCE_COLOURS[row.confidence]
-        )
         ax.scatter(
             year,
             row.value,
             marker=_MARKERS[row.confidence],
             s=46,
-            color=colour,
+            color=CASE_TYPE_COLOURS[row.case_type],
             edgecolor="black",
             linewidth=0.7,
             zorder=5,
         )
         ax.annotate(
-            f"{row.value:,.0f}\n{_short_source(row.source)}",
+            f"{row.value:,.0f} ({row.case_type})\n{_short_source(row.source)}",
             (year, row.value),
             textcoords="offset points",
-            xytext=(6, 4),
+            xytext=(6, 4 if i % 2 == 0 else -22),
             fontsize=7,
         )
 
@@ -130,7 +130,7 @@ def plot_fit_series(
         table = "registered_cases" if value == "registered" else "solved_cases"
         rows = traf[(traf["table"] == table) & (traf["period_precision"] == "year")]
         rows = rows[rows["period_start"].dt.year >= int(annual["year"].min())]
-        _published_points(ax, rows, colour_by_type=(value == "solved"))
+        _published_points(ax, rows)
         _mark_reforms(ax, timeline, years=True, label=(value == "registered"))
         ax.set_title(title)
         ax.set_xlabel("year")
@@ -161,6 +161,8 @@ def plot_monthly_path(
     cable's counts for April to mid-August 2009 (09BEIJING2594 ¶8).
     """
     m = monthly[(monthly["month"] >= first) & (monthly["month"] <= last)]
+    lo, hi = pd.Period(first, "M"), pd.Period(last, "M")
+    timeline = Timeline(r for r in timeline if lo <= r.start <= hi)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
     ax = axes[0]
     for ct in ("women", "children"):
@@ -204,6 +206,7 @@ def plot_monthly_path(
     ax.set_xlabel("month")
     ax.legend(fontsize=8, loc="upper left")
     for a in axes:
+        a.set_xlim(lo.to_timestamp(), (hi + 1).to_timestamp())
         a.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         a.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
         a.set_ylim(bottom=0)
