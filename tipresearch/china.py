@@ -42,8 +42,9 @@ reform                           in effect    change (defaults)
 
 Before the reforms bureaus are rated by :data:`BASE_METRIC`: cases solved, the
 clearance rate (weight 6 per expected report) and a small solved-case quota.
-The defaults of :class:`ChinaModel` are close to the fitted values (data/fit/);
-the fitted parameters are listed in :data:`tipresearch.calibrate.FITTED`.
+The defaults of :class:`ChinaModel` are the starting values of the committed fit
+(``data/fit/``), near its estimates; the fitted parameters are listed in
+:data:`tipresearch.calibrate.FITTED`.
 
 References
 ----------
@@ -81,6 +82,7 @@ __all__ = [
     "replicate",
     "to_annual",
     "window_counts",
+    "window_totals",
 ]
 
 #: The reforms of ``data/reform_timeline.csv`` the China timeline uses, in list order.
@@ -647,3 +649,31 @@ def to_annual(monthly: pd.DataFrame) -> pd.DataFrame:
         out["clearance"] = out["solved"] / out["registered"].where(out["registered"] > 0)
         out["victims_per_solved"] = out["rescued"] / out["solved"].where(out["solved"] > 0)
     return out
+
+
+def window_totals(monthly: pd.DataFrame, first_day: Any, last_day: Any) -> pd.DataFrame:
+    """Counts over a window of days from monthly counts (:func:`replicate`, ``monthly=True``).
+
+    Months are weighted by the share of their days inside ``[first_day,
+    last_day]``, as in :func:`window_counts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario`` and ``seed`` (when present), ``case_type``, ``registered``,
+        ``solved``, ``rescued``.
+    """
+    first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
+    if last < first:
+        raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
+    month = monthly["month"]
+    days = month.dt.days_in_month
+    lo = np.maximum(month, first)
+    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
+    weight = ((hi - lo).dt.days + 1).clip(lower=0) / days
+    cols = ["registered", "solved", "rescued"]
+    weighted = monthly[cols].mul(weight, axis=0)
+    keys = [k for k in ("scenario", "seed") if k in monthly.columns] + ["case_type"]
+    for k in keys:
+        weighted[k] = monthly[k]
+    return weighted.groupby(keys, observed=True)[cols].sum().reset_index()

@@ -157,8 +157,8 @@ def plot_monthly_path(
     """The monthly path through 2009 and cumulative solved cases against the cable.
 
     Left: registered cases per month by type (mean and band across seeds).
-    Right: cases solved since 1 April 2009, cumulated, by type, with the
-    cable's counts for April to mid-August 2009 (09BEIJING2594 ¶8).
+    Right: cases solved since 1 April 2009, cumulated to December 2009, by type,
+    with the cable's counts for April to mid-August 2009 (09BEIJING2594 ¶8).
     """
     m = monthly[(monthly["month"] >= first) & (monthly["month"] <= last)]
     lo, hi = pd.Period(first, "M"), pd.Period(last, "M")
@@ -179,7 +179,7 @@ def plot_monthly_path(
     cable = published[published["id"].str.startswith("cable_solved_")]
     start = cable["period_start"].min()
     window_end = cable["period_end"].max()
-    since = m[m["month"] >= start].copy()
+    since = m[(m["month"] >= start) & (m["month"] <= "2009-12-01")].copy()
     since = since.sort_values("month")
     since["cumulative"] = since.groupby(["seed", "case_type"], observed=True)["solved"].cumsum()
     for ct in ("women", "children"):
@@ -205,9 +205,11 @@ def plot_monthly_path(
     ax.set_ylabel("cases")
     ax.set_xlabel("month")
     ax.legend(fontsize=8, loc="upper left")
+    axes[0].set_xlim(lo.to_timestamp(), (hi + 1).to_timestamp())
+    axes[0].xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    axes[1].set_xlim(pd.Timestamp(start) - pd.Timedelta(days=15), pd.Timestamp("2010-01-15"))
+    axes[1].xaxis.set_major_locator(mdates.MonthLocator(bymonth=(4, 6, 8, 10, 12)))
     for a in axes:
-        a.set_xlim(lo.to_timestamp(), (hi + 1).to_timestamp())
-        a.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         a.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
         a.set_ylim(bottom=0)
     fig.tight_layout()
