@@ -11,8 +11,10 @@ Figures:
 1. model cost: one model run per point, in this process, over the first points of
    the design (ms per point; context for the rest, no target);
 2. a 10,240-point Sobol' sweep (1,024 base samples x 10) on 2 worker processes:
-   wall time of the whole command (target <= 60 s), and the sweep's own time as the
-   command reports it;
+   wall time of the whole command (target <= 60 s), the sweep's own time as the
+   command reports it, and the share of the workers' wall time spent inside model runs
+   (the sum of the runs' own times over workers x sweep time: what is left is the
+   runner's overhead and idle workers, whatever else the machine is doing);
 3. the same sweep on 1 worker process: the speed-up from 1 to 2 workers
    (target >= 1.7x);
 4. the same sweep on a Dask LocalCluster of 2 workers (no target);
@@ -23,7 +25,8 @@ Figures:
    minutes; the runner's memory does not depend on the model's size.
 
 The script is a report: it exits 0 whatever the figures. On a shared machine other
-work slows the figures down; the header prints the load average before and after.
+work slows the figures down: the load average is printed before each sweep, and
+``--wait-idle 0.5`` waits for a quiet moment before each one.
 """
 
 from __future__ import annotations
@@ -101,9 +104,23 @@ class Sampler(threading.Thread):
             self.stop.wait(0.1)
 
 
+IDLE: dict[str, float] = {"load": 0.0, "wait": 0.0}
+
+
+def wait_for_idle() -> None:
+    """With ``--wait-idle``: wait until the 1-minute load average is below a threshold."""
+    if not IDLE["load"]:
+        return
+    deadline = time.monotonic() + IDLE["wait"]
+    while os.getloadavg()[0] >= IDLE["load"] and time.monotonic() < deadline:
+        time.sleep(5)
+    print(f"  (load average at start: {os.getloadavg()[0]:.2f})", flush=True)
+
+
 def run_sweep_command(spec: Path, out: Path, workers: int, executor: str) -> dict[str, Any]:
     """Run ``tipresearch sweep`` in a fresh process; time it and sample its memory."""
     shutil.rmtree(out, ignore_errors=True)
+    wait_for_idle()
     cmd = [
         sys.executable,
         "-m",
@@ -157,6 +174,13 @@ def model_cost(spec: Path, points: int) -> float:
     return (time.perf_counter() - start) / len(values) * 1000
 
 
+def run_seconds(out: Path) -> float:
+    """Sum of the runs' own wall times in a finished sweep (the ``seconds`` column)."""
+    from tipresearch.sweep import open_sweep
+
+    return float(open_sweep(out).results()["seconds"].sum())
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -174,7 +198,16 @@ def main(argv: list[str] | None = None) -> int:
         help="model of the memory sweeps: light (10 bureaus, 12 periods) or full (100 x 60)",
     )
     ap.add_argument("--keep", default=None, metavar="DIR", help="keep the sweeps in DIR")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="LOAD",
+        help="before each sweep, wait (up to 20 min) until the 1-minute load average is "
+        "below LOAD (on a shared machine)",
+    )
     args = ap.parse_args(argv)
+    IDLE.update(load=args.wait_idle, wait=1200.0)
 
     n_speed = 32 if args.quick else 1024
     mem_points = (2_000, 20_000) if args.quick else (10_000, 100_000)
@@ -220,6 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"1 process: {one['summary']}", flush=True)
     rows.append(
         (f"{n_points:,}-point Sobol sweep, 1 process: command (s)", f"{one['wall']:.1f}", "", "")
+    )
+    busy = run_seconds(tmp / "speed_2")
+    rows.append(
+        (
+            f"  model time inside tasks / ({workers} x sweep time), {workers} processes",
+            f"{busy / (workers * two['sweep']):.2f}",
+            "",
+            "",
+        )
     )
     ratio = one["wall"] / two["wall"]
     ratio_sweep = one["sweep"] / two["sweep"]

@@ -1231,7 +1231,9 @@ class Sweep:
             raise ParameterError("output", missing, f"outputs of this sweep: {self.outputs}")
         if res.empty:
             return pd.DataFrame(index=pd.RangeIndex(self.points, name="point"), columns=outs)
-        means = res.groupby("point")[outs].agg(lambda s: s.mean(skipna=False))
+        values = res[outs].astype(float)
+        means = values.groupby(res["point"]).mean()
+        means = means.mask(values.isna().groupby(res["point"]).any())
         return means.reindex(pd.RangeIndex(self.points, name="point"))
 
     def failures(self) -> pd.DataFrame:
