@@ -151,3 +151,11 @@ def test_mandatory_intake_for_children_only():
     k = params.type_names.index("children")
     assert reform[k] > 0.97 and reform[k] > base[k]
     assert reform[1 - k] == pytest.approx(base[1 - k], abs=1e-9)
+
+
+def test_tabulated_probabilities_stay_within_the_unit_interval():
+    # rounding in the convolution table must not give P(open) > 1 (the binomial draw
+    # refuses it), here for opening every report under noise with a DNA effect
+    ct = CaseType("children", 1.0, 3.0, dna_effect=0.3)
+    p, m = tabulated_moments(np.linspace(-1.0, 2.0, 3001), ct, 0.3)
+    assert p.max() <= 1.0 and p.min() >= 0.0 and m.max() <= 1.0

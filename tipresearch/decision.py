@@ -146,6 +146,8 @@ def _table(
             p0, m0 = _moments_hard(wide, a, b, delta)
             p = np.convolve(p0, kernel, mode="valid")
             m = np.convolve(m0, kernel, mode="valid")
+    # rounding in the convolution can leave 1 + 2e-16; probabilities stay in [0, 1]
+    p, m = np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0)
     for arr in (tau, p, m):
         arr.setflags(write=False)
     return tau, p, m

@@ -48,12 +48,11 @@ Model brief (``docs/model.md``), "Dynamics and reforms"; dates from
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -651,35 +650,6 @@ def load_reforms(path: str | os.PathLike) -> list[Reform]:
 # ---------------------------------------------------------------------------- simulation
 
 
-@contextlib.contextmanager
-def _probabilities_within_unit_interval() -> Iterator[None]:
-    """Keep the tabulated chance of opening a report within [0, 1] while simulating.
-
-    The convolution table of :mod:`tipresearch.decision` can round ``P(open)`` to
-    ``1 + 2e-16`` where every report is opened (mandatory intake with a DNA
-    effect and screening noise), which numpy's binomial draw refuses. This guard
-    clips the two tabulated moments for the duration of a call; where they are
-    already within [0, 1] it changes nothing.
-    """
-    from . import simulate as sim
-
-    original = sim.tabulated_moments
-    if getattr(original, "clipped", False):
-        yield
-        return
-
-    def clipped(tau: np.ndarray, ct: CaseType, noise: float) -> tuple[np.ndarray, np.ndarray]:
-        p, m = original(tau, ct, noise)
-        return np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0)
-
-    clipped.clipped = True  # type: ignore[attr-defined]
-    sim.tabulated_moments = clipped
-    try:
-        yield
-    finally:
-        sim.tabulated_moments = original
-
-
 def _type_seed(seed: int, k: int) -> int:
     """A seed for case type ``k`` derived from the root seed (independent streams)."""
     return int(np.random.SeedSequence([int(seed), 7919, k]).generate_state(1, np.uint32)[0])
@@ -753,17 +723,16 @@ def simulate_timeline(
         )
     if not split:
         schedule = timeline.schedule(params, metric)
-        with _probabilities_within_unit_interval():
-            return simulate(
-                params,
-                schedule(0, first)[1],
-                periods,
-                seed,
-                start=str(first),
-                schedule=schedule,
-                dynamics=dynamics,
-                bureaus=bureaus,
-            )
+        return simulate(
+            params,
+            schedule(0, first)[1],
+            periods,
+            seed,
+            start=str(first),
+            schedule=schedule,
+            dynamics=dynamics,
+            bureaus=bureaus,
+        )
     if bureaus is None:
         bureaus = draw_bureaus(params, np.random.SeedSequence(seed).spawn(2)[0])
     frames = []
@@ -771,19 +740,18 @@ def simulate_timeline(
         one = dataclasses.replace(params, case_types=(dataclasses.replace(ct, share=1.0),))
         b_k = Bureaus(bureaus.reports * ct.share, bureaus.capacity * ct.share)
         schedule = timeline.schedule(params, metric, ct.name)
-        with _probabilities_within_unit_interval():
-            frames.append(
-                simulate(
-                    one,
-                    schedule(0, first)[1],
-                    periods,
-                    _type_seed(seed, k),
-                    start=str(first),
-                    schedule=schedule,
-                    dynamics=dynamics,
-                    bureaus=b_k,
-                )
+        frames.append(
+            simulate(
+                one,
+                schedule(0, first)[1],
+                periods,
+                _type_seed(seed, k),
+                start=str(first),
+                schedule=schedule,
+                dynamics=dynamics,
+                bureaus=b_k,
             )
+        )
     out = pd.concat(frames, ignore_index=True)
     out["case_type"] = pd.Categorical(
         out["case_type"].astype(str), categories=list(params.type_names)
