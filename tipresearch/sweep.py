@@ -1056,6 +1056,7 @@ def run_sweep(
                 "points": len(design),
                 "replications": spec.replications,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "code": _code_version(),
             }
             write_text(manifest_path, json.dumps(manifest, indent=2, default=repr) + "\n")
 
@@ -1110,6 +1111,28 @@ def run_sweep(
         )
     finally:
         lock.close()
+
+
+def _code_version() -> dict[str, str | None]:
+    """The package version and, in a git checkout, the commit: provenance of the results."""
+    import subprocess
+
+    from . import __version__
+
+    commit = None
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        commit = done.stdout.strip() or None if done.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"tipresearch": __version__, "commit": commit}
 
 
 def _lock(root: Path) -> Any:
