@@ -1349,8 +1349,9 @@ def saved_or_run(
     spec : SweepSpec
         The sweep to run otherwise.
     cache : path-like
-        Folder for it: the run goes to ``cache/NAME-DIGEST`` (the digest of the
-        spec), so a rerun with the same spec reuses (or finishes) it.
+        Folder for it: the run goes to ``cache/NAME-DIGEST`` (the digest of the spec
+        and of the code's version and commit), so a rerun with the same spec and code
+        reuses (or finishes) it.
     **run
         Passed to :func:`run_sweep` (``executor``, ``workers``, ``progress``, ...).
 
@@ -1366,7 +1367,8 @@ def saved_or_run(
         if same and sw.complete:
             return sw, "saved"
     evaluate = run.get("evaluate") or model_point
-    digest = _digest(_identity(spec, evaluate, run.get("settings") or spec.model))
+    ident = _identity(spec, evaluate, run.get("settings") or spec.model)
+    digest = _digest({**ident, "code": _code_version()})
     out = Path(cache) / f"{spec.name}-{digest[:10]}"
     run_sweep(spec, out, resume=True, **run)
     return open_sweep(out), "run"
