@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= build
 WORKERS ?= 2
 
-.PHONY: all run test lint format bench clean venv
+.PHONY: all run test lint format bench bench-sweep calibrate clean venv
 
 all: run
 
@@ -39,6 +39,12 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_model.py
+
+bench-sweep: $(STAMP)
+	$(BIN)/python benchmarks/bench_sweep.py
+
+calibrate: $(STAMP)
+	$(BIN)/tipresearch calibrate --out data/fit
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache
