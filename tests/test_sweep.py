@@ -293,7 +293,7 @@ def test_resume_with_another_spec_is_refused(tmp_path):
 
 
 def test_one_sweep_at_a_time_per_folder(tmp_path):
-    from tipresearch.sweep import _lock
+    from tipresearch.sweep_store import _lock
 
     spec = SweepSpec(XY, method="lhs", n=4, seed=4)
     held = _lock(tmp_path)

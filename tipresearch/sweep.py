@@ -30,15 +30,11 @@ by case type, as :func:`tipresearch.simulate.summarise` defines them.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import logging
 import math
 import os
-import re
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,11 +46,26 @@ import pandas as pd
 
 from .dynamics import Dynamics
 from .errors import DataFileError, ParameterError
+from .executors import _DRIVERS, Task, resolve_executor, run_task
 from .io import atomic_write, write_text
 from .metrics import Metric, get_metric, metric_names
 from .params import ModelParams
 from .simulate import ENGINES, simulate
 from .space import Design, ParameterSpace, check_keys, read_yaml, sample
+from .sweep_store import (
+    DESIGN,
+    MANIFEST,
+    PARTS,
+    _code_version,
+    _differences,
+    _digest,
+    _finished,
+    _lock,
+    _part_name,
+    _read_design,
+    _read_manifest,
+    _write_design,
+)
 
 __all__ = [
     "EXECUTORS",
@@ -97,17 +108,9 @@ RUN_SETTINGS = ("metric", "periods")
 KEY_COLUMNS = ("point", "replication", "seed")
 TAIL_COLUMNS = ("error", "seconds")
 
-MANIFEST = "manifest.json"
-DESIGN = "design.parquet"
-PARTS = "parts"
-_PART = re.compile(r"^points-(\d{8})-(\d{8})\.parquet$")
-_UNIT = "unit:"
 _FORMAT = 1
 _METRIC_WEIGHTS = tuple(f.name for f in dataclasses.fields(Metric) if f.name != "name")
 _DYNAMICS = tuple(f.name for f in dataclasses.fields(Dynamics))
-_MAX_ERROR = 500
-
-log = logging.getLogger(__name__)
 
 
 def _whole(name: str, value: Any, lo: int) -> int:
@@ -413,233 +416,6 @@ def point_seed(root_seed: int, point: int, replication: int, common: bool = Fals
     return int(np.random.SeedSequence(int(root_seed), spawn_key=key).generate_state(1)[0])
 
 
-# --------------------------------------------------------------------------- tasks
-
-
-@dataclass(frozen=True)
-class Task:
-    """Consecutive points ``[start, stop)`` with their values, run on one worker."""
-
-    start: int
-    stop: int
-    values: tuple[dict[str, Any], ...]
-    replications: int
-    root_seed: int
-    common_seeds: bool
-    evaluate: Callable[[Mapping[str, Any], int, Any], Mapping[str, float]]
-    settings: Any
-
-
-def run_task(task: Task) -> pd.DataFrame:
-    """Evaluate every run of a task; one row per (point, replication).
-
-    Columns: ``point``, ``replication``, ``seed``, the parameters, the outputs,
-    ``error`` (``Name: message`` when the run raised, its outputs then missing) and
-    ``seconds`` (the run's wall time).
-    """
-    rows: list[dict[str, Any]] = []
-    outputs: dict[str, None] = {}
-    for point, values in zip(range(task.start, task.stop), task.values, strict=True):
-        for rep in range(task.replications):
-            seed = point_seed(task.root_seed, point, rep, task.common_seeds)
-            row: dict[str, Any] = {"point": point, "replication": rep, "seed": seed, **values}
-            t0 = time.perf_counter()
-            try:
-                result = task.evaluate(values, seed, task.settings)
-                clash = [k for k in result if k in row or k in TAIL_COLUMNS]
-                if clash:
-                    raise ParameterError("output", clash, "output names unlike parameter names")
-                row.update({k: float(v) for k, v in result.items()})
-                outputs.update(dict.fromkeys(result))
-                row["error"] = None
-            except Exception as exc:  # recorded with the point; the sweep goes on
-                row["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
-            row["seconds"] = time.perf_counter() - t0
-            rows.append(row)
-    columns = [*KEY_COLUMNS, *(task.values[0] if task.values else {}), *outputs, *TAIL_COLUMNS]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["error"] = frame["error"].astype(object)
-    return frame
-
-
-def _failed_frame(task: Task, error: str) -> pd.DataFrame:
-    """Rows for a task that could not run at all (its worker kept dying)."""
-    rows = [
-        {
-            "point": p,
-            "replication": r,
-            "seed": point_seed(task.root_seed, p, r, task.common_seeds),
-            **v,
-            "error": error[:_MAX_ERROR],
-            "seconds": math.nan,
-        }
-        for p, v in zip(range(task.start, task.stop), task.values, strict=True)
-        for r in range(task.replications)
-    ]
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- executors
-
-
-def _run_inprocess(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
-    for task in tasks:
-        yield task, run_task(task)
-
-
-def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    from concurrent.futures.process import BrokenProcessPool
-
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
-    source = iter(tasks)
-    again: deque[Task] = deque()
-    attempts: dict[int, int] = {}
-    window = 2 * workers
-
-    def take() -> Task | None:
-        return again.popleft() if again else next(source, None)
-
-    while True:
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        running: dict[cf.Future, Task] = {}
-        broken = False
-        try:
-            while not broken:
-                while len(running) < window:
-                    task = take()
-                    if task is None:
-                        break
-                    try:
-                        running[pool.submit(run_task, task)] = task
-                    except BrokenProcessPool:  # a worker died since the last wait
-                        again.appendleft(task)  # not tried yet: no attempt counted
-                        broken = True
-                        break
-                if not running and not broken:
-                    return
-                lost: list[Task] = []
-                if not broken:
-                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                    for fut in done:
-                        task = running.pop(fut)
-                        try:
-                            frame = fut.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            lost.append(task)
-                            continue
-                        except Exception as exc:  # the task itself failed to run
-                            frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
-                        yield task, frame
-                if broken:
-                    # every task in flight is lost with the pool (which one killed it is
-                    # unknown); each is tried again up to `retries` times
-                    lost.extend(running.values())
-                    running.clear()
-                    for task in lost:
-                        attempts[task.start] = attempts.get(task.start, 0) + 1
-                        if attempts[task.start] > retries:
-                            error = f"WorkerDied: worker process died {attempts[task.start]} times"
-                            yield task, _failed_frame(task, error)
-                        else:
-                            log.warning("worker died; retrying points %d-%d", task.start, task.stop)
-                            again.append(task)
-        finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)
-
-
-def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        import dask
-
-        # Dask trims the workers' heap from 64 KiB by default; the model allocates many
-        # mid-sized arrays, which then cost page faults again and again (about 10%).
-        trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 128 * 1024**2}
-        with dask.config.set(trim):
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    try:
-        slots = sum(client.nthreads().values()) or workers
-        source = iter(tasks)
-        pending: dict[str, Task] = {}
-        queue = as_completed()
-
-        def submit() -> bool:
-            task = next(source, None)
-            if task is None:
-                return False
-            fut = client.submit(run_task, task, pure=False, retries=retries)
-            pending[fut.key] = task
-            queue.add(fut)
-            return True
-
-        for _ in range(2 * slots + 2):
-            if not submit():
-                break
-        for fut in queue:
-            task = pending.pop(fut.key)
-            try:
-                frame = fut.result()
-            except Exception as exc:  # KilledWorker after repeated deaths, or a task error
-                frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
-            fut.release()
-            yield task, frame
-            submit()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-_DRIVERS = {"inprocess": _run_inprocess, "processes": _run_processes, "dask": _run_dask}
-
-
-def resolve_executor(
-    executor: str = "auto", workers: int | None = None, scheduler: str | None = None
-) -> tuple[str, int, str | None]:
-    """Work out the executor, the number of workers and the scheduler address.
-
-    ``scheduler`` defaults to the ``DASK_SCHEDULER_ADDRESS`` environment variable;
-    ``workers`` to the number of CPUs. ``auto`` picks ``dask`` when there is a
-    scheduler address, ``inprocess`` for one worker, else ``processes``.
-
-    Raises
-    ------
-    ParameterError
-        For an unknown executor, ``workers < 1``, or a scheduler with an executor
-        other than ``dask`` or ``auto``.
-    """
-    if executor not in EXECUTORS:
-        raise ParameterError("executor", executor, f"one of {', '.join(EXECUTORS)}")
-    if workers is not None:
-        workers = _whole("workers", workers, 1)
-    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    if scheduler and executor not in ("auto", "dask"):
-        raise ParameterError(
-            "executor", executor, "dask (or auto) when a scheduler address is given"
-        )
-    n = workers or os.cpu_count() or 1
-    if executor == "auto":
-        executor = "dask" if scheduler else ("inprocess" if n == 1 else "processes")
-    if executor == "inprocess":
-        n = 1
-    return executor, n, scheduler
-
-
 # --------------------------------------------------------------------------- spec
 
 
@@ -813,65 +589,7 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     return SweepSpec.from_dict(data)
 
 
-# --------------------------------------------------------------------------- storage
-
-
-def _digest(identity: Mapping[str, Any]) -> str:
-    text = json.dumps(identity, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-        return out or {prefix.rstrip("."): {}}
-    return {prefix.rstrip("."): d}
-
-
-def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    a, b = (
-        _flatten(json.loads(json.dumps(old, default=repr))),
-        _flatten(json.loads(json.dumps(new, default=repr))),
-    )
-    return [
-        f"{k} ({a.get(k, 'missing')!r} there, {b.get(k, 'missing')!r} here)"
-        for k in sorted(set(a) | set(b))
-        if a.get(k, "missing") != b.get(k, "missing")
-    ]
-
-
-def _part_name(start: int, stop: int) -> str:
-    return f"points-{start:08d}-{stop:08d}.parquet"
-
-
-def _finished(parts: Path) -> list[tuple[int, int, Path]]:
-    if not parts.is_dir():
-        return []
-    out = []
-    for p in parts.iterdir():
-        m = _PART.match(p.name)
-        if m:
-            out.append((int(m.group(1)), int(m.group(2)), p))
-    return sorted(out)
-
-
-def _write_design(path: Path, design: Design) -> None:
-    frame = design.values.copy()
-    frame.insert(0, "point", np.arange(len(design)))
-    for j, name in enumerate(design.space.names):
-        frame[_UNIT + name] = design.unit[:, j]
-    atomic_write(path, lambda p: frame.to_parquet(p, index=False))
-
-
-def _read_design(path: Path, spec: SweepSpec) -> Design:
-    frame = pd.read_parquet(path)
-    names = spec.space.names
-    unit = frame[[_UNIT + n for n in names]].to_numpy(dtype=float)
-    values = frame[list(names)].reset_index(drop=True)
-    opts = spec.design_options()
-    return Design(spec.space, opts.pop("method"), unit, values, opts)
+# --------------------------------------------------------------------------- identity
 
 
 def _identity(spec: SweepSpec, evaluate: Callable, settings: Any) -> dict[str, Any]:
@@ -1111,68 +829,6 @@ def run_sweep(
         )
     finally:
         lock.close()
-
-
-def _code_version() -> dict[str, str | None]:
-    """The package version and, in a git checkout, the commit: provenance of the results."""
-    import subprocess
-
-    from . import __version__
-
-    commit = None
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        commit = done.stdout.strip() or None if done.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return {"tipresearch": __version__, "commit": commit}
-
-
-def _lock(root: Path) -> Any:
-    """Hold ``root/.lock`` so that no second sweep writes to the same folder at once.
-
-    Returns the open lock file (closing it releases the lock). Where ``fcntl`` is
-    missing (Windows) the file is opened but not locked.
-
-    Raises
-    ------
-    ParameterError
-        When another process holds the lock.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    handle = open(root / ".lock", "a+")  # noqa: SIM115 - closed by the caller
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        handle.close()
-        raise ParameterError(
-            "out", str(root), "a folder no other sweep is writing to (another one holds its .lock)"
-        ) from exc
-    return handle
-
-
-def _read_manifest(root: Path) -> dict[str, Any]:
-    path = root / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataFileError(
-            str(path), None, None, f"not a readable sweep manifest ({exc})"
-        ) from exc
-    if not isinstance(data, dict) or "spec" not in data or "digest" not in data:
-        raise DataFileError(str(path), None, None, "not a sweep manifest (no spec or digest)")
-    return data
 
 
 # --------------------------------------------------------------------------- reading
