@@ -1,6 +1,7 @@
 # Two commands: `make run` builds the whole collection, `make test` runs the tests.
 # Both create the project's virtual environment in .venv when it is missing or
-# older than pyproject.toml. Only Python 3.11+ and pip are needed.
+# older than pyproject.toml. Only Python 3.11+ and pip are needed; without make,
+# `python3 tasks.py run` and `python3 tasks.py test` do the same.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -13,20 +14,15 @@ WORKERS ?= 2
 all: run
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	VENV=$(VENV) $(PYTHON) tasks.py venv
 
 venv: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/tipresearch run --out $(OUT) --workers $(WORKERS)
+run:
+	VENV=$(VENV) OUT=$(OUT) WORKERS=$(WORKERS) $(PYTHON) tasks.py run
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+test:
+	VENV=$(VENV) $(PYTHON) tasks.py test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
