@@ -17,14 +17,18 @@ from tipresearch.calibrate import (
     FitResult,
     Target,
     bootstrap,
+    campaign_solved,
     china_targets,
     fit,
+    fit_checks,
     fit_table,
     load_fit,
     model_moments,
+    replication_means,
     synthetic_targets,
+    trade_off_table,
 )
-from tipresearch.china import ChinaModel, annual_counts, window_counts
+from tipresearch.china import ChinaModel, annual_counts, to_annual, window_counts
 from tipresearch.cli import main as cli_main
 from tipresearch.dynamics import Dynamics
 from tipresearch.errors import ParameterError
@@ -242,3 +246,96 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert "published" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2
     assert "--bootstrap" in capsys.readouterr().err
+
+
+def _synthetic_monthly(scale: float = 1.0) -> pd.DataFrame:
+    """Two seeds (x1 and x3) of constant monthly counts that grow with the year."""
+    months = pd.date_range("2008-01-01", "2020-12-01", freq="MS")
+    rows = []
+    for seed, factor in ((1, 1.0), (2, 3.0)):
+        for month in months:
+            for case_type, solved in (("all", 7.0), ("women", 5.0), ("children", 2.0)):
+                registered = (month.year - 2000) * (3.0 if case_type == "all" else 1.0)
+                rows.append(
+                    {
+                        "seed": seed,
+                        "month": month,
+                        "case_type": case_type,
+                        "reports": 2 * registered * factor * scale,
+                        "registered": registered * factor * scale,
+                        "solved": solved * factor * scale,
+                        "rescued": solved * factor * scale,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_replication_means_average_over_seeds():
+    means = replication_means(to_annual(_synthetic_monthly()))
+    # mean factor over the seeds is 2; 12 months a year
+    assert means.loc[(2009, "all"), "registered"] == pytest.approx(12 * 9 * 3 * 2)
+    assert means.loc[(2011, "women"), "solved"] == pytest.approx(12 * 5 * 2)
+    with pytest.raises(ParameterError, match="annual"):
+        replication_means(pd.DataFrame({"year": [2009]}))
+
+
+def test_fit_checks_ratio_years_and_relative_error():
+    published = load_published()
+    means = replication_means(to_annual(_synthetic_monthly()))
+    checks = fit_checks(means, published)
+    assert list(checks.index) == [
+        "registered 2009 / 2008",
+        "registered 2011",
+        "solved 2011, women",
+        "solved 2011, children",
+        "registered 2020",
+    ]
+    # the ratio is 2009 over 2008, in the model and in the published counts
+    assert checks.loc["registered 2009 / 2008", "model"] == pytest.approx(9 / 8)
+    assert checks.loc["registered 2009 / 2008", "published"] == pytest.approx(
+        published_value(published, "cn_reg_traf_2009")
+        / published_value(published, "cn_reg_traf_2008")
+    )
+    assert checks.loc["registered 2020", "model"] == pytest.approx(12 * 20 * 3 * 2)
+    assert checks.loc["solved 2011, children", "published"] == published_value(
+        published, "cn_solved_children_2011"
+    )
+    assert checks["relative_error"].to_numpy() == pytest.approx(
+        (checks["model"] / checks["published"] - 1).to_numpy()
+    )
+    assert checks.loc["registered 2011", "allowed"] == 0.15
+    assert pd.isna(checks.loc["registered 2020", "allowed"])
+    with pytest.raises(ParameterError, match="means"):
+        fit_checks(means.drop(index=2020, level="year"), published)
+
+
+def test_campaign_solved_weights_the_cable_window_by_days():
+    solved = campaign_solved(_synthetic_monthly(), load_published())
+    # April to July whole, 15 of August's 31 days; mean factor 2
+    assert solved["women"] == pytest.approx(5 * 2 * (4 + 15 / 31))
+    assert solved["children"] == pytest.approx(2 * 2 * (4 + 15 / 31))
+
+
+def test_trade_off_table_columns_and_errors():
+    published = load_published()
+    table = trade_off_table(
+        {"fitted": _synthetic_monthly(), "half": _synthetic_monthly(0.5)}, published
+    )
+    assert list(table.columns) == ["fitted", "half", "published", "error, fitted", "error, half"]
+    assert table.loc["registered 2009 / 2008", "fitted"] == pytest.approx(9 / 8)
+    # a ratio does not change with the scale; counts halve
+    assert table.loc["registered 2009 / 2008", "half"] == pytest.approx(9 / 8)
+    assert table.loc["registered 2011", "half"] == pytest.approx(12 * 11 * 3)
+    assert table.loc["campaign solved, women", "fitted"] == pytest.approx(10 * (4 + 15 / 31))
+    cable = published.set_index("id")["value"]
+    assert (
+        table.loc["campaign solved, children", "published"] == cable["cable_solved_children_2009"]
+    )
+    for name in ("fitted", "half"):
+        assert table[f"error, {name}"].to_numpy() == pytest.approx(
+            (table[name] / table["published"] - 1).to_numpy()
+        )
+    with pytest.raises(ParameterError, match="runs"):
+        trade_off_table({}, published)
+    with pytest.raises(ParameterError, match="published"):
+        trade_off_table({"fitted": _synthetic_monthly()}, published.iloc[:0])
