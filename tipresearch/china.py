@@ -516,6 +516,23 @@ def _finish(out: pd.DataFrame, scale: float, keys: list[str]) -> pd.DataFrame:
     return res.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def _window_weights(month: pd.Series, first_day: Any, last_day: Any) -> pd.Series:
+    """Share of each month's days inside ``[first_day, last_day]`` (0 outside).
+
+    Raises
+    ------
+    ParameterError
+        If ``last_day`` is before ``first_day``.
+    """
+    first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
+    if last < first:
+        raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
+    days = month.dt.days_in_month
+    lo = np.maximum(month, first)
+    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
+    return ((hi - lo).dt.days + 1).clip(lower=0) / days
+
+
 def window_counts(
     frame: pd.DataFrame, first_day: Any, last_day: Any, scale: float = 1.0
 ) -> pd.DataFrame:
@@ -530,14 +547,7 @@ def window_counts(
     pandas.DataFrame
         ``case_type`` and the columns of :func:`annual_counts` but ``year``.
     """
-    first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
-    if last < first:
-        raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
-    month = frame["month"]
-    days = month.dt.days_in_month
-    lo = np.maximum(month, first)
-    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
-    weight = ((hi - lo).dt.days + 1).clip(lower=0) / days
+    weight = _window_weights(frame["month"], first_day, last_day)
     cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
     weighted = frame[cols].mul(weight, axis=0)
     weighted["case_type"] = frame["case_type"].astype(str)
@@ -663,14 +673,7 @@ def window_totals(monthly: pd.DataFrame, first_day: Any, last_day: Any) -> pd.Da
         ``scenario`` and ``seed`` (when present), ``case_type``, ``registered``,
         ``solved``, ``rescued``.
     """
-    first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
-    if last < first:
-        raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
-    month = monthly["month"]
-    days = month.dt.days_in_month
-    lo = np.maximum(month, first)
-    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
-    weight = ((hi - lo).dt.days + 1).clip(lower=0) / days
+    weight = _window_weights(monthly["month"], first_day, last_day)
     cols = ["registered", "solved", "rescued"]
     weighted = monthly[cols].mul(weight, axis=0)
     keys = [k for k in ("scenario", "seed") if k in monthly.columns] + ["case_type"]
