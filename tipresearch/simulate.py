@@ -327,7 +327,7 @@ def simulate(
     months = pd.period_range(first, periods=n_t, freq="M")
 
     shape = (n_t, n_b, n_k)
-    out = {name: np.zeros(shape, dtype=np.int64) for name in _COUNTS}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _COUNTS}  # per block
     tau = np.empty(shape)
     score = np.empty(shape)
     plan: list[tuple[ModelParams, Metric]] = []
@@ -425,11 +425,12 @@ def simulate(
         eta = per_type("backlog_hazard")
         rho = per_model("backlog_attrition")
         late = np.empty_like(n)
+        backlogs = np.empty_like(n)
         for i in range(size):
             late[i] = st.backlog.binomial(backlog, eta[i])
             remaining = backlog - late[i]
             backlog = remaining - st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
-            out["backlog"][t0 + i] = backlog
+            backlogs[i] = backlog
         late_victims = late + st.late.poisson(extra * late)
         if dyn.has_feedback:
             e_half = block_plan[0][0].effort_half
@@ -444,13 +445,15 @@ def simulate(
             ("solved", solved),
             ("solved_backlog", late),
             ("victims_rescued", rescued),
+            ("backlog", backlogs),
             ("declined_solvable", dsolv),
         ):
-            out[name][t0:t1] = arr
+            parts[name].append(arr)
         for r, (p_r, m_r) in enumerate(distinct):
-            sel = np.flatnonzero(which == r)
+            sel = slice(None) if len(distinct) == 1 else np.flatnonzero(which == r)
+            rows = slice(t0, t1) if len(distinct) == 1 else t0 + sel
             for k, ct in enumerate(p_r.case_types):
-                score[t0 + sel, :, k] = realized_score(
+                score[rows, :, k] = realized_score(
                     m_r,
                     p_r,
                     ct,
@@ -460,6 +463,7 @@ def simulate(
                     rescued[sel, :, k],
                 )
 
+    out = {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}
     return _frame(out, tau, score, plan, months, params.type_names, engine, seed, metric)
 
 
@@ -516,7 +520,8 @@ def _frame(
             "declined_solvable": out["declined_solvable"].ravel(),
             "threshold": tau.ravel(),
             "score": score.ravel(),
-        }
+        },
+        copy=False,  # the arrays are this call's own: no consolidating copy
     )
     frame.attrs.update(engine=engine, seed=seed, metric=metric.name)
     return frame
