@@ -23,6 +23,10 @@ figures) and new simulation seeds, and takes one damped Gauss-Newton step from
 the estimate with the Jacobian at the estimate, instead of a full re-fit
 (Davidson & MacKinnon 1999; Andrews 2002).
 
+The targets and the model's moments are in :mod:`tipresearch.fit_targets`;
+checks of a finished fit against published figures are in
+:mod:`tipresearch.fit_checks`; their public names are importable from here too.
+
 References
 ----------
 McFadden, D. (1989). A method of simulated moments for estimation of discrete
@@ -37,7 +41,6 @@ import json
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -46,10 +49,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .china import ChinaModel, annual_counts, to_annual, window_counts, window_totals
+from .china import ChinaModel
 from .errors import ParameterError
+from .fit_checks import (
+    CHECK_ALLOWED,
+    campaign_solved,
+    fit_checks,
+    replication_means,
+    trade_off_table,
+)
+from .fit_targets import (
+    CONFIDENCE_WEIGHTS,
+    Target,
+    china_targets,
+    model_moments,
+)
+from .fit_targets import KINDS as KINDS
 from .io import write_table, write_text
-from .published import load_published, published_row, published_value
 
 __all__ = [
     "CHECK_ALLOWED",
@@ -70,222 +86,6 @@ __all__ = [
     "synthetic_targets",
     "trade_off_table",
 ]
-
-#: Weight of a squared relative error by the confidence of its source.
-CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "primary": 1.0,
-    "secondary": 0.25,
-    "seed": 0.25,
-    "brief": 0.25,
-}
-
-#: Moment kinds: what :func:`model_moments` computes for a target.
-KINDS: tuple[str, ...] = (
-    "registered",
-    "solved",
-    "clearance",
-    "window_solved",
-    "window_victims_per_solved",
-)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One published figure the model is fitted to.
-
-    Parameters
-    ----------
-    id : str
-        Name of the moment.
-    kind : str
-        One of :data:`KINDS`: registered or solved cases in a calendar ``year``;
-        the clearance rate (solved / registered) in ``year``; cases solved, or
-        victims per solved case, between ``first_day`` and ``last_day``.
-    case_type : str
-        ``women``, ``children`` or ``all``.
-    value : float
-        The published figure (> 0).
-    confidence : str
-        ``primary``, ``secondary``, ``seed`` or ``brief`` (a statement of the model
-        brief): sets the weight (:data:`CONFIDENCE_WEIGHTS`).
-    sources : tuple of str
-        Row ids in ``data/published/`` (empty for the brief's statement).
-    year : int, optional
-    first_day, last_day : str, optional
-        The window, ISO dates.
-    description : str
-        What the figure is, for the fit table.
-    """
-
-    id: str
-    kind: str
-    case_type: str
-    value: float
-    confidence: str
-    sources: tuple[str, ...] = ()
-    year: int | None = None
-    first_day: str | None = None
-    last_day: str | None = None
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ParameterError(f"target {self.id}.kind", self.kind, f"one of {', '.join(KINDS)}")
-        if self.confidence not in CONFIDENCE_WEIGHTS:
-            raise ParameterError(
-                f"target {self.id}.confidence",
-                self.confidence,
-                f"one of {', '.join(CONFIDENCE_WEIGHTS)}",
-            )
-        if not (isinstance(self.value, int | float) and self.value > 0):
-            raise ParameterError(f"target {self.id}.value", self.value, "a number > 0")
-        windowed = self.kind.startswith("window")
-        if windowed and (self.first_day is None or self.last_day is None):
-            raise ParameterError(f"target {self.id}.first_day", None, "a window for this kind")
-        if not windowed and self.year is None:
-            raise ParameterError(f"target {self.id}.year", None, "a year for this kind")
-        object.__setattr__(self, "sources", tuple(self.sources))
-
-    @property
-    def weight(self) -> float:
-        """Weight of the squared relative error."""
-        return CONFIDENCE_WEIGHTS[self.confidence]
-
-
-def china_targets(published: pd.DataFrame | None = None) -> tuple[Target, ...]:
-    """The published figures of the fit, read from ``data/published/``.
-
-    Registered trafficking cases in 2008, 2009 (China Statistical Yearbook 2010,
-    table 22-11), 2011 and 2020 (secondary, citing the yearbook); cases solved in
-    2011 by type (Xinhua, 9 March 2012); cases solved and victims per solved case
-    from April to 15 August 2009 by type (09BEIJING2594 ¶8); and clearance near
-    100% in 2008 (model brief, "Numbers to meet": before 2009 the solved counts
-    were close to the registered counts; China Daily, 2 June 2009, rows
-    ``cn_reg_traf_pre2009`` and ``cn_solved_2009_to_may25``), a target of 1.
-
-    Parameters
-    ----------
-    published : pandas.DataFrame, optional
-        Tables from :func:`tipresearch.published.load_published` (loaded if None).
-    """
-    pub = load_published() if published is None else published
-
-    def value(row_id: str) -> float:
-        return float(published_row(pub, row_id)["value"])
-
-    def conf(row_id: str) -> str:
-        return str(published_row(pub, row_id)["confidence"])
-
-    def window(row_id: str) -> tuple[str, str]:
-        row = published_row(pub, row_id)
-        return (str(row["period_start"].date()), str(row["period_end"].date()))
-
-    out: list[Target] = []
-    for year in (2008, 2009, 2011, 2020):
-        rid = f"cn_reg_traf_{year}"
-        out.append(
-            Target(
-                f"registered_{year}",
-                "registered",
-                "all",
-                value(rid),
-                conf(rid),
-                (rid,),
-                year=year,
-                description=f"trafficking cases registered in {year}",
-            )
-        )
-    for kind in ("women", "children"):
-        rid = f"cn_solved_{kind}_2011"
-        out.append(
-            Target(
-                f"solved_{kind}_2011",
-                "solved",
-                kind,
-                value(rid),
-                conf(rid),
-                (rid,),
-                year=2011,
-                description=f"{kind}'s cases solved in 2011",
-            )
-        )
-    out.append(
-        Target(
-            "clearance_2008",
-            "clearance",
-            "all",
-            1.0,
-            "brief",
-            ("cn_reg_traf_pre2009", "cn_solved_2009_to_may25"),
-            year=2008,
-            description="cases solved / registered in 2008 (close to 100%)",
-        )
-    )
-    for kind in ("women", "children"):
-        solved, rescued = f"cable_solved_{kind}_2009", f"cable_rescued_{kind}_2009"
-        first, last = window(solved)
-        out.append(
-            Target(
-                f"campaign_solved_{kind}",
-                "window_solved",
-                kind,
-                value(solved),
-                conf(solved),
-                (solved,),
-                first_day=first,
-                last_day=last,
-                description=f"{kind}'s cases solved, April to mid-August 2009",
-            )
-        )
-        out.append(
-            Target(
-                f"campaign_victims_per_solved_{kind}",
-                "window_victims_per_solved",
-                kind,
-                value(rescued) / value(solved),
-                conf(rescued),
-                (rescued, solved),
-                first_day=first,
-                last_day=last,
-                description=f"{kind} rescued per solved case, April to mid-August 2009",
-            )
-        )
-    return tuple(out)
-
-
-def _moments_of_frame(frame: pd.DataFrame, targets: Sequence[Target]) -> np.ndarray:
-    annual = annual_counts(frame).set_index(["year", "case_type"])
-    windows: dict[tuple[str, str], pd.DataFrame] = {}
-    out = np.empty(len(targets))
-    for i, t in enumerate(targets):
-        if t.kind.startswith("window"):
-            key = (t.first_day, t.last_day)
-            if key not in windows:
-                windows[key] = window_counts(frame, *key).set_index("case_type")
-            row = windows[key].loc[t.case_type]
-            out[i] = row["solved"] if t.kind == "window_solved" else row["victims_per_solved"]
-        else:
-            if (t.year, t.case_type) not in annual.index:
-                raise ParameterError(
-                    f"target {t.id}.year", t.year, "a year inside the simulated calendar"
-                )
-            row = annual.loc[(t.year, t.case_type)]
-            out[i] = row[t.kind]
-    return out
-
-
-def model_moments(
-    model: ChinaModel, targets: Sequence[Target], seeds: Sequence[int] = (0,)
-) -> np.ndarray:
-    """The model's value of each target, averaged over ``seeds``.
-
-    Counts are national (the model's units pool all of China's bureaus);
-    ``solved`` counts new and cold-case solves in the period.
-    """
-    runs = np.vstack([_moments_of_frame(model.simulate(seed=s), targets) for s in seeds])
-    with warnings.catch_warnings():  # a moment no run can give stays NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(runs, axis=0)
 
 
 @dataclass(frozen=True)
@@ -869,197 +669,3 @@ def _perturbed(targets: Sequence[Target], rng: np.random.Generator) -> tuple[Tar
         else:
             out.append(replace(t, value=float(max(rng.poisson(t.value), 1))))
     return tuple(out)
-
-
-#: Rows of :func:`fit_checks`: label, published row id(s), year, case type and count.
-#: A pair of ids is a ratio, later year over earlier year.
-_CHECK_ROWS: tuple[tuple[str, tuple[str, ...], tuple[int, ...], str, str], ...] = (
-    (
-        "registered 2009 / 2008",
-        ("cn_reg_traf_2009", "cn_reg_traf_2008"),
-        (2009, 2008),
-        "all",
-        "registered",
-    ),
-    ("registered 2011", ("cn_reg_traf_2011",), (2011,), "all", "registered"),
-    ("solved 2011, women", ("cn_solved_women_2011",), (2011,), "women", "solved"),
-    ("solved 2011, children", ("cn_solved_children_2011",), (2011,), "children", "solved"),
-    ("registered 2020", ("cn_reg_traf_2020",), (2020,), "all", "registered"),
-)
-
-#: Largest relative error asked of each row of :func:`fit_checks` (None: not asked).
-CHECK_ALLOWED: dict[str, float | None] = {
-    "registered 2009 / 2008": 0.10,
-    "registered 2011": 0.15,
-    "solved 2011, women": 0.15,
-    "solved 2011, children": 0.15,
-    "registered 2020": None,
-}
-
-
-def replication_means(annual: pd.DataFrame) -> pd.DataFrame:
-    """Mean registered and solved counts over replications, by year and case type.
-
-    Parameters
-    ----------
-    annual : pandas.DataFrame
-        Annual counts per replication (:func:`tipresearch.china.to_annual`), with
-        ``year``, ``case_type``, ``registered`` and ``solved``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``(year, case_type)``, columns ``registered`` and ``solved``.
-    """
-    missing = {"year", "case_type", "registered", "solved"} - set(annual.columns)
-    if missing:
-        raise ParameterError(
-            "annual", f"a frame without {sorted(missing)}", "annual counts from to_annual"
-        )
-    return annual.groupby(["year", "case_type"], observed=True)[["registered", "solved"]].mean()
-
-
-def _mean_at(means: pd.DataFrame, year: int, case_type: str, count: str) -> float:
-    if (year, case_type) not in means.index:
-        raise ParameterError(
-            "means", f"no row for ({year}, {case_type!r})", "means covering 2008 to 2020"
-        )
-    return float(means.loc[(year, case_type), count])
-
-
-def _check_values(means: pd.DataFrame, published: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """Published and model value of each row of :data:`_CHECK_ROWS`."""
-    out = {}
-    for label, ids, years, case_type, count in _CHECK_ROWS:
-        pub = [published_value(published, i) for i in ids]
-        mod = [_mean_at(means, y, case_type, count) for y in years]
-        if len(ids) == 2:
-            out[label] = (pub[0] / pub[1], mod[0] / mod[1])
-        else:
-            out[label] = (pub[0], mod[0])
-    return out
-
-
-def fit_checks(means: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """The fitted model's annual means against the published counts it is checked on.
-
-    Rows: the rise of registered cases from 2008 to 2009 (a ratio, 2009 over
-    2008), registered cases in 2011, cases solved in 2011 by type (women,
-    children) and registered cases in 2020.
-
-    Parameters
-    ----------
-    means : pandas.DataFrame
-        Mean counts over replications (:func:`replication_means`), indexed by
-        ``(year, case_type)``, covering 2008, 2009, 2011 and 2020.
-    published : pandas.DataFrame
-        The published figures (:func:`tipresearch.published.load_published`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the row label, columns ``published``, ``model``, ``allowed``
-        (:data:`CHECK_ALLOWED`) and ``relative_error`` = model / published - 1.
-
-    References
-    ----------
-    China Statistical Yearbook 2010 (registered cases 2008, 2009); the yearbook
-    as cited for 2011 and 2020; Xinhua for cases solved in 2011 (rows of
-    ``data/published/``, with their sources).
-    """
-    values = _check_values(means, published)
-    checks = pd.DataFrame(
-        {
-            "published": [p for p, _ in values.values()],
-            "model": [m for _, m in values.values()],
-            "allowed": [CHECK_ALLOWED[label] for label in values],
-        },
-        index=list(values),
-    )
-    checks["relative_error"] = checks.model / checks.published - 1
-    return checks
-
-
-def campaign_solved(monthly: pd.DataFrame, published: pd.DataFrame) -> pd.Series:
-    """Mean cases solved by type over the window of the cable's campaign counts.
-
-    The window runs from the earliest ``period_start`` to the latest ``period_end``
-    of the ``cable_solved_*`` rows of ``published`` (April to mid-August 2009);
-    months are weighted by their days inside it
-    (:func:`tipresearch.china.window_totals`).
-
-    Parameters
-    ----------
-    monthly : pandas.DataFrame
-        Monthly counts per replication (:func:`tipresearch.china.replicate` with
-        ``monthly=True``).
-    published : pandas.DataFrame
-        The published figures.
-
-    Returns
-    -------
-    pandas.Series
-        Mean solved cases over replications, indexed by ``case_type``.
-
-    References
-    ----------
-    09BEIJING2594 ¶8 (cases solved during the campaign, by type).
-    """
-    cable = _cable_rows(published)
-    window = (cable["period_start"].min(), cable["period_end"].max())
-    totals = window_totals(monthly, *window)
-    return totals.groupby("case_type", observed=True)["solved"].mean()
-
-
-def _cable_rows(published: pd.DataFrame) -> pd.DataFrame:
-    cable = published[published["id"].str.startswith("cable_solved_")].set_index("case_type")
-    if cable.empty:
-        raise ParameterError("published", "a table without cable_solved_* rows", "load_published()")
-    return cable
-
-
-def trade_off_table(runs: Mapping[str, pd.DataFrame], published: pd.DataFrame) -> pd.DataFrame:
-    """Compare model variants on the 2009/2008 ratio, the 2011 counts and the campaign counts.
-
-    Parameters
-    ----------
-    runs : Mapping[str, pandas.DataFrame]
-        Monthly counts per replication (:func:`tipresearch.china.replicate` with
-        ``monthly=True``) by variant name, e.g. the fitted model and one with a
-        slower adjustment rate, run on the same seeds.
-    published : pandas.DataFrame
-        The published figures (:func:`tipresearch.published.load_published`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Rows ``registered 2009 / 2008``, ``registered 2011``, ``solved 2011,
-        women``, ``solved 2011, children``, ``campaign solved, women`` and
-        ``campaign solved, children``; one column of model means per variant,
-        ``published``, and ``error, NAME`` = NAME / published - 1 per variant.
-
-    References
-    ----------
-    Published rows as in :func:`fit_checks`; the campaign counts from
-    09BEIJING2594 ¶8 (:func:`campaign_solved`).
-    """
-    if not runs:
-        raise ParameterError("runs", "{}", "at least one named frame of monthly counts")
-    labels = ["registered 2009 / 2008", "registered 2011", "solved 2011, women"]
-    labels.append("solved 2011, children")
-    cable = _cable_rows(published)
-    columns: dict[str, list[float]] = {}
-    pub: list[float] = []
-    for name, monthly in runs.items():
-        values = _check_values(replication_means(to_annual(monthly)), published)
-        solved = campaign_solved(monthly, published)
-        columns[name] = [values[label][1] for label in labels]
-        columns[name] += [float(solved["women"]), float(solved["children"])]
-        pub = [values[label][0] for label in labels]
-    table = pd.DataFrame(
-        columns, index=[*labels, "campaign solved, women", "campaign solved, children"]
-    )
-    table["published"] = [*pub, cable.loc["women", "value"], cable.loc["children", "value"]]
-    for name in runs:
-        table[f"error, {name}"] = table[name] / table["published"] - 1
-    return table
