@@ -1,7 +1,7 @@
 """Executors: how the tasks of a sweep are run.
 
 A sweep's points are grouped into :class:`Task` objects (consecutive points, each
-run's seed derived by :func:`tipresearch.sweep.point_seed`); :func:`run_task`
+run's seed derived by :func:`tipresearch.sweep_point.point_seed`); :func:`run_task`
 evaluates every run of one task. The tasks run in-process (``inprocess``), in a
 local process pool (``processes``: the tasks of a worker that dies are retried up
 to ``retries`` times, then recorded as failed) or on Dask (``dask``, through

@@ -64,7 +64,10 @@ def describe_notebook(nb: Any, fallback: str) -> tuple[str, str]:
 
 
 def summary_line(frame: pd.DataFrame) -> str:
-    """``3 notebooks: 2 ok, 1 failed (01_x)`` for a frame from :func:`run_notebooks`."""
+    """``3 notebooks: 2 ok, 1 failed (01_x)`` for a run's frame.
+
+    The frame is the one :func:`~tipresearch.runner.run_notebooks` returns.
+    """
     failed = frame.loc[frame["status"] != "ok", "notebook"].tolist()
     n = len(frame)
     line = f"{n} notebook{'s' if n != 1 else ''}: {n - len(failed)} ok, {len(failed)} failed"
@@ -96,7 +99,7 @@ def write_index(
     Parameters
     ----------
     frame : pandas.DataFrame
-        The frame returned by :func:`run_notebooks`.
+        The frame returned by :func:`~tipresearch.runner.run_notebooks`.
     path : path-like
         The index file, normally ``<out>/html/index.html``; links are relative to it.
     parameters : mapping, optional
