@@ -15,10 +15,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from tipresearch import cli
 from tipresearch.errors import ParameterError
 from tipresearch.runner import (
+    KERNEL_START_ATTEMPTS,
+    _execute_one,
     check_type,
     describe_notebook,
     find_project_root,
     inspect_parameters,
+    kernel_start_failed,
     resolve_parameters,
     run_notebooks,
 )
@@ -330,3 +333,68 @@ def test_find_project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     (tmp_path / "docs" / "deep").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "docs" / "deep")
     assert find_project_root() == tmp_path.resolve()
+
+
+# ----------------------------------------------------------------- kernel start failures
+
+
+def _job(folder: Path, out: Path, stem: str) -> dict:
+    path = folder / f"{stem}.ipynb"
+    return {
+        "path": str(path),
+        "out": str(out),
+        "parameters": {"x": 3},
+        "declared": inspect_parameters(path),
+        "timeout": 30,
+    }
+
+
+def _flaky_papermill(monkeypatch: pytest.MonkeyPatch, failures: int, message: str) -> list[int]:
+    """Make papermill fail ``failures`` times with ``message``, then run for real."""
+    import papermill
+
+    real = papermill.execute_notebook
+    calls: list[int] = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise RuntimeError(message)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    return calls
+
+
+def test_kernel_that_does_not_start_is_started_again(folder, tmp_path, monkeypatch) -> None:
+    calls = _flaky_papermill(monkeypatch, 2, "Kernel didn't respond in 60 seconds")
+    row = _execute_one(_job(folder, tmp_path, "01_good"))
+    assert len(calls) == 3
+    assert row["status"] == "ok", row["error"]
+    executed = nbformat.read(row["executed"], as_version=4)
+    assert "x is 3" in json.dumps([c.get("outputs", []) for c in executed.cells])
+
+
+def test_kernel_start_failure_is_reported_after_the_last_attempt(
+    folder, tmp_path, monkeypatch
+) -> None:
+    calls = _flaky_papermill(monkeypatch, 99, "Kernel died before replying to kernel_info")
+    row = _execute_one(_job(folder, tmp_path, "01_good"))
+    assert len(calls) == KERNEL_START_ATTEMPTS
+    assert row["status"] == "failed"
+    assert "kernel_info" in row["error"]
+    assert f"kernel started {KERNEL_START_ATTEMPTS} times" in row["error"]
+
+
+def test_other_failures_are_not_retried(folder, tmp_path, monkeypatch) -> None:
+    calls = _flaky_papermill(monkeypatch, 99, "something else went wrong")
+    row = _execute_one(_job(folder, tmp_path, "01_good"))
+    assert len(calls) == 1
+    assert row["status"] == "failed" and "something else went wrong" in row["error"]
+    assert "kernel started" not in row["error"]
+
+
+def test_kernel_start_failed_matches_only_start_messages() -> None:
+    assert kernel_start_failed(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert not kernel_start_failed(RuntimeError("Kernel died while waiting for execute reply."))
+    assert not kernel_start_failed(ValueError("Kernel didn't respond in 60 seconds"))

@@ -52,6 +52,7 @@ from .notebook_params import (
 __all__ = [
     "FIGURES_DIR",
     "KERNEL_NAME",
+    "KERNEL_START_ATTEMPTS",
     "RESULTS_DIR",
     "RESULT_COLUMNS",
     "RESULT_RECORD",
@@ -61,6 +62,7 @@ __all__ = [
     "describe_notebook",
     "find_project_root",
     "inspect_parameters",
+    "kernel_start_failed",
     "load_parameter_file",
     "parse_value",
     "resolve_parameters",
@@ -155,6 +157,19 @@ def _error_line(exc: BaseException, nb: Any = None) -> str:
     return f"cell {max(counts)}: {line}" if counts else line
 
 
+#: Times a notebook's kernel is started before a start failure counts as the
+#: notebook's failure. Kernels started at the same moment by separate processes can
+#: pick the same free port (a known race in Jupyter's TCP transport), and one of them
+#: then never answers; no cell has run at that point, so starting again is safe.
+KERNEL_START_ATTEMPTS = 3
+_START_FAILURES = ("Kernel didn't respond", "Kernel died before replying to kernel_info")
+
+
+def kernel_start_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kernel that never became ready (before any cell ran)."""
+    return isinstance(exc, RuntimeError) and str(exc).startswith(_START_FAILURES)
+
+
 def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     """Execute, render and record one notebook (runs in a worker process)."""
     import nbformat
@@ -174,23 +189,31 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
             (path.parent / parameters[key]).mkdir(parents=True, exist_ok=True)
 
     failure: list[BaseException] = []
+    starts = 0
 
     def execute(tmp: Path) -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the temporary name does not end in .ipynb
-                papermill.execute_notebook(
-                    str(path),
-                    str(tmp),
-                    parameters=parameters,
-                    kernel_name=KERNEL_NAME,
-                    cwd=str(path.parent),
-                    execution_timeout=job["timeout"],
-                    progress_bar=False,
-                    log_output=False,
-                )
-        except Exception as exc:  # recorded as the notebook's failure
-            failure.append(exc)
+        nonlocal starts
+        while starts < KERNEL_START_ATTEMPTS:
+            starts += 1
+            failure.clear()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the temporary name does not end in .ipynb
+                    papermill.execute_notebook(
+                        str(path),
+                        str(tmp),
+                        parameters=parameters,
+                        kernel_name=KERNEL_NAME,
+                        cwd=str(path.parent),
+                        execution_timeout=job["timeout"],
+                        progress_bar=False,
+                        log_output=False,
+                    )
+            except Exception as exc:  # recorded as the notebook's failure
+                failure.append(exc)
+                if kernel_start_failed(exc):
+                    continue
+            break
         if tmp.stat().st_size == 0:  # failed before anything was written
             nbformat.write(nbformat.read(path, as_version=4), tmp)
 
@@ -203,6 +226,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         nb = nbformat.read(executed, as_version=4)
         if failure:
             error = _error_line(failure[0], nb)
+            if kernel_start_failed(failure[0]):
+                error += f" (kernel started {starts} times)"
         body, _ = HTMLExporter().from_notebook_node(nb)
         write_text(page, body)
     except Exception as exc:  # a notebook that cannot be read or rendered counts as failed
