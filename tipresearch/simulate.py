@@ -481,7 +481,7 @@ _COUNTS = (
 def _repeat_categories(labels: list[str], size: int) -> pd.Categorical:
     categories = list(dict.fromkeys(labels))
     codes = np.array([categories.index(x) for x in labels], dtype=np.int8)
-    return pd.Categorical.from_codes(np.repeat(codes, size), categories=categories)
+    return pd.Categorical.from_codes(np.repeat(codes, size), categories=categories, validate=False)
 
 
 def _frame(
@@ -503,10 +503,12 @@ def _frame(
     frame = pd.DataFrame(
         {
             "period": np.repeat(np.arange(1, n_t + 1), size),
-            "month": np.repeat(months.to_timestamp(), size),
+            "month": np.repeat(months.to_timestamp().to_numpy(), size),
             "bureau": np.tile(np.repeat(np.arange(n_b), n_k), n_t),
             "case_type": pd.Categorical.from_codes(
-                np.tile(np.arange(n_k), n_t * n_b), categories=list(type_names)
+                np.tile(np.arange(n_k, dtype=np.int8), n_t * n_b),
+                categories=list(type_names),
+                validate=False,  # codes 0 .. n_k - 1 by construction
             ),
             "metric": _repeat_categories([m.name for _, m in plan], size),
             "reports": n.ravel(),
