@@ -386,26 +386,6 @@ def dies_once(values, seed, settings):
     return {"y": values["x"] + values["w"]}
 
 
-def test_dying_worker_tasks_are_retried(tmp_path):
-    spec = SweepSpec(XY, method="lhs", n=30, seed=2)
-    marker = tmp_path / "marker"
-    summary = run_sweep(
-        spec,
-        tmp_path / "out",
-        executor="processes",
-        workers=2,
-        evaluate=dies_once,
-        settings=str(marker),
-        progress=False,
-        batch_size=3,
-    )
-    assert marker.exists()  # a worker did die
-    got = open_sweep(tmp_path / "out").results()
-    assert summary.failed_runs == 0 and got["error"].isna().all()
-    assert len(got) == 30 and not got["point"].duplicated().any()
-    assert np.allclose(got["y"], got["x"] + got["w"])
-
-
 def always_dies(values, seed, settings):
     os._exit(4)
 
@@ -455,21 +435,24 @@ def test_sweep_and_sensitivity_commands(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()  # refused before anything was written
 
 
-def test_dask_retries_the_tasks_of_a_dying_worker(tmp_path):
-    pytest.importorskip("distributed")
-    spec = SweepSpec(XY, method="lhs", n=12, seed=2)
+@pytest.mark.parametrize(("executor", "n", "batch_size"), [("processes", 30, 3), ("dask", 12, 2)])
+def test_dying_worker_tasks_are_retried(tmp_path, executor, n, batch_size):
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    spec = SweepSpec(XY, method="lhs", n=n, seed=2)
     marker = tmp_path / "marker"
     summary = run_sweep(
         spec,
         tmp_path / "out",
-        executor="dask",
+        executor=executor,
         workers=2,
         evaluate=dies_once,
         settings=str(marker),
         progress=False,
-        batch_size=2,
+        batch_size=batch_size,
     )
     assert marker.exists()  # a worker did die
     got = open_sweep(tmp_path / "out").results()
     assert summary.failed_runs == 0 and got["error"].isna().all()
-    assert len(got) == 12 and np.allclose(got["y"], got["x"] + got["w"])
+    assert len(got) == n and not got["point"].duplicated().any()
+    assert np.allclose(got["y"], got["x"] + got["w"])
