@@ -48,9 +48,13 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from tipresearch.decision import best_response  # noqa: E402
-from tipresearch.params import ModelParams  # noqa: E402
-from tipresearch.simulate import Bureaus, draw_bureaus, simulate  # noqa: E402
+from tipresearch.model import (  # noqa: E402
+    Bureaus,
+    ModelParams,  # noqa: E402
+    best_response,  # noqa: E402
+    draw_bureaus,
+    simulate,
+)
 
 METRIC = "solved_count"
 MESA_BUDGET_S = 45.0  # wall time allowed for the timed Mesa run
@@ -353,11 +357,11 @@ class _TimedGenerator:
 def draw_seconds(run: Callable[[], Any], repeats: int) -> float:
     """Least time, over ``repeats`` runs, spent inside numpy's samplers during ``run()``.
 
-    Every stream of :mod:`tipresearch.simulate` is wrapped for the duration, so this
+    Every stream of :mod:`tipresearch.model.engines` is wrapped for the duration, so this
     is the part of an engine call that no rewriting of the surrounding code removes
     while the engine draws the same counts with numpy.
     """
-    from tipresearch import simulate as sim
+    import tipresearch.model.engines as sim
 
     original = sim._Streams.__init__
     clock = [0.0]

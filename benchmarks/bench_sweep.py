@@ -159,7 +159,7 @@ def run_sweep_command(spec: Path, out: Path, workers: int, executor: str) -> dic
 
 def model_cost(spec: Path, points: int) -> float:
     """Milliseconds per model run, serially in this process, over the first points."""
-    from tipresearch.sweep import load_spec, model_point, point_seed
+    from tipresearch.experiments import load_spec, model_point, point_seed
 
     s = load_spec(spec)
     design = s.design()
@@ -176,7 +176,7 @@ def model_cost(spec: Path, points: int) -> float:
 
 def run_seconds(out: Path) -> float:
     """Sum of the runs' own wall times in a finished sweep (the ``seconds`` column)."""
-    from tipresearch.sweep import open_sweep
+    from tipresearch.experiments import open_sweep
 
     return float(open_sweep(out).results()["seconds"].sum())
 

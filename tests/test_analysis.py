@@ -8,20 +8,24 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import special
 
-from tipresearch.analysis import (
+from tipresearch.errors import ParameterError
+from tipresearch.model import (
     ALL_TYPES,
     OUTCOME_COLUMNS,
+    PLANNER,
+    PRESETS,
+    Metric,
+    ModelParams,
+    best_response,
     declined_summary,
+    expected_outcomes,
     frontier,
+    intake_moments,
     metric_table,
     report_sample,
+    simulate,
     threshold_curve,
 )
-from tipresearch.decision import best_response, expected_outcomes, intake_moments
-from tipresearch.errors import ParameterError
-from tipresearch.metrics import PLANNER, PRESETS, Metric
-from tipresearch.params import ModelParams
-from tipresearch.simulate import simulate
 
 
 @pytest.fixture(scope="module")

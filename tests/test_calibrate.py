@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tipresearch.calibrate import (
+from tipresearch.cli import main as cli_main
+from tipresearch.data import load_published, published_value
+from tipresearch.errors import ParameterError
+from tipresearch.fit import (
     CONFIDENCE_WEIGHTS,
     FITTED,
     FitParameter,
@@ -28,11 +31,8 @@ from tipresearch.calibrate import (
     synthetic_targets,
     trade_off_table,
 )
-from tipresearch.china import ChinaModel, annual_counts, to_annual, window_counts
-from tipresearch.cli import main as cli_main
-from tipresearch.dynamics import Dynamics
-from tipresearch.errors import ParameterError
-from tipresearch.published import load_published, published_value
+from tipresearch.model import Dynamics
+from tipresearch.reforms import ChinaModel, annual_counts, to_annual, window_counts
 
 #: A small, fast version of the China calendar: 40 units, to the end of 2011,
 #: thresholds adjusting at 0.15 a month, no learning or deterrence; the values the

@@ -1,4 +1,4 @@
-"""Tests of the data files and their loaders (tipresearch.data, tipresearch.schema)."""
+"""Tests of the data files and their loaders (tipresearch.data.loaders, tipresearch.data.schema)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from tipresearch.data import (
     cable_value,
     load_cable,
     load_reform_timeline,
+    parse_iso_span,
     read_cable_paragraphs,
 )
 from tipresearch.errors import DataFileError, ParameterError
-from tipresearch.schema import parse_iso_span
 
 ROOT = Path(__file__).resolve().parent.parent
 CABLE_CSV = ROOT / "data" / "cable_09beijing2594.csv"

@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tipresearch.decision import (
+from tipresearch.model import (
+    CaseType,
+    Metric,
+    ModelParams,
     best_response,
     expected_outcomes,
     intake_moments,
     planner_response,
     tabulated_moments,
 )
-from tipresearch.metrics import Metric
-from tipresearch.params import CaseType, ModelParams
 
 CASES = [
     # (a, b, delta, sigma, tau)

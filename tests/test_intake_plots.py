@@ -1,4 +1,4 @@
-"""Tests of the notebook 02 figures (tipresearch.intake_plots)."""
+"""Tests of the notebook 02 figures (tipresearch.figures.intake)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tipresearch import intake_plots  # noqa: E402
-from tipresearch.analysis import ALL_TYPES, frontier, metric_table, threshold_curve  # noqa: E402
+from tipresearch import figures  # noqa: E402
 from tipresearch.errors import ParameterError  # noqa: E402
-from tipresearch.metrics import PLANNER  # noqa: E402
-from tipresearch.params import ModelParams  # noqa: E402
+from tipresearch.model import (  # noqa: E402
+    ALL_TYPES,
+    PLANNER,  # noqa: E402
+    ModelParams,  # noqa: E402
+    frontier,
+    metric_table,
+    threshold_curve,
+)
 
 PARAMS = ModelParams(n_bureaus=3)
 TYPES = list(PARAMS.type_names)
@@ -53,7 +58,7 @@ def _assert_visible_labels_have_units(fig: Figure) -> None:
 
 
 def test_metric_outcomes_bars_per_metric_and_type(table):
-    fig = intake_plots.plot_metric_outcomes(table)
+    fig = figures.plot_metric_outcomes(table)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
     n_metrics = table["metric"].nunique()
@@ -76,15 +81,15 @@ def test_metric_outcomes_bars_per_metric_and_type(table):
 
 def test_metric_outcomes_needs_all_types_rows(table):
     with pytest.raises(ParameterError, match="table"):
-        intake_plots.plot_metric_outcomes(table[table["case_type"] != ALL_TYPES])
+        figures.plot_metric_outcomes(table[table["case_type"] != ALL_TYPES])
     with pytest.raises(ParameterError, match="victims_later"):
-        intake_plots.plot_metric_outcomes(table.drop(columns="victims_later"))
+        figures.plot_metric_outcomes(table.drop(columns="victims_later"))
 
 
 def test_frontier_lines_and_markers(table):
     front = frontier(PARAMS, thresholds=[0.0, 0.25, 0.5, 0.75, 1.0])
     chosen = table[table["case_type"] != ALL_TYPES]
-    fig = intake_plots.plot_intake_clearance_frontier(front, chosen, TYPES)
+    fig = figures.plot_intake_clearance_frontier(front, chosen, TYPES)
     assert len(fig.axes) == 2 * len(TYPES)
     axes = fig.axes
     n_chosen = chosen["metric"].nunique()
@@ -106,11 +111,11 @@ def test_frontier_rejects_unknown_metric_and_case_type(table):
     chosen = table[table["case_type"] != ALL_TYPES].astype({"metric": str})
     odd = chosen.assign(metric="no_such_metric")
     with pytest.raises(ParameterError, match="chosen"):
-        intake_plots.plot_intake_clearance_frontier(front, odd, TYPES)
+        figures.plot_intake_clearance_frontier(front, odd, TYPES)
     with pytest.raises(ParameterError, match="case_types"):
-        intake_plots.plot_intake_clearance_frontier(front, chosen, ["adults"])
+        figures.plot_intake_clearance_frontier(front, chosen, ["adults"])
     with pytest.raises(ParameterError, match="front"):
-        intake_plots.plot_intake_clearance_frontier(front.to_dict(), chosen, TYPES)
+        figures.plot_intake_clearance_frontier(front.to_dict(), chosen, TYPES)
 
 
 def test_capacity_one_line_per_metric():
@@ -120,7 +125,7 @@ def test_capacity_one_line_per_metric():
         [threshold_curve(PARAMS, m, "capacity_ratio", values) for m in metrics],
         ignore_index=True,
     )
-    fig = intake_plots.plot_capacity(cap, TYPES)
+    fig = figures.plot_capacity(cap, TYPES)
     assert len(fig.axes) == 2 * len(TYPES)
     for ax in fig.axes:
         lines = _data_lines(ax)
@@ -131,7 +136,7 @@ def test_capacity_one_line_per_metric():
     assert fig.axes[-1].get_xlabel() == "capacity (effort units per month per expected report)"
     _assert_visible_labels_have_units(fig)
     with pytest.raises(ParameterError, match="cap"):
-        intake_plots.plot_capacity(cap.iloc[0:0], TYPES)
+        figures.plot_capacity(cap.iloc[0:0], TYPES)
 
 
 def test_audits_one_line_per_penalty():
@@ -146,7 +151,7 @@ def test_audits_one_line_per_penalty():
         ],
         ignore_index=True,
     )
-    fig = intake_plots.plot_audits(audit, metrics, TYPES)
+    fig = figures.plot_audits(audit, metrics, TYPES)
     assert len(fig.axes) == len(metrics) * len(TYPES)
     for ax in fig.axes:
         assert len(_data_lines(ax)) == len(penalties)
@@ -155,6 +160,6 @@ def test_audits_one_line_per_penalty():
     assert fig.axes[1].get_title() == f"solved_count, {TYPES[1]}"
     _assert_visible_labels_have_units(fig)
     with pytest.raises(ParameterError, match="metrics"):
-        intake_plots.plot_audits(audit, ["balanced"], TYPES)
+        figures.plot_audits(audit, ["balanced"], TYPES)
     with pytest.raises(ParameterError, match="penalty"):
-        intake_plots.plot_audits(audit.drop(columns="penalty"), metrics, TYPES)
+        figures.plot_audits(audit.drop(columns="penalty"), metrics, TYPES)

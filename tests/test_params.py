@@ -7,8 +7,15 @@ import dataclasses
 import pytest
 
 from tipresearch.errors import ParameterError
-from tipresearch.metrics import PRESETS, Metric, get_metric, metric_names
-from tipresearch.params import CaseType, ModelParams, parse_assignment
+from tipresearch.model import (
+    PRESETS,
+    CaseType,
+    Metric,
+    ModelParams,
+    get_metric,
+    metric_names,
+    parse_assignment,
+)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests of the shared theme, figure saving and plots (tipresearch.plots, tipresearch.checks)."""
+"""Tests of the shared theme, figure saving and the cable's plots (tipresearch.figures, checks)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from tipresearch import plots  # noqa: E402
+from tipresearch import figures  # noqa: E402
 from tipresearch.checks import check_bool, check_int, check_text  # noqa: E402
 from tipresearch.data import (  # noqa: E402
     CASE_TYPES,
@@ -33,26 +33,26 @@ def fig():
 
 def test_save_figure_writes_png_and_creates_folder(tmp_path, fig):
     folder = tmp_path / "a" / "b"
-    path = plots.save_figure(fig, "line", folder, dpi=60)
+    path = figures.save_figure(fig, "line", folder, dpi=60)
     assert path == folder / "line.png"
     assert path.read_bytes()[:8] == PNG_MAGIC
     assert sorted(p.name for p in folder.iterdir()) == ["line.png"]  # no temporary file left
 
 
 def test_save_figure_accepts_png_suffix(tmp_path, fig):
-    assert plots.save_figure(fig, "line.png", tmp_path, dpi=60).name == "line.png"
+    assert figures.save_figure(fig, "line.png", tmp_path, dpi=60).name == "line.png"
 
 
 def test_save_figure_dpi_sets_size(tmp_path, fig):
     from matplotlib.image import imread
 
-    small = imread(plots.save_figure(fig, "small", tmp_path, dpi=50))
-    large = imread(plots.save_figure(fig, "large", tmp_path, dpi=100))
+    small = imread(figures.save_figure(fig, "small", tmp_path, dpi=50))
+    large = imread(figures.save_figure(fig, "large", tmp_path, dpi=100))
     assert large.shape[0] > small.shape[0]
 
 
 def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
-    path = plots.save_figure(fig, "keep", tmp_path, dpi=60)
+    path = figures.save_figure(fig, "keep", tmp_path, dpi=60)
     before = path.read_bytes()
 
     def broken_savefig(target, **kwargs):
@@ -62,10 +62,10 @@ def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
 
     monkeypatch.setattr(fig, "savefig", broken_savefig)
     with pytest.raises(RuntimeError, match="disk full"):
-        plots.save_figure(fig, "keep", tmp_path)
+        figures.save_figure(fig, "keep", tmp_path)
     assert path.read_bytes() == before  # the old file is intact
     with pytest.raises(RuntimeError):
-        plots.save_figure(fig, "new", tmp_path)
+        figures.save_figure(fig, "new", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
 
 
@@ -74,7 +74,7 @@ def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
 )
 def test_save_figure_rejects_bad_names(tmp_path, fig, name):
     with pytest.raises(ParameterError) as info:
-        plots.save_figure(fig, name, tmp_path)
+        figures.save_figure(fig, name, tmp_path)
     assert info.value.name == "name"
     assert list(tmp_path.iterdir()) == []
 
@@ -82,25 +82,25 @@ def test_save_figure_rejects_bad_names(tmp_path, fig, name):
 @pytest.mark.parametrize("dpi", [49, 601, 150.0, "150", True])
 def test_bad_dpi(tmp_path, fig, dpi):
     with pytest.raises(ParameterError, match="dpi"):
-        plots.save_figure(fig, "x", tmp_path, dpi=dpi)
+        figures.save_figure(fig, "x", tmp_path, dpi=dpi)
     with pytest.raises(ParameterError, match=r"\[50, 600\]"):
-        plots.set_theme(dpi=dpi)
+        figures.set_theme(dpi=dpi)
 
 
 def test_set_theme_is_idempotent():
-    plots.set_theme(dpi=120)
+    figures.set_theme(dpi=120)
     first = dict(mpl.rcParams)
-    plots.set_theme(dpi=120)
+    figures.set_theme(dpi=120)
     assert dict(mpl.rcParams) == first
     assert mpl.rcParams["savefig.dpi"] == 120
     assert mpl.rcParams["savefig.bbox"] == "tight"
-    plots.set_theme()
-    assert mpl.rcParams["savefig.dpi"] == plots.DEFAULT_DPI
+    figures.set_theme()
+    assert mpl.rcParams["savefig.dpi"] == figures.DEFAULT_DPI
 
 
 def test_case_type_colours_cover_every_case_type():
-    assert set(plots.CASE_TYPE_COLOURS) == set(CASE_TYPES)
-    assert len(set(plots.CASE_TYPE_COLOURS.values())) == len(CASE_TYPES)
+    assert set(figures.CASE_TYPE_COLOURS) == set(CASE_TYPES)
+    assert len(set(figures.CASE_TYPE_COLOURS.values())) == len(CASE_TYPES)
 
 
 def _labels(figure):
@@ -108,9 +108,9 @@ def _labels(figure):
 
 
 def test_plot_campaign_results():
-    plots.set_theme()
+    figures.set_theme()
     cable = load_cable()
-    figure = plots.plot_campaign_results(cable)
+    figure = figures.plot_campaign_results(cable)
     try:
         left, right = figure.axes
         assert "(cases)" in left.get_ylabel() and "(persons)" in right.get_ylabel()
@@ -123,15 +123,15 @@ def test_plot_campaign_results():
 
 
 def test_plot_ratios_and_timeline():
-    plots.set_theme()
-    figure = plots.plot_ratios(cable_ratios(load_cable()))
+    figures.set_theme()
+    figure = figures.plot_ratios(cable_ratios(load_cable()))
     try:
         assert all(x or y for x, y in _labels(figure))
         assert "persons rescued per solved case" in figure.axes[0].get_ylabel()
     finally:
         plt.close(figure)
     events = load_reform_timeline()
-    figure = plots.plot_timeline(events)
+    figure = figures.plot_timeline(events)
     try:
         (ax,) = figure.axes
         assert "calendar year" in ax.get_xlabel()

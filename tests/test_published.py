@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tipresearch.errors import DataFileError, ParameterError
-from tipresearch.published import (
+from tipresearch.data.published import (
     PUBLISHED_COLUMNS,
     PUBLISHED_DIR,
     SOURCE_FILE,
@@ -20,6 +19,7 @@ from tipresearch.published import (
     published_row,
     published_value,
 )
+from tipresearch.errors import DataFileError, ParameterError
 
 needs_source = pytest.mark.skipif(
     not SOURCE_FILE.exists(), reason=f"source collection not found at {SOURCE_FILE}"

@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 
 from tipresearch import cli
+from tipresearch.collection import RECORD_FILE, RESULT_RECORD, gather_records, plain, write_record
 from tipresearch.errors import DataFileError, ParameterError
-from tipresearch.records import RECORD_FILE, gather_records, plain, write_record
-from tipresearch.runner import RESULT_RECORD
 
 
 def test_plain_makes_values_json_ready():

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tipresearch.china import REFORM_IDS, ChinaReforms, china_timeline
 from tipresearch.data import load_reform_timeline
-from tipresearch.dynamics import Dynamics
 from tipresearch.errors import ParameterError
-from tipresearch.metrics import Metric
-from tipresearch.params import ModelParams
+from tipresearch.model import Dynamics, Metric, ModelParams
 from tipresearch.reforms import (
+    REFORM_IDS,
+    ChinaReforms,
     Reform,
     Timeline,
     as_month,
+    china_timeline,
     load_reforms,
     reforms_from_dict,
     simulate_timeline,
@@ -261,7 +261,7 @@ def test_china_timeline_takes_its_dates_from_the_data():
     ]
     assert "special_campaign_2009" not in tl.active("2010-01")
     # the campaign's audit floor does not lower the stricter audit of mandatory intake
-    from tipresearch.china import BASE_METRIC, china_params
+    from tipresearch.reforms import BASE_METRIC, china_params
 
     p, m = tl.resolve(china_params(), BASE_METRIC, "2009-05")
     assert p.audit(p.case_type("children"))[0] == ChinaReforms().mandatory_audit_prob
@@ -278,7 +278,7 @@ def test_china_timeline_takes_its_dates_from_the_data():
 
 
 def test_counterfactual_calendars_change_one_reform_each():
-    from tipresearch.china import COUNTERFACTUALS, ChinaModel, counterfactual_timelines
+    from tipresearch.reforms import COUNTERFACTUALS, ChinaModel, counterfactual_timelines
 
     model = ChinaModel()
     cf = counterfactual_timelines(model)
@@ -300,13 +300,13 @@ def test_counterfactual_calendars_change_one_reform_each():
 def test_replications_share_draws_and_sum_to_years():
     import dataclasses
 
-    from tipresearch.china import ChinaModel, counterfactual_timelines, replicate, to_annual
-    from tipresearch.reform_plots import (
+    from tipresearch.figures import (
         differences,
         plot_counterfactuals,
         plot_fit_series,
         plot_monthly_path,
     )
+    from tipresearch.reforms import ChinaModel, counterfactual_timelines, replicate, to_annual
 
     model = dataclasses.replace(
         ChinaModel(), end="2010-12", dynamics=Dynamics(adjust_rate=0.2)
@@ -337,7 +337,7 @@ def test_replications_share_draws_and_sum_to_years():
     assert mandatory["mean"] < 0
     import matplotlib.pyplot as plt
 
-    from tipresearch.published import load_published
+    from tipresearch.data import load_published
 
     for fig in (
         plot_fit_series(

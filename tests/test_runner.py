@@ -13,10 +13,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tipresearch import cli
-from tipresearch.errors import ParameterError
-from tipresearch.runner import (
+from tipresearch.collection import (
     KERNEL_START_ATTEMPTS,
-    _execute_one,
     check_type,
     describe_notebook,
     find_project_root,
@@ -25,6 +23,8 @@ from tipresearch.runner import (
     resolve_parameters,
     run_notebooks,
 )
+from tipresearch.collection.runner import _execute_one
+from tipresearch.errors import ParameterError
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 PARAMETERS = 'x = 1\nfigures_dir = "f"\nresults_dir = "r"'

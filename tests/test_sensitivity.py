@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 
 from tipresearch.errors import ParameterError
-from tipresearch.sensitivity import (
+from tipresearch.experiments import (
+    ParameterSpace,
+    SweepSpec,
     analyze,
     first_order_indices,
     morris_indices,
     prim,
+    run_sweep,
     scenario_discovery,
     sobol_indices,
 )
-from tipresearch.space import ParameterSpace
-from tipresearch.sweep import SweepSpec, run_sweep
 
 A, B = 7.0, 0.1
 PI = math.pi

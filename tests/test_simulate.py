@@ -8,12 +8,9 @@ import pytest
 from scipy import stats
 
 from tipresearch.cli import main as cli_main
-from tipresearch.decision import best_response
-from tipresearch.dynamics import Dynamics
 from tipresearch.errors import ParameterError
-from tipresearch.metrics import PRESETS
-from tipresearch.params import ModelParams
-from tipresearch.simulate import OUTPUT_COLUMNS, draw_bureaus, simulate, summarise
+from tipresearch.model import PRESETS, Dynamics, ModelParams, best_response
+from tipresearch.model.engines import OUTPUT_COLUMNS, draw_bureaus, simulate, summarise
 
 SMALL = ModelParams(n_bureaus=20, reports_mean=40.0)
 

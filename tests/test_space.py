@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from tipresearch.errors import ParameterError
-from tipresearch.space import Parameter, ParameterSpace, read_yaml, sample
+from tipresearch.experiments import Parameter, ParameterSpace, read_yaml, sample
 
 SPACE = {
     "a": {"bounds": [0.0, 2.0]},

@@ -17,10 +17,9 @@ import yaml
 
 from tipresearch import cli
 from tipresearch.errors import ParameterError
-from tipresearch.simulate import simulate, summarise
-from tipresearch.space import ParameterSpace
-from tipresearch.sweep import (
+from tipresearch.experiments import (
     ModelSettings,
+    ParameterSpace,
     SweepSpec,
     build_point,
     check_levers,
@@ -31,6 +30,7 @@ from tipresearch.sweep import (
     point_seed,
     run_sweep,
 )
+from tipresearch.model import simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
@@ -209,7 +209,7 @@ def test_dask_local_cluster_matches_in_process(tmp_path):
 
 
 def test_scheduler_address_selects_dask(monkeypatch):
-    from tipresearch.sweep import resolve_executor
+    from tipresearch.experiments import resolve_executor
 
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.1:8786")
     assert resolve_executor("auto", 2) == ("dask", 2, "tcp://10.0.0.1:8786")
@@ -293,7 +293,7 @@ def test_resume_with_another_spec_is_refused(tmp_path):
 
 
 def test_one_sweep_at_a_time_per_folder(tmp_path):
-    from tipresearch.sweep_store import _lock
+    from tipresearch.experiments.store import _lock
 
     spec = SweepSpec(XY, method="lhs", n=4, seed=4)
     held = _lock(tmp_path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .errors import ParameterError
+from tipresearch.errors import ParameterError
 
 
 def check_int(name: str, value: Any, low: int, high: int) -> int:

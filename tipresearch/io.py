@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ParameterError
+from tipresearch.errors import ParameterError
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 

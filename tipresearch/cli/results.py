@@ -1,0 +1,47 @@
+"""``tipresearch results``: gather executed notebooks' key results into one table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Read the run records that `tipresearch run --out OUT` writes (OUT/results/NAME.json:
+status, parameters, and the key results each notebook saved) from one or more
+output folders, for example variants run with different -f parameter files, and
+gather them into one table: one row per notebook and run, with param.NAME and
+result.NAME columns. Prints it and writes it to --out (.csv or .parquet;
+default: the first folder's results.csv)."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``results`` and return its parser."""
+    p = subparsers.add_parser(
+        "results",
+        help="gather notebooks' key results and parameters into one table",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("runs", nargs="+", metavar="OUT", help="output folders of tipresearch run")
+    p.add_argument("--out", default=None, metavar="FILE", help="table file (.csv or .parquet)")
+    p.add_argument("--quiet", action="store_true", help="do not print the table")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    """Gather, print and write the table."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tipresearch.collection import gather_records
+    from tipresearch.io import write_table
+
+    table = gather_records(args.runs)
+    out = Path(args.out) if args.out else Path(args.runs[0]) / "results.csv"
+    write_table(table, out)
+    if not args.quiet:
+        with pd.option_context("display.width", 160, "display.max_columns", 50):
+            print(table.to_string(index=False))
+    print(f"{len(table)} record(s) -> {out}", file=sys.stderr)
+    return 0

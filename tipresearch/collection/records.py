@@ -1,0 +1,156 @@
+"""Key results of executed notebooks: written by each notebook, gathered into one table.
+
+A notebook that declares ``results_dir`` writes its key numbers with
+:func:`write_record` (``results_dir/record.json``); ``tipresearch run`` copies them
+into the run's record ``OUT/results/NAME.json`` next to the parameters the notebook
+ran with. :func:`gather_records` reads the records of one or more runs (for example
+variants of the same notebooks run with different ``-f`` parameter files) into one
+table, one row per notebook and run, parameters and results side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tipresearch.errors import DataFileError, ParameterError
+from tipresearch.io import write_text
+
+from .runner import RESULT_RECORD
+
+__all__ = ["RECORD_FILE", "gather_records", "plain", "write_record"]
+
+#: File a notebook writes into its ``results_dir`` (what the runner copies).
+RECORD_FILE = RESULT_RECORD
+#: Parameters the runner fills in itself, left out of the gathered table.
+_RUNNER_PARAMETERS = ("figures_dir", "results_dir")
+_FIXED = ("run", "notebook", "status", "seconds", "error")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: numpy and pandas scalars and arrays to Python values,
+    non-finite floats to None, mappings and sequences recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, pd.Series):
+        return plain(value.to_dict())
+    if isinstance(value, pd.DataFrame):
+        return plain(value.to_dict(orient="records"))
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def write_record(results_dir: str | os.PathLike, values: Mapping[str, Any]) -> Path:
+    """Write a notebook's key results to ``results_dir/record.json`` (atomically).
+
+    Parameters
+    ----------
+    results_dir : path-like
+        The notebook's ``results_dir`` parameter (created if missing).
+    values : mapping
+        ``{name: value}``; values are made JSON-ready with :func:`plain`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    if not isinstance(values, Mapping):
+        raise ParameterError("values", type(values).__name__, "a mapping {name: value}")
+    text = json.dumps(plain(values), indent=2, sort_keys=False) + "\n"
+    return write_text(Path(results_dir) / RECORD_FILE, text)
+
+
+def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}", v, out)
+    elif isinstance(value, list):
+        out[prefix] = json.dumps(value)
+    else:
+        out[prefix] = value
+
+
+def _record_files(folder: Path) -> list[Path]:
+    """Run records: ``folder/results/*.json``, or ``folder/*.json`` for a results folder."""
+    results = folder / "results"
+    base = results if results.is_dir() else folder
+    return sorted(p for p in base.glob("*.json") if p.is_file())
+
+
+def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """One table of the run records of one or more ``tipresearch run`` output folders.
+
+    Parameters
+    ----------
+    runs : iterable of path-like
+        Output folders of ``tipresearch run`` (``OUT``, holding ``results/NAME.json``)
+        or their ``results`` folders.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per notebook and run: ``run`` (the folder), ``notebook``, ``status``,
+        ``seconds``, ``error``, then ``param.NAME`` for each parameter the notebook
+        ran with (the runner's own folders left out) and ``result.NAME`` for each
+        key result (nested ones as ``result.A.B``; lists as JSON text).
+
+    Raises
+    ------
+    ParameterError
+        For a folder that does not exist or holds no records.
+    DataFileError
+        For a record that is not valid JSON or not a run record.
+    """
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        folder = Path(run)
+        if not folder.is_dir():
+            raise ParameterError("run folder", str(run), "an existing folder")
+        files = _record_files(folder)
+        if not files:
+            raise ParameterError(
+                "run folder", str(run), "a folder holding results/NAME.json run records"
+            )
+        for path in files:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise DataFileError(str(path), None, None, f"not valid JSON ({exc})") from exc
+            if not isinstance(record, dict) or "notebook" not in record:
+                raise DataFileError(str(path), None, "notebook", "not a notebook run record")
+            row: dict[str, Any] = {
+                "run": str(run),
+                **{k: record.get(k) for k in _FIXED[1:]},
+            }
+            params = record.get("parameters") or {}
+            for name, value in params.items():
+                if name not in _RUNNER_PARAMETERS:
+                    _flat(f"param.{name}", value, row)
+            results = record.get("results")
+            if isinstance(results, Mapping):
+                _flat("result", results, row)
+            elif results is not None:
+                row["result"] = json.dumps(results)
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    rest = sorted(c for c in frame if c not in _FIXED)
+    params = [c for c in rest if c.startswith("param.")]
+    results = [c for c in rest if not c.startswith("param.")]
+    return frame[[*_FIXED, *params, *results]]

@@ -1,0 +1,418 @@
+"""Run the notebook collection: check parameters, execute, render HTML, write an index.
+
+Each notebook is executed with papermill in its own kernel (working directory: the
+notebook's folder), from its own fresh Python process, several at once, so that no two
+kernels share an event loop and callers need no ``if __name__ == "__main__"`` guard.
+Every executed notebook is saved, rendered to HTML and summarised in a small JSON
+record, also when it fails; an index page links them all. Parameters are checked
+against each notebook's ``parameters`` cell before anything runs.
+
+Output layout under ``out``::
+
+    notebooks/NAME.ipynb    executed notebook (partial when a cell failed)
+    html/NAME.html          rendered notebook
+    html/index.html         title, summary, status and run time of every notebook
+    results/NAME.json       machine-readable record of the run
+    results/NAME/           the notebook's ``results_dir``, when it declares one
+    figures/                the notebooks' ``figures_dir``, when they declare one
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+from tipresearch.io import atomic_write, write_text
+
+from .index_page import write_index
+from .params import (
+    FIGURES_DIR,
+    RESULTS_DIR,
+    check_notebooks,
+    inspect_parameters,
+    resolve_parameters,
+)
+
+__all__ = [
+    "KERNEL_NAME",
+    "KERNEL_START_ATTEMPTS",
+    "RESULT_COLUMNS",
+    "RESULT_RECORD",
+    "default_notebooks",
+    "find_project_root",
+    "kernel_start_failed",
+    "run_notebooks",
+]
+
+#: Kernel every notebook runs in.
+KERNEL_NAME = "python3"
+
+#: File a notebook may write into its ``results_dir``; copied into the run record.
+RESULT_RECORD = "record.json"
+
+#: Columns of the frame returned by :func:`run_notebooks`.
+RESULT_COLUMNS = (
+    "notebook",
+    "status",
+    "seconds",
+    "error",
+    "html",
+    "executed",
+    "record",
+    "path",
+)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def find_project_root(start: str | os.PathLike | None = None) -> Path:
+    """Return the project folder: the nearest folder holding ``notebooks/``.
+
+    Parameters
+    ----------
+    start : path-like, optional
+        Where to start looking (default: the current directory); its parents are
+        searched in turn.
+
+    Returns
+    -------
+    pathlib.Path
+        The first of ``start`` and its parents that holds a ``notebooks`` folder, or
+        else the folder that holds the ``tipresearch`` package.
+    """
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "notebooks").is_dir():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+def default_notebooks(root: str | os.PathLike | None = None) -> list[Path]:
+    """Return every ``notebooks/*.ipynb`` of the project, sorted by name.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The project folder (default: :func:`find_project_root`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Absolute paths; empty when the folder has no notebooks.
+    """
+    folder = Path(root if root is not None else find_project_root()) / "notebooks"
+    return sorted(p.resolve() for p in folder.glob("*.ipynb"))
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _error_line(exc: BaseException, nb: Any = None) -> str:
+    """One line describing a notebook failure: ``cell N: Name: message``.
+
+    ``N`` is the execution count shown as ``In [N]`` in the executed notebook: the
+    failing cell's for an error raised in a cell, otherwise (a timeout, a dead kernel)
+    the last cell that ran in ``nb``, when there is one.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        value = (str(exc.evalue).strip().splitlines() or [""])[0]
+        return f"cell {exc.exec_count}: {exc.ename}: {value}".rstrip(": ")
+    message = (str(exc).strip().splitlines() or [""])[0]
+    line = f"{type(exc).__name__}: {message}".rstrip(": ")
+    counts = [
+        c.get("execution_count")
+        for c in (nb.cells if nb is not None else [])
+        if c.get("cell_type") == "code" and c.get("execution_count") is not None
+    ]
+    return f"cell {max(counts)}: {line}" if counts else line
+
+
+#: Times a notebook's kernel is started before a start failure counts as the
+#: notebook's failure. Kernels started at the same moment by separate processes can
+#: pick the same free port (a known race in Jupyter's TCP transport), and one of them
+#: then never answers; no cell has run at that point, so starting again is safe.
+KERNEL_START_ATTEMPTS = 3
+_START_FAILURES = ("Kernel didn't respond", "Kernel died before replying to kernel_info")
+
+
+def kernel_start_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kernel that never became ready (before any cell ran)."""
+    return isinstance(exc, RuntimeError) and str(exc).startswith(_START_FAILURES)
+
+
+def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
+    """Execute, render and record one notebook (runs in a worker process)."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    path = Path(job["path"])
+    stem = path.stem
+    out = Path(job["out"])
+    parameters: dict[str, Any] = job["parameters"]
+    executed = out / "notebooks" / f"{stem}.ipynb"
+    page = out / "html" / f"{stem}.html"
+    record_path = out / "results" / f"{stem}.json"
+
+    for key in (FIGURES_DIR, RESULTS_DIR):
+        if key in parameters and isinstance(parameters[key], str):
+            (path.parent / parameters[key]).mkdir(parents=True, exist_ok=True)
+
+    failure: list[BaseException] = []
+    starts = 0
+
+    def execute(tmp: Path) -> None:
+        nonlocal starts
+        while starts < KERNEL_START_ATTEMPTS:
+            starts += 1
+            failure.clear()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the temporary name does not end in .ipynb
+                    papermill.execute_notebook(
+                        str(path),
+                        str(tmp),
+                        parameters=parameters,
+                        kernel_name=KERNEL_NAME,
+                        cwd=str(path.parent),
+                        execution_timeout=job["timeout"],
+                        progress_bar=False,
+                        log_output=False,
+                    )
+            except Exception as exc:  # recorded as the notebook's failure
+                failure.append(exc)
+                if kernel_start_failed(exc):
+                    continue
+            break
+        if tmp.stat().st_size == 0:  # failed before anything was written
+            nbformat.write(nbformat.read(path, as_version=4), tmp)
+
+    start = time.perf_counter()
+    atomic_write(executed, execute)
+    seconds = time.perf_counter() - start
+    error = None
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+        if failure:
+            error = _error_line(failure[0], nb)
+            if kernel_start_failed(failure[0]):
+                error += f" (kernel started {starts} times)"
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        write_text(page, body)
+    except Exception as exc:  # a notebook that cannot be read or rendered counts as failed
+        error = error or (_error_line(failure[0]) if failure else f"HTML: {_error_line(exc)}")
+
+    results: Any = None
+    if RESULTS_DIR in parameters:
+        own = path.parent / str(parameters[RESULTS_DIR]) / RESULT_RECORD
+        if own.is_file():
+            try:
+                results = json.loads(own.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                results = {"error": f"{own}: {exc}"}
+
+    defaults = {name: default for name, (default, _) in job["declared"].items()}
+    row = {
+        "notebook": stem,
+        "status": "failed" if error else "ok",
+        "seconds": round(seconds, 3),
+        "error": error,
+        "html": str(page) if page.exists() else None,
+        "executed": str(executed),
+        "record": str(record_path),
+        "path": str(path),
+    }
+    record = {
+        **{k: row[k] for k in ("notebook", "status", "seconds", "error")},
+        "source": str(path),
+        "executed": row["executed"],
+        "html": row["html"],
+        "parameters": {**defaults, **parameters},
+        "overrides": parameters,
+        "results": results,
+    }
+    write_text(record_path, json.dumps(record, indent=2, default=str) + "\n")
+    return row
+
+
+def _failed_row(path: Path, error: str, seconds: float = float("nan")) -> dict[str, Any]:
+    """The row of a notebook whose worker process itself failed."""
+    return {
+        "notebook": path.stem,
+        "status": "failed",
+        "seconds": seconds,
+        "error": error,
+        "html": None,
+        "executed": None,
+        "record": None,
+        "path": str(path),
+    }
+
+
+def _run_worker(job: dict[str, Any]) -> dict[str, Any]:
+    """Run :func:`_execute_one` in a fresh Python process and return its row.
+
+    A separate interpreter per notebook keeps kernels apart (no shared event loop)
+    and needs no ``if __name__ == "__main__"`` guard in the caller's script.
+    """
+    path = Path(job["path"])
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tipresearch-run-") as tmp:
+        result = Path(tmp) / "row.pickle"
+        proc = subprocess.run(
+            [sys.executable, "-m", "tipresearch.collection.runner", str(result)],
+            input=pickle.dumps(job),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        if proc.returncode == 0 and result.is_file():
+            return pickle.loads(result.read_bytes())
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    last = lines[-1] if lines else "no message"
+    error = f"worker exited with status {proc.returncode}: {last}"
+    return _failed_row(path, error, time.perf_counter() - start)
+
+
+def _worker_main(argv: Sequence[str]) -> int:
+    """Entry point of a worker process: job on stdin (pickle), row to ``argv[0]``."""
+    job = pickle.loads(sys.stdin.buffer.read())
+    row = _execute_one(job)
+    atomic_write(argv[0], lambda p: p.write_bytes(pickle.dumps(row)))
+    return 0
+
+
+def _say(stream: TextIO | None, line: str) -> None:
+    if stream is not None:
+        print(line, file=stream, flush=True)
+
+
+def _status_line(row: Mapping[str, Any]) -> str:
+    seconds = row["seconds"]
+    took = f"{seconds:.1f} s" if seconds == seconds else "? s"
+    if row["status"] == "ok":
+        return f"[done ] {row['notebook']}  {took}"
+    return f"[FAIL ] {row['notebook']}  {took}: {row['error']}"
+
+
+def run_notebooks(
+    notebooks: Sequence[str | os.PathLike] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    parameter_files: Iterable[str | os.PathLike] = (),
+    out: str | os.PathLike = "build",
+    workers: int | None = None,
+    timeout: float | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Execute notebooks in parallel, render them to HTML and write an index.
+
+    Parameters
+    ----------
+    notebooks : sequence of path-like, optional
+        The notebooks to run; empty or None means every ``notebooks/*.ipynb`` of the
+        project (:func:`default_notebooks`).
+    parameters : mapping, optional
+        ``{name: value}`` applied to every notebook that declares ``name``.
+    parameter_files : iterable of path-like
+        YAML parameter files (see :func:`resolve_parameters`); ``parameters`` wins
+        over them.
+    out : path-like
+        Output folder (see the module docstring for its layout).
+    workers : int, optional
+        Notebooks run at once, one kernel each (default: the smaller of the number
+        of notebooks and the number of CPUs).
+    timeout : float, optional
+        Longest time in seconds any one cell may run (default: no limit).
+    progress : bool
+        Write ``[start]``, ``[done ]`` and ``[FAIL ]`` lines to standard error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per notebook, in the order given: ``notebook``, ``status`` (``ok`` or
+        ``failed``), ``seconds``, ``error`` (``cell N: Name: message``; missing when
+        ok), ``html``, ``executed``, ``record`` (paths) and ``path`` (the source).
+
+    Raises
+    ------
+    ParameterError
+        Before anything runs, for an unknown notebook or parameter, a value of the
+        wrong type, a bad parameter file, ``workers < 1`` or ``timeout <= 0``.
+        A notebook that fails while running is reported in the frame instead.
+    """
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ParameterError("workers", workers, "a whole number of at least 1")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        raise ParameterError("timeout", timeout, "a number of seconds greater than 0")
+    if notebooks:
+        paths = check_notebooks(notebooks)
+    else:
+        root = find_project_root()
+        paths = default_notebooks(root)
+        if not paths:
+            raise ParameterError(
+                "notebook", str(root / "notebooks"), "a folder holding at least one .ipynb"
+            )
+    declared = {p.stem: inspect_parameters(p) for p in paths}
+    out_dir = Path(out).resolve()
+    resolved = resolve_parameters(paths, parameters, parameter_files, out_dir, declared)
+    n_workers = workers if workers is not None else min(len(paths), os.cpu_count() or 1)
+    stream = sys.stderr if progress else None
+
+    jobs = [
+        {
+            "path": str(p),
+            "out": str(out_dir),
+            "parameters": resolved[p.stem],
+            "declared": declared[p.stem],
+            "timeout": timeout,
+        }
+        for p in paths
+    ]
+    lock = threading.Lock()
+
+    def run_one(job: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            _say(stream, f"[start] {Path(job['path']).stem}")
+        row = _run_worker(job)
+        with lock:
+            _say(stream, _status_line(row))
+        return row
+
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        done = list(pool.map(run_one, jobs))
+    rows = {row["notebook"]: row for row in done}
+
+    frame = pd.DataFrame([rows[p.stem] for p in paths], columns=list(RESULT_COLUMNS))
+    write_index(frame, out_dir / "html" / "index.html", resolved)
+    return frame
+
+
+if __name__ == "__main__":  # a worker process started by _run_worker
+    sys.exit(_worker_main(sys.argv[1:]))

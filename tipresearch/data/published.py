@@ -1,0 +1,315 @@
+"""Published figures on trafficking cases in China: tidy tables, their build and their loader.
+
+The tables in ``data/published/`` are copied from the project's collection of
+published figures (``published_figures.csv``, kept with the source data beside
+the checkout, in ``../shared/data/``), one row per figure, each with its source,
+locator and confidence level. :func:`build_published_tables` derives them from
+that file by a fixed list of row ids (:data:`TABLES`): values, periods and
+sources are copied, never computed; only the form changes (an interval
+``2000-2008`` is written ``2000/2008``, a range ``2500-3000`` goes into
+``value`` and ``value_high``, a unit ``cases (about)`` becomes unit ``cases``
+with qualifier ``about``). The committed CSV files are what the package loads
+(:func:`load_published`), checked against :data:`PUBLISHED_SCHEMA`.
+
+References
+----------
+National Bureau of Statistics, China Statistical Yearbook 2010, table 22-11;
+Xinhua, 9 March 2012; China Daily, 2 June 2009; US Embassy Beijing cable
+09BEIJING2594 ¶8 (full list in ``data/README.md``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from tipresearch.errors import DataFileError, ParameterError
+from tipresearch.io import write_text
+
+from .loaders import CASE_TYPES, CONFIDENCE_LEVELS, DATA_DIR
+from .schema import Column, Schema
+
+__all__ = [
+    "PUBLISHED_DIR",
+    "PUBLISHED_SCHEMA",
+    "SOURCE_FILE",
+    "TABLES",
+    "build_published_tables",
+    "load_published",
+    "published_row",
+    "published_value",
+]
+
+#: Folder of the tidy tables.
+PUBLISHED_DIR: Path = DATA_DIR / "published"
+#: The collection of published figures they are built from (outside the repository).
+SOURCE_FILE: Path = DATA_DIR.parent.parent / "shared" / "data" / "published_figures.csv"
+
+#: Crime a figure counts.
+CRIMES: tuple[str, ...] = ("trafficking", "all_crimes")
+#: How the source states a figure.
+QUALIFIERS: tuple[str, ...] = ("exact", "about", "range")
+
+#: Tables and the source rows they hold: id -> (crime, case type).
+TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "registered_cases": {
+        "cn_reg_traf_pre2009": ("trafficking", "all"),
+        "cn_reg_traf_2008": ("trafficking", "all"),
+        "cn_reg_traf_2009": ("trafficking", "all"),
+        "cn_reg_traf_2011": ("trafficking", "all"),
+        "cn_child_traf_reg_2012": ("trafficking", "children"),
+        "cn_reg_traf_2020": ("trafficking", "all"),
+        "cn_child_traf_reg_2020": ("trafficking", "children"),
+        "cn_reg_total_2008": ("all_crimes", "all"),
+        "cn_reg_total_2009": ("all_crimes", "all"),
+        "cn_reg_total_2011": ("all_crimes", "all"),
+        "cn_reg_total_2020": ("all_crimes", "all"),
+    },
+    "solved_cases": {
+        "cable_solved_women_2009": ("trafficking", "women"),
+        "cable_solved_children_2009": ("trafficking", "children"),
+        "cn_solved_2009_to_may25": ("trafficking", "all"),
+        "cn_solved_women_2011": ("trafficking", "women"),
+        "cn_solved_children_2011": ("trafficking", "children"),
+        "cn_solved_total_2009": ("all_crimes", "all"),
+    },
+    "rescued_victims": {
+        "cable_rescued_women_2009": ("trafficking", "women"),
+        "cable_rescued_children_2009": ("trafficking", "children"),
+        "cn_rescued_women_2011": ("trafficking", "women"),
+        "cn_rescued_children_2011": ("trafficking", "children"),
+    },
+}
+
+PUBLISHED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "measure",
+    "crime",
+    "case_type",
+    "period",
+    "value",
+    "value_high",
+    "qualifier",
+    "unit",
+    "source",
+    "locator",
+    "confidence",
+)
+
+PUBLISHED_SCHEMA = Schema(
+    name="published figures",
+    columns=(
+        Column("id", "id", description="the figure's row id in published_figures.csv"),
+        Column("measure", "text", description="what was measured, in the project's words"),
+        Column("crime", "category", allowed=CRIMES, description="trafficking or all crimes"),
+        Column("case_type", "category", allowed=CASE_TYPES, description="women, children or all"),
+        Column(
+            "period",
+            "date_span",
+            description="YYYY, YYYY-MM, YYYY-MM-DD or start/end, at the source's precision",
+        ),
+        Column("value", "float", minimum=0, description="the figure (a range's lower end)"),
+        Column(
+            "value_high",
+            "float",
+            required=False,
+            minimum=0,
+            description="a range's upper end; empty for a single figure",
+        ),
+        Column("qualifier", "category", allowed=QUALIFIERS, description="exact, about or range"),
+        Column("unit", "text", description="cases, persons, cases per year"),
+        Column("source", "text", description="publication"),
+        Column("locator", "text", description="where in the publication"),
+        Column("confidence", "category", allowed=CONFIDENCE_LEVELS, description="source level"),
+    ),
+    ordered=(),
+)
+
+_SOURCE_COLUMNS = (
+    "id",
+    "jurisdiction",
+    "measure",
+    "period",
+    "value",
+    "unit",
+    "source",
+    "locator",
+    "confidence",
+)
+_YEAR_RANGE = re.compile(r"^(\d{4})-(\d{4})$")
+_NUMBER_RANGE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$")
+_ABOUT = re.compile(r"^(.*\S)\s*\(about\)$")
+
+
+def _tidy_row(path: Path, number: int, row: dict[str, str], crime: str, case_type: str) -> list:
+    """One source row in the tidy form: copy, and only restate ranges and 'about'."""
+    period = row["period"].strip()
+    match = _YEAR_RANGE.match(period)
+    if match:
+        period = f"{match.group(1)}/{match.group(2)}"
+    value, value_high, qualifier = row["value"].strip(), "", "exact"
+    match = _NUMBER_RANGE.match(value)
+    if match:
+        value, value_high, qualifier = match.group(1), match.group(2), "range"
+    unit = row["unit"].strip()
+    match = _ABOUT.match(unit)
+    if match:
+        unit, qualifier = match.group(1), "about"
+    if row["jurisdiction"].strip() != "China":
+        raise DataFileError(str(path), number, "jurisdiction", "expected a figure for China")
+    return [
+        row["id"].strip(),
+        row["measure"].strip(),
+        crime,
+        case_type,
+        period,
+        value,
+        value_high,
+        qualifier,
+        unit,
+        row["source"].strip(),
+        row["locator"].strip(),
+        row["confidence"].strip(),
+    ]
+
+
+def build_published_tables(
+    source: str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None
+) -> dict[str, Path]:
+    """Derive the tidy tables of ``data/published/`` from the collection of published figures.
+
+    Parameters
+    ----------
+    source : path-like, optional
+        ``published_figures.csv``; by default :data:`SOURCE_FILE`
+        (``../shared/data/`` beside the repository).
+    out_dir : path-like, optional
+        Where to write ``<table>.csv``; by default :data:`PUBLISHED_DIR`.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Table name to the file written (atomically); each file is then checked
+        by :func:`load_published`.
+
+    Raises
+    ------
+    DataFileError
+        If the source lacks a column or a row a table needs, or a built table
+        fails its schema.
+    """
+    path = Path(SOURCE_FILE if source is None else source)
+    out = Path(PUBLISHED_DIR if out_dir is None else out_dir)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            rows = {r["id"].strip(): (i, r) for i, r in enumerate(reader, start=1)}
+    except FileNotFoundError:
+        raise DataFileError(str(path), None, None, "no such file") from None
+    for column in _SOURCE_COLUMNS:
+        if column not in header:
+            raise DataFileError(str(path), None, column, "missing column")
+    written: dict[str, Path] = {}
+    for table, spec in TABLES.items():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(PUBLISHED_COLUMNS)
+        for row_id, (crime, case_type) in spec.items():
+            if row_id not in rows:
+                raise DataFileError(str(path), None, "id", f"no row {row_id!r} (table {table})")
+            number, row = rows[row_id]
+            writer.writerow(_tidy_row(path, number, row, crime, case_type))
+        target = out / f"{table}.csv"
+        write_text(target, buffer.getvalue())
+        PUBLISHED_SCHEMA.read(target)
+        written[table] = target
+    return written
+
+
+def load_published(
+    table: str | None = None, folder: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Load one tidy table of published figures, or all of them.
+
+    Parameters
+    ----------
+    table : str, optional
+        One of :data:`TABLES` (``registered_cases``, ``solved_cases``,
+        ``rescued_victims``); all of them, one after the other, if None.
+    folder : path-like, optional
+        Where the tables are; by default ``data/published/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`PUBLISHED_SCHEMA` (``period`` expanded into
+        ``period_start``, ``period_end`` and ``period_precision``) and ``table``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown table name.
+    DataFileError
+        If a file does not match the schema, a range lacks its upper end (or a
+        single figure has one), or a range's ends are out of order.
+    """
+    folder = Path(PUBLISHED_DIR if folder is None else folder)
+    if table is not None and table not in TABLES:
+        raise ParameterError("table", table, f"one of {', '.join(TABLES)}")
+    names = list(TABLES) if table is None else [table]
+    frames = []
+    for name in names:
+        path = folder / f"{name}.csv"
+        frame = PUBLISHED_SCHEMA.read(path)
+        for i, row in frame.iterrows():
+            is_range = row["qualifier"] == "range"
+            has_high = pd.notna(row["value_high"])
+            if is_range != has_high:
+                problem = "a range needs its upper end" if is_range else "set only for a range"
+                raise DataFileError(str(path), i + 1, "value_high", problem)
+            if is_range and row["value_high"] < row["value"]:
+                raise DataFileError(str(path), i + 1, "value_high", "below the range's lower end")
+        frame.insert(0, "table", name)
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    for column, allowed in (
+        ("crime", CRIMES),
+        ("case_type", CASE_TYPES),
+        ("qualifier", QUALIFIERS),
+        ("confidence", CONFIDENCE_LEVELS),
+    ):
+        out[column] = pd.Categorical(out[column].astype(str), categories=list(allowed))
+    if out["id"].duplicated().any():
+        dup = out.loc[out["id"].duplicated(), "id"].iloc[0]
+        raise DataFileError(str(folder), None, "id", f"id {dup!r} in more than one table")
+    return out
+
+
+def published_row(frame: pd.DataFrame, row_id: str) -> pd.Series:
+    """The row with id ``row_id`` of a table from :func:`load_published`.
+
+    Raises
+    ------
+    ParameterError
+        If no row has that id.
+    """
+    match = frame.loc[frame["id"] == row_id]
+    if len(match) != 1:
+        raise ParameterError("row_id", row_id, "the id of one row of the published tables")
+    return match.iloc[0]
+
+
+def published_value(frame: pd.DataFrame, row_id: str) -> float:
+    """The value of row ``row_id`` (a range's lower end)."""
+    return float(published_row(frame, row_id)["value"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for name, file in build_published_tables().items():
+        print(f"{name}: {file}")

@@ -1,0 +1,276 @@
+"""Executors: how the tasks of a sweep are run.
+
+A sweep's points are grouped into :class:`Task` objects (consecutive points, each
+run's seed derived by :func:`tipresearch.experiments.point.point_seed`); :func:`run_task`
+evaluates every run of one task. The tasks run in-process (``inprocess``), in a
+local process pool (``processes``: the tasks of a worker that dies are retried up
+to ``retries`` times, then recorded as failed) or on Dask (``dask``, through
+``distributed``: a ``LocalCluster`` by default, or an existing scheduler, whose own
+retry of a dead worker's tasks applies). :func:`resolve_executor` works out which,
+with how many workers.
+
+Every driver yields ``(task, frame)`` pairs as tasks finish, in any order; the
+results do not depend on the executor, since the seeds do not.
+
+References
+----------
+Model brief, /work/shared/design/model.md; :mod:`tipresearch.experiments.sweep` for the sweep
+itself (spec, storage and resume).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+
+from .point import _whole, point_seed
+
+__all__ = ["EXECUTORS", "KEY_COLUMNS", "TAIL_COLUMNS", "Task", "resolve_executor", "run_task"]
+
+#: Executors accepted by :func:`tipresearch.experiments.sweep.run_sweep` (``auto``:
+#: ``dask`` when a scheduler is given, ``inprocess`` for one worker, else ``processes``).
+EXECUTORS = ("auto", "inprocess", "processes", "dask")
+#: Columns of every result row besides the parameters and outputs.
+KEY_COLUMNS = ("point", "replication", "seed")
+TAIL_COLUMNS = ("error", "seconds")
+
+_MAX_ERROR = 500
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True)
+class Task:
+    """Consecutive points ``[start, stop)`` with their values, run on one worker."""
+
+    start: int
+    stop: int
+    values: tuple[dict[str, Any], ...]
+    replications: int
+    root_seed: int
+    common_seeds: bool
+    evaluate: Callable[[Mapping[str, Any], int, Any], Mapping[str, float]]
+    settings: Any
+
+
+def run_task(task: Task) -> pd.DataFrame:
+    """Evaluate every run of a task; one row per (point, replication).
+
+    Columns: ``point``, ``replication``, ``seed``, the parameters, the outputs,
+    ``error`` (``Name: message`` when the run raised, its outputs then missing) and
+    ``seconds`` (the run's wall time).
+    """
+    rows: list[dict[str, Any]] = []
+    outputs: dict[str, None] = {}
+    for point, values in zip(range(task.start, task.stop), task.values, strict=True):
+        for rep in range(task.replications):
+            seed = point_seed(task.root_seed, point, rep, task.common_seeds)
+            row: dict[str, Any] = {"point": point, "replication": rep, "seed": seed, **values}
+            t0 = time.perf_counter()
+            try:
+                result = task.evaluate(values, seed, task.settings)
+                clash = [k for k in result if k in row or k in TAIL_COLUMNS]
+                if clash:
+                    raise ParameterError("output", clash, "output names unlike parameter names")
+                row.update({k: float(v) for k, v in result.items()})
+                outputs.update(dict.fromkeys(result))
+                row["error"] = None
+            except Exception as exc:  # recorded with the point; the sweep goes on
+                row["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+            row["seconds"] = time.perf_counter() - t0
+            rows.append(row)
+    columns = [*KEY_COLUMNS, *(task.values[0] if task.values else {}), *outputs, *TAIL_COLUMNS]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["error"] = frame["error"].astype(object)
+    return frame
+
+
+def _failed_frame(task: Task, error: str) -> pd.DataFrame:
+    """Rows for a task that could not run at all (its worker kept dying)."""
+    rows = [
+        {
+            "point": p,
+            "replication": r,
+            "seed": point_seed(task.root_seed, p, r, task.common_seeds),
+            **v,
+            "error": error[:_MAX_ERROR],
+            "seconds": math.nan,
+        }
+        for p, v in zip(range(task.start, task.stop), task.values, strict=True)
+        for r in range(task.replications)
+    ]
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _run_inprocess(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
+    for task in tasks:
+        yield task, run_task(task)
+
+
+def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    from concurrent.futures.process import BrokenProcessPool
+
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    source = iter(tasks)
+    again: deque[Task] = deque()
+    attempts: dict[int, int] = {}
+    window = 2 * workers
+
+    def take() -> Task | None:
+        return again.popleft() if again else next(source, None)
+
+    while True:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        running: dict[cf.Future, Task] = {}
+        broken = False
+        try:
+            while not broken:
+                while len(running) < window:
+                    task = take()
+                    if task is None:
+                        break
+                    try:
+                        running[pool.submit(run_task, task)] = task
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        again.appendleft(task)  # not tried yet: no attempt counted
+                        broken = True
+                        break
+                if not running and not broken:
+                    return
+                lost: list[Task] = []
+                if not broken:
+                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for fut in done:
+                        task = running.pop(fut)
+                        try:
+                            frame = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            lost.append(task)
+                            continue
+                        except Exception as exc:  # the task itself failed to run
+                            frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
+                        yield task, frame
+                if broken:
+                    # every task in flight is lost with the pool (which one killed it is
+                    # unknown); each is tried again up to `retries` times
+                    lost.extend(running.values())
+                    running.clear()
+                    for task in lost:
+                        attempts[task.start] = attempts.get(task.start, 0) + 1
+                        if attempts[task.start] > retries:
+                            error = f"WorkerDied: worker process died {attempts[task.start]} times"
+                            yield task, _failed_frame(task, error)
+                        else:
+                            log.warning("worker died; retrying points %d-%d", task.start, task.stop)
+                            again.append(task)
+        finally:
+            pool.shutdown(wait=not broken, cancel_futures=True)
+
+
+def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        import dask
+
+        # Dask trims the workers' heap from 64 KiB by default; the model allocates many
+        # mid-sized arrays, which then cost page faults again and again (about 10%).
+        trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 128 * 1024**2}
+        with dask.config.set(trim):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        client = Client(cluster)
+    try:
+        slots = sum(client.nthreads().values()) or workers
+        source = iter(tasks)
+        pending: dict[str, Task] = {}
+        queue = as_completed()
+
+        def submit() -> bool:
+            task = next(source, None)
+            if task is None:
+                return False
+            fut = client.submit(run_task, task, pure=False, retries=retries)
+            pending[fut.key] = task
+            queue.add(fut)
+            return True
+
+        for _ in range(2 * slots + 2):
+            if not submit():
+                break
+        for fut in queue:
+            task = pending.pop(fut.key)
+            try:
+                frame = fut.result()
+            except Exception as exc:  # KilledWorker after repeated deaths, or a task error
+                frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
+            fut.release()
+            yield task, frame
+            submit()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+_DRIVERS = {"inprocess": _run_inprocess, "processes": _run_processes, "dask": _run_dask}
+
+
+def resolve_executor(
+    executor: str = "auto", workers: int | None = None, scheduler: str | None = None
+) -> tuple[str, int, str | None]:
+    """Work out the executor, the number of workers and the scheduler address.
+
+    ``scheduler`` defaults to the ``DASK_SCHEDULER_ADDRESS`` environment variable;
+    ``workers`` to the number of CPUs. ``auto`` picks ``dask`` when there is a
+    scheduler address, ``inprocess`` for one worker, else ``processes``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown executor, ``workers < 1``, or a scheduler with an executor
+        other than ``dask`` or ``auto``.
+    """
+    if executor not in EXECUTORS:
+        raise ParameterError("executor", executor, f"one of {', '.join(EXECUTORS)}")
+    if workers is not None:
+        workers = _whole("workers", workers, 1)
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if scheduler and executor not in ("auto", "dask"):
+        raise ParameterError(
+            "executor", executor, "dask (or auto) when a scheduler address is given"
+        )
+    n = workers or os.cpu_count() or 1
+    if executor == "auto":
+        executor = "dask" if scheduler else ("inprocess" if n == 1 else "processes")
+    if executor == "inprocess":
+        n = 1
+    return executor, n, scheduler

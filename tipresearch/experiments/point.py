@@ -1,0 +1,371 @@
+"""The model at one point of a sweep: its settings, its parameters, its outputs, its seeds.
+
+:class:`ModelSettings` is what every point of a sweep shares: the base model and
+how it is run. :func:`build_point` turns a point's values into model parameters, a
+metric and run settings; :func:`check_levers` checks every parameter of a space
+against them before any point runs. :func:`model_point` runs the model once at a
+point, the default ``evaluate`` of :func:`tipresearch.experiments.sweep.run_sweep`;
+:func:`point_seed` gives each run its seed from the root seed and the run's
+(point, replication) only.
+
+Output of one run of the model (:func:`point_outputs`): means over periods of the
+per-period totals over bureaus (reports, opened, solved, victims rescued) and of
+the per-period rates (intake rate, clearance rate, unrecorded share), overall and
+by case type, as :func:`tipresearch.model.engines.summarise` defines them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+from tipresearch.model import (
+    ENGINES,
+    Dynamics,
+    Metric,
+    ModelParams,
+    get_metric,
+    metric_names,
+    simulate,
+)
+
+from .space import ParameterSpace, check_keys
+
+__all__ = [
+    "OUTPUTS",
+    "RUN_SETTINGS",
+    "ModelSettings",
+    "build_point",
+    "check_levers",
+    "model_point",
+    "point_outputs",
+    "point_seed",
+]
+
+#: Outputs of one model run (also by case type, as ``NAME_TYPE``).
+OUTPUTS = (
+    "reports",
+    "opened",
+    "solved",
+    "rescued",
+    "intake_rate",
+    "clearance_rate",
+    "unrecorded_share",
+)
+#: Run settings that can be parameters of a space, besides model parameters,
+#: ``metric.WEIGHT`` and ``dynamics.FIELD``.
+RUN_SETTINGS = ("metric", "periods")
+
+_METRIC_WEIGHTS = tuple(f.name for f in dataclasses.fields(Metric) if f.name != "name")
+_DYNAMICS = tuple(f.name for f in dataclasses.fields(Dynamics))
+
+
+def _whole(name: str, value: Any, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
+        raise ParameterError(name, value, f"a whole number >= {lo}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- model settings
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """What every point of a sweep shares: the base model and how it is run.
+
+    Parameters
+    ----------
+    params : mapping
+        Changes to the default :class:`~tipresearch.model.params.ModelParams` (``TYPE.field``
+        for case types), e.g. ``{"n_bureaus": 100}``.
+    metric : str or mapping
+        Base metric: a preset name or ``{weight: value}`` (see
+        :func:`~tipresearch.model.metrics.get_metric`). Parameters ``metric.WEIGHT`` change
+        its weights point by point.
+    engine : {"aggregate", "micro"}
+    periods : int
+        Monthly periods per run (>= 1).
+    start : str
+        Calendar month of the first period.
+    dynamics : mapping
+        Fields of :class:`~tipresearch.model.dynamics.Dynamics` (``adjust_rate``,
+        ``learning_rate``, ``deterrence``, ...); parameters ``dynamics.FIELD`` change
+        them point by point.
+    """
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    metric: str | Mapping[str, Any] = "clearance_rate"
+    engine: str = "aggregate"
+    periods: int = 60
+    start: str = "2008-01"
+    dynamics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, Mapping):
+            raise ParameterError("model.params", self.params, "a mapping {name: value}")
+        object.__setattr__(self, "params", dict(self.params))
+        if isinstance(self.metric, Mapping):
+            object.__setattr__(self, "metric", dict(self.metric))
+        get_metric(self.metric)  # raises for an unknown preset or weight
+        if self.engine not in ENGINES:
+            raise ParameterError("model.engine", self.engine, f"one of {', '.join(ENGINES)}")
+        _whole("model.periods", self.periods, 1)
+        if not isinstance(self.dynamics, Mapping):
+            raise ParameterError("model.dynamics", self.dynamics, "a mapping {field: value}")
+        object.__setattr__(self, "dynamics", dict(self.dynamics))
+        check_keys("model.dynamics", self.dynamics, _DYNAMICS)
+        Dynamics(**self.dynamics)  # raises for a bad value
+        if not isinstance(self.start, str):
+            raise ParameterError("model.start", self.start, "a month such as '2008-01'")
+        _ = self.base_params  # raises for an unknown or bad parameter
+
+    @cached_property
+    def base_params(self) -> ModelParams:
+        """The default parameters with :attr:`params` applied."""
+        return ModelParams().updated(self.params) if self.params else ModelParams()
+
+    @cached_property
+    def base_metric(self) -> Metric:
+        """The base metric."""
+        return get_metric(self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (the ``model`` entry of a spec)."""
+        return {
+            "metric": self.metric,
+            "engine": self.engine,
+            "periods": self.periods,
+            "start": self.start,
+            "params": dict(self.params),
+            "dynamics": dict(self.dynamics),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ModelSettings:
+        """Build from a spec's ``model`` entry; unknown keys are refused."""
+        data = data or {}
+        check_keys("model", data, ("metric", "engine", "periods", "start", "params", "dynamics"))
+        return cls(**data)
+
+
+def build_point(
+    settings: ModelSettings, values: Mapping[str, Any]
+) -> tuple[ModelParams, Metric, dict[str, Any]]:
+    """Parameters, metric and run settings of one point.
+
+    Parameters
+    ----------
+    settings : ModelSettings
+        The base model.
+    values : mapping
+        ``{name: value}``: model parameters (``audit_prob``, ``children.dna_effect``),
+        metric weights ``metric.WEIGHT`` (applied to the base metric, or to the
+        preset chosen by a ``metric`` parameter, with ``dataclasses.replace``), the
+        dynamics ``dynamics.FIELD`` and the run length ``periods``.
+
+    Returns
+    -------
+    params : ModelParams
+    metric : Metric
+    run : dict
+        ``{"periods": int, "dynamics": Dynamics}``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or a value the model does not allow.
+    """
+    changes: dict[str, Any] = {}
+    weights: dict[str, Any] = {}
+    run: dict[str, Any] = {"periods": settings.periods}
+    dynamics = dict(settings.dynamics)
+    metric: Any = settings.metric
+    for name, value in values.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if name == "metric":
+            metric = value
+        elif name.startswith("metric."):
+            weight = name.split(".", 1)[1]
+            if weight not in _METRIC_WEIGHTS:
+                raise ParameterError(name, value, f"metric.WEIGHT, WEIGHT among {_METRIC_WEIGHTS}")
+            weights[weight] = value
+        elif name == "periods":
+            run["periods"] = _whole("periods", value, 1)
+        elif name.startswith("dynamics."):
+            key = name.split(".", 1)[1]
+            if key not in _DYNAMICS:
+                raise ParameterError(name, value, f"dynamics.FIELD, FIELD among {_DYNAMICS}")
+            dynamics[key] = value
+        else:
+            changes[name] = value
+    m = get_metric(metric)
+    if weights:
+        m = dataclasses.replace(m, **weights)
+    params = settings.base_params.updated(changes) if changes else settings.base_params
+    run["dynamics"] = Dynamics(**dynamics) if dynamics else None
+    return params, m, run
+
+
+def check_levers(space: ParameterSpace, settings: ModelSettings) -> None:
+    """Check that every parameter of ``space`` is one the model knows, at its extremes.
+
+    Each parameter is set alone, at each of its bounds (or each choice), on the
+    base model; this catches a misspelt name or a bound outside what the model
+    allows before any point runs.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter and the value that is not allowed.
+    """
+    top = [n for n in ModelParams.settable() if not n.startswith("TYPE.")]
+    per_type = [
+        f"{t}.{n[5:]}"
+        for t in settings.base_params.type_names
+        for n in ModelParams.settable()
+        if n.startswith("TYPE.")
+    ]
+    known = set(top) | set(per_type) | set(RUN_SETTINGS)
+    known |= {f"metric.{w}" for w in _METRIC_WEIGHTS} | {f"dynamics.{d}" for d in _DYNAMICS}
+    for p in space.parameters:
+        if p.name not in known:
+            raise ParameterError(
+                "parameters",
+                p.name,
+                "a model parameter ("
+                + ", ".join(top + per_type)
+                + "), a metric weight ("
+                + ", ".join(f"metric.{w}" for w in _METRIC_WEIGHTS)
+                + "), dynamics ("
+                + ", ".join(f"dynamics.{d}" for d in _DYNAMICS)
+                + ") or a run setting ("
+                + ", ".join(RUN_SETTINGS)
+                + ")",
+            )
+        if p.name == "metric" and p.dist != "choice":
+            raise ParameterError(
+                "parameters.metric", p.dist, f"dist choice, among {', '.join(metric_names())}"
+            )
+        for value in p.extremes():
+            try:
+                build_point(settings, {p.name: value})
+            except ParameterError as exc:
+                raise ParameterError(
+                    f"parameters.{p.name}",
+                    value,
+                    f"values the model accepts ({exc.allowed})",
+                ) from exc
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _period_sums(frame: pd.DataFrame, columns: Iterable[str]) -> tuple[dict, list[str]]:
+    t = frame["period"].to_numpy(dtype=np.int64)
+    t = t - t.min()
+    case = frame["case_type"]
+    if isinstance(case.dtype, pd.CategoricalDtype):
+        codes = case.cat.codes.to_numpy(dtype=np.int64)
+        names = [str(c) for c in case.cat.categories]
+    else:
+        names_arr, codes = np.unique(case.to_numpy(dtype=str), return_inverse=True)
+        names = [str(c) for c in names_arr]
+    n_t, n_k = int(t.max()) + 1, len(names)
+    key = t * n_k + codes
+    sums = {
+        c: np.bincount(key, weights=frame[c].to_numpy(dtype=float), minlength=n_t * n_k).reshape(
+            n_t, n_k
+        )
+        for c in columns
+    }
+    return sums, names
+
+
+def point_outputs(frame: pd.DataFrame) -> dict[str, float]:
+    """Summary outputs of one simulation: means over periods, overall and by case type.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A frame from :func:`tipresearch.model.engines.simulate`.
+
+    Returns
+    -------
+    dict
+        :data:`OUTPUTS` and ``NAME_TYPE`` for each case type: the mean over periods
+        of the period's totals over bureaus (``reports``, ``opened``, ``solved``,
+        ``rescued`` = victims rescued) and of the period's ``intake_rate`` (opened /
+        reports), ``clearance_rate`` (solved / opened) and ``unrecorded_share``
+        (declined / reports), periods where a rate is undefined left out. These are
+        the column means of ``summarise(frame, by_type=...)``, computed without a
+        group-by.
+
+    References
+    ----------
+    :func:`tipresearch.model.engines.summarise`; model brief, "Outputs".
+    """
+    cols = ("reports", "opened", "declined", "solved", "victims_rescued")
+    sums, names = _period_sums(frame, cols)
+    out: dict[str, float] = {}
+    groups: list[tuple[str, Any]] = [("", None)] + [(f"_{n}", k) for k, n in enumerate(names)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for suffix, k in groups:
+            s = {c: (v.sum(axis=1) if k is None else v[:, k]) for c, v in sums.items()}
+            rep = np.where(s["reports"] > 0, s["reports"], np.nan)
+            opn = np.where(s["opened"] > 0, s["opened"], np.nan)
+            values = {
+                "reports": s["reports"].mean(),
+                "opened": s["opened"].mean(),
+                "solved": s["solved"].mean(),
+                "rescued": s["victims_rescued"].mean(),
+                "intake_rate": _nanmean(s["opened"] / rep),
+                "clearance_rate": _nanmean(s["solved"] / opn),
+                "unrecorded_share": _nanmean(s["declined"] / rep),
+            }
+            out.update({f"{name}{suffix}": float(v) for name, v in values.items()})
+    return out
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
+def model_point(values: Mapping[str, Any], seed: int, settings: ModelSettings) -> dict[str, float]:
+    """Run the model once at a point and return its outputs (:func:`point_outputs`).
+
+    This is the default ``evaluate`` of :func:`run_sweep`: any function with the
+    signature ``evaluate(values, seed, settings) -> {output: float}`` can take its
+    place.
+    """
+    params, metric, run = build_point(settings, values)
+    frame = simulate(
+        params,
+        metric,
+        run["periods"],
+        seed,
+        settings.engine,
+        start=settings.start,
+        dynamics=run["dynamics"],
+    )
+    return point_outputs(frame)
+
+
+def point_seed(root_seed: int, point: int, replication: int, common: bool = False) -> int:
+    """The seed of one run, from the root seed and the run's place in the design only.
+
+    ``SeedSequence(root_seed, spawn_key=(point, replication)).generate_state(1)[0]``;
+    with ``common=True`` the key is ``(replication,)`` alone, so every point of a
+    replication shares its random numbers (common random numbers).
+    """
+    key = (int(replication),) if common else (int(point), int(replication))
+    return int(np.random.SeedSequence(int(root_seed), spawn_key=key).generate_state(1)[0])

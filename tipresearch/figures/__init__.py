@@ -1,0 +1,74 @@
+"""Every figure of the collection, in one theme: the cable's figures, intake under each
+rating rule, the reform calendar and its fit, and sweep results.
+
+Each function takes tidy frames from the rooms below and returns a
+:class:`matplotlib.figure.Figure`.
+"""
+
+from __future__ import annotations
+
+from .cable import (
+    plot_campaign_results,
+    plot_ratios,
+    plot_timeline,
+)
+from .intake import (
+    METRIC_MARKERS,
+    plot_audits,
+    plot_capacity,
+    plot_intake_clearance_frontier,
+    plot_metric_outcomes,
+)
+from .reforms import (
+    band,
+    differences,
+    plot_counterfactuals,
+    plot_fit_series,
+    plot_monthly_path,
+)
+from .sensitivity import (
+    plot_prim_trajectory,
+    plot_response_map,
+    plot_sobol,
+)
+from .theme import (
+    CASE_TYPE_COLOURS,
+    CASE_TYPE_NAMES,
+    CONFIDENCE_COLOURS,
+    DEFAULT_DPI,
+    DPI_RANGE,
+    THEME,
+    check_dpi,
+    check_figure_name,
+    save_figure,
+    set_theme,
+)
+
+__all__ = [
+    "CASE_TYPE_COLOURS",
+    "CASE_TYPE_NAMES",
+    "CONFIDENCE_COLOURS",
+    "DEFAULT_DPI",
+    "DPI_RANGE",
+    "METRIC_MARKERS",
+    "THEME",
+    "band",
+    "check_dpi",
+    "check_figure_name",
+    "differences",
+    "plot_audits",
+    "plot_campaign_results",
+    "plot_capacity",
+    "plot_counterfactuals",
+    "plot_fit_series",
+    "plot_intake_clearance_frontier",
+    "plot_metric_outcomes",
+    "plot_monthly_path",
+    "plot_prim_trajectory",
+    "plot_ratios",
+    "plot_response_map",
+    "plot_sobol",
+    "plot_timeline",
+    "save_figure",
+    "set_theme",
+]

@@ -1,0 +1,147 @@
+"""One look for every figure in the collection: theme, colours, resolution and saving.
+
+:func:`set_theme` sets the seaborn theme and the savefig defaults once per
+notebook; :data:`CASE_TYPE_COLOURS` gives each case type the same colour in every
+figure; :func:`save_figure` writes a PNG atomically into the figures folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib as mpl
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from tipresearch.checks import check_int
+from tipresearch.errors import ParameterError
+from tipresearch.io import atomic_write
+
+__all__ = [
+    "CASE_TYPE_COLOURS",
+    "CASE_TYPE_NAMES",
+    "CONFIDENCE_COLOURS",
+    "DEFAULT_DPI",
+    "DPI_RANGE",
+    "THEME",
+    "check_dpi",
+    "check_figure_name",
+    "save_figure",
+    "set_theme",
+]
+
+#: Seaborn theme shared by every notebook.
+THEME: dict[str, str] = {"context": "notebook", "style": "whitegrid", "palette": "colorblind"}
+#: Resolution range accepted for saved figures (dots per inch).
+DPI_RANGE: tuple[int, int] = (50, 600)
+DEFAULT_DPI = 150
+
+#: One colour per case type (seaborn's colour-blind palette), used by all notebooks.
+CASE_TYPE_COLOURS: dict[str, str] = {
+    "women": "#0173b2",
+    "children": "#de8f05",
+    "all": "#949494",
+}
+#: Plain-language names of the case types on figures.
+CASE_TYPE_NAMES: dict[str, str] = {"women": "women", "children": "children", "all": "both types"}
+
+#: Colour per source confidence level.
+CONFIDENCE_COLOURS: dict[str, str] = {
+    "primary": "#029e73",
+    "secondary": "#cc78bc",
+    "seed": "#d55e00",
+}
+
+
+def check_dpi(dpi: object) -> int:
+    """Return ``dpi`` if it is an integer in :data:`DPI_RANGE`.
+
+    Raises
+    ------
+    ParameterError
+        Otherwise.
+    """
+    return check_int("dpi", dpi, *DPI_RANGE)
+
+
+def set_theme(dpi: int = DEFAULT_DPI) -> None:
+    """Set the collection's seaborn theme and savefig defaults.
+
+    It sets the same settings to the same values each time, so calling it again
+    changes nothing.
+
+    Parameters
+    ----------
+    dpi : int
+        Resolution of saved figures, in :data:`DPI_RANGE`.
+
+    Raises
+    ------
+    ParameterError
+        If ``dpi`` is not an integer in :data:`DPI_RANGE`.
+    """
+    dpi = check_dpi(dpi)
+    sns.set_theme(**THEME, rc={"savefig.dpi": dpi, "savefig.bbox": "tight", "figure.dpi": 100})
+    mpl.rcParams["savefig.dpi"] = dpi
+    mpl.rcParams["savefig.bbox"] = "tight"
+    mpl.rcParams["savefig.format"] = "png"
+    mpl.rcParams["axes.titleweight"] = "bold"
+
+
+def check_figure_name(name: object) -> str:
+    """Return a figure name fit for a file name, adding ``.png`` if it has no suffix.
+
+    Raises
+    ------
+    ParameterError
+        If ``name`` is not a string, is empty, contains a path separator, is
+        ``.`` or ``..``, or ends in a suffix other than ``.png``.
+    """
+    allowed = "a non-empty file name without path separators, ending in .png or no suffix"
+    if not isinstance(name, str) or not name.strip() or name.strip(".") == "":
+        raise ParameterError("name", name, allowed)
+    separators = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    if any(sep in name for sep in separators) or "\0" in name:
+        raise ParameterError("name", name, allowed)
+    suffix = Path(name).suffix
+    if suffix == "":
+        return f"{name}.png"
+    if suffix.lower() != ".png":
+        raise ParameterError("name", name, allowed)
+    return name
+
+
+def save_figure(
+    fig: Figure, name: str, figures_dir: str | os.PathLike, dpi: int | None = None
+) -> Path:
+    """Save a figure as a PNG file, atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    name : str
+        File name (``campaign_results`` or ``campaign_results.png``); no folders.
+    figures_dir : path-like
+        The folder, created if missing.
+    dpi : int, optional
+        Resolution; by default the ``savefig.dpi`` that :func:`set_theme` set.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ParameterError
+        If the name or the resolution is not allowed.
+    """
+    file_name = check_figure_name(name)
+    if dpi is not None:
+        dpi = check_dpi(dpi)
+    if isinstance(figures_dir, str) and not figures_dir.strip():
+        raise ParameterError("figures_dir", figures_dir, "a folder path")
+    path = Path(figures_dir) / file_name
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi or "figure"))

@@ -1,0 +1,88 @@
+"""The intake model: parameters, performance metrics, the bureau's decision, the
+dynamics and the two simulation engines, with analyses of the decision.
+
+Formulas and their sources are in ``docs/model.md``. Imports only :mod:`tipresearch.data`
+and the shared helpers.
+"""
+
+from __future__ import annotations
+
+from .analysis import (
+    ALL_TYPES,
+    OUTCOME_COLUMNS,
+    declined_summary,
+    frontier,
+    metric_table,
+    report_sample,
+    threshold_curve,
+)
+from .decision import (
+    Response,
+    best_response,
+    expected_outcomes,
+    intake_moments,
+    later_solve_share,
+    planner_response,
+    tabulated_moments,
+)
+from .dynamics import (
+    Dynamics,
+    DynamicState,
+)
+from .engines import (
+    ENGINES,
+    Bureaus,
+    Schedule,
+    draw_bureaus,
+    realized_score,
+    simulate,
+    summarise,
+)
+from .metrics import (
+    PLANNER,
+    PRESETS,
+    Metric,
+    get_metric,
+    metric_names,
+)
+from .params import (
+    CaseType,
+    ModelParams,
+    default_case_types,
+    parse_assignment,
+)
+
+__all__ = [
+    "ALL_TYPES",
+    "Bureaus",
+    "CaseType",
+    "DynamicState",
+    "Dynamics",
+    "ENGINES",
+    "Metric",
+    "ModelParams",
+    "OUTCOME_COLUMNS",
+    "PLANNER",
+    "PRESETS",
+    "Response",
+    "Schedule",
+    "best_response",
+    "declined_summary",
+    "default_case_types",
+    "draw_bureaus",
+    "expected_outcomes",
+    "frontier",
+    "get_metric",
+    "intake_moments",
+    "later_solve_share",
+    "metric_names",
+    "metric_table",
+    "parse_assignment",
+    "planner_response",
+    "realized_score",
+    "report_sample",
+    "simulate",
+    "summarise",
+    "tabulated_moments",
+    "threshold_curve",
+]

@@ -1,0 +1,554 @@
+"""Simulation of bureaus' intake, period by period, with two engines that agree in distribution.
+
+``engine="aggregate"`` draws the counts directly (model brief, "Two engines"):
+``N ~ Poisson(lambda)``, ``O | N ~ Binomial(N, P(open))``, and, given ``O``,
+``S | O ~ Binomial(O, E[s' | open] h(K / O))``; its cost does not grow with the
+number of reports. ``engine="micro"`` draws every report's solvability, noise,
+decision and outcome, processing reports in chunks so that memory stays bounded.
+
+Randomness: one seed gives two independent seed sequences, one for the bureaus
+(expected reports and capacity) and one for the draws, split into separate
+streams for report counts, solvability, screening noise, outcomes, victims and
+the backlog. Streams are consumed in report order, so the micro engine's result
+does not depend on its chunk size, and the report counts are common random
+numbers across metrics and engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+
+from .decision import best_response, tabulated_moments
+from .dynamics import Dynamics, DynamicState
+from .metrics import Metric, get_metric
+from .params import CaseType, ModelParams
+
+__all__ = [
+    "ENGINES",
+    "Bureaus",
+    "draw_bureaus",
+    "simulate",
+    "summarise",
+    "realized_score",
+    "Schedule",
+]
+
+ENGINES = ("aggregate", "micro")
+_STREAMS = (
+    "reports",
+    "mixing",
+    "solvability",
+    "noise",
+    "outcome",
+    "declined",
+    "victims",
+    "backlog",
+    "late",
+)
+
+#: A schedule maps (period index from 0, calendar month) to that period's
+#: parameters and metric; the reforms module builds them.
+Schedule = Callable[[int, pd.Period], tuple[ModelParams, Metric]]
+
+OUTPUT_COLUMNS = (
+    "period",
+    "month",
+    "bureau",
+    "case_type",
+    "metric",
+    "reports",
+    "opened",
+    "declined",
+    "solved",
+    "solved_backlog",
+    "clearance_rate",
+    "victims_rescued",
+    "backlog",
+    "declined_solvable",
+    "threshold",
+    "score",
+)
+
+
+@dataclass(frozen=True)
+class Bureaus:
+    """Bureaus' expected reports per period (all types) and capacity."""
+
+    reports: np.ndarray
+    capacity: np.ndarray
+
+
+def draw_bureaus(params: ModelParams, seed: int | np.random.SeedSequence) -> Bureaus:
+    """Draw the bureaus' heterogeneity.
+
+    ``lambda_b = reports_mean exp(sigma Z_b - sigma^2 / 2)`` (lognormal with mean
+    ``reports_mean``; model brief, "Entities") and ``K_b = capacity_ratio lambda_b
+    exp(sigma_K W_b - sigma_K^2 / 2)``.
+    """
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.default_rng(ss)
+    z = rng.standard_normal((2, params.n_bureaus))
+    s, sk = params.reports_sigma, params.capacity_sigma
+    lam = params.reports_mean * np.exp(s * z[0] - 0.5 * s * s)
+    cap = params.capacity_ratio * lam * np.exp(sk * z[1] - 0.5 * sk * sk)
+    return Bureaus(lam, cap)
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError("seed", seed, "a whole number >= 0")
+    return int(seed)
+
+
+def _draw_reports(
+    gen: np.random.Generator, mixing: np.random.Generator, lam: np.ndarray, dispersion: np.ndarray
+) -> np.ndarray:
+    """Poisson counts, or negative binomial (a Poisson-gamma mixture) where dispersion > 0."""
+    dispersion = np.broadcast_to(dispersion, lam.shape)
+    if dispersion.any():
+        mixed = dispersion > 0
+        shape = np.where(mixed, 1.0 / np.where(mixed, dispersion, 1.0), 1.0)
+        lam = np.where(mixed, mixing.gamma(shape, lam * np.where(mixed, dispersion, 0.0)), lam)
+    return gen.poisson(lam)
+
+
+def realized_score(
+    metric: Metric,
+    params: ModelParams,
+    ct: CaseType,
+    reports: np.ndarray,
+    opened: np.ndarray,
+    solved: np.ndarray,
+    victims: np.ndarray,
+) -> np.ndarray:
+    """A metric's score on realised counts (the brief's formula with ``N, O, S, R`` drawn).
+
+    ``victims`` are those rescued in the period, through new and cold-case solves,
+    the realised counterpart of the expected score's rescues now and later.
+    """
+    reports, opened, solved = (np.asarray(x, dtype=float) for x in (reports, opened, solved))
+    q, pen = params.audit(ct)
+    audit = metric.penalty_weight * q * pen
+    rate = np.divide(solved, opened, out=np.zeros_like(solved), where=opened > 0)
+    score = (
+        metric.solved * solved
+        + metric.opened * opened
+        + metric.rate * reports * rate
+        + metric.victims * np.asarray(victims, dtype=float)
+        - metric.unsolved * (opened - solved)
+        - audit * (reports - opened)
+        - metric.cost_weight * params.handling_cost * opened
+    )
+    if metric.bonus:
+        score = score + metric.bonus * reports * (rate >= metric.target - 1e-12)
+    if metric.quota:
+        score = score - metric.quota_penalty * np.maximum(metric.quota * reports - solved, 0.0)
+    return score
+
+
+@dataclass
+class _Regime:
+    """Best responses for one (params, metric) pair, computed once."""
+
+    target: np.ndarray  # (B, K) best-response thresholds
+    p_open: np.ndarray
+    mass: np.ndarray
+
+
+def _moments(params: ModelParams, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = np.empty_like(tau)
+    m = np.empty_like(tau)
+    for k, ct in enumerate(params.case_types):
+        p[:, k], m[:, k] = tabulated_moments(tau[:, k], ct, params.screening_noise)
+    return p, m
+
+
+class _Streams:
+    def __init__(self, ss: np.random.SeedSequence) -> None:
+        for name, child in zip(_STREAMS, ss.spawn(len(_STREAMS)), strict=True):
+            setattr(self, name, np.random.default_rng(child))
+
+
+def _micro_type(
+    st: _Streams,
+    ct: CaseType,
+    params: ModelParams,
+    n: np.ndarray,
+    tau: np.ndarray,
+    cap: np.ndarray,
+    chunk_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw every report of one case type in one period; return O, S, R, DS per bureau."""
+    b_count = n.size
+    opened = np.zeros(b_count, dtype=np.int64)
+    solved = np.zeros(b_count, dtype=np.int64)
+    victims = np.zeros(b_count, dtype=np.int64)
+    dsolv = np.zeros(b_count, dtype=np.int64)
+    a, b, d = ct.beta_a, ct.beta_b, ct.dna_effect
+    sigma = params.screening_noise
+    extra = ct.victims_per_solved - 1.0
+
+    def draw_decisions(lo: int, hi: int, counts: np.ndarray) -> tuple[np.ndarray, ...]:
+        size = int(counts.sum())
+        idx = np.repeat(np.arange(lo, hi), counts)
+        s = d + (1.0 - d) * st.solvability.beta(a, b, size)
+        signal = s + sigma * st.noise.standard_normal(size) if sigma > 0 else s
+        return idx, s, signal >= tau[idx]
+
+    def draw_outcomes(idx: np.ndarray, s: np.ndarray, is_open: np.ndarray, h: np.ndarray) -> None:
+        u = st.outcome.random(s.size)
+        ok = is_open & (u < s * h[idx])
+        ds = ~is_open & (u < s)
+        solved_idx = idx[ok]
+        solved[:] += np.bincount(solved_idx, minlength=b_count)
+        dsolv[:] += np.bincount(idx[ds], minlength=b_count)
+        if extra > 0:
+            more = st.victims.poisson(extra, solved_idx.size)
+            victims[:] += np.bincount(solved_idx, weights=more, minlength=b_count).astype(np.int64)
+        victims[:] += np.bincount(solved_idx, minlength=b_count)
+
+    start = 0
+    while start < b_count:
+        # widest run of whole bureaus that fits the chunk (at least one bureau)
+        csum = np.cumsum(n[start:])
+        stop = start + max(1, int(np.searchsorted(csum, chunk_size, side="right")))
+        counts = n[start:stop]
+        if stop - start > 1 or counts[0] <= chunk_size:
+            idx, s, is_open = draw_decisions(start, stop, counts)
+            opened[start:stop] = np.bincount(idx[is_open] - start, minlength=stop - start)
+            h = cap / (cap + params.effort_half * opened)
+            draw_outcomes(idx, s, is_open, h)
+        else:
+            # one bureau with more reports than a chunk: count its openings in
+            # sub-chunks, then replay the same solvability and noise draws
+            saved = (st.solvability.bit_generator.state, st.noise.bit_generator.state)
+            total = int(counts[0])
+            pieces = [chunk_size] * (total // chunk_size) + (
+                [total % chunk_size] if total % chunk_size else []
+            )
+            for piece in pieces:
+                _, _, is_open = draw_decisions(start, stop, np.array([piece]))
+                opened[start] += int(is_open.sum())
+            st.solvability.bit_generator.state, st.noise.bit_generator.state = saved
+            h = cap / (cap + params.effort_half * opened)
+            for piece in pieces:
+                idx, s, is_open = draw_decisions(start, stop, np.array([piece]))
+                draw_outcomes(idx, s, is_open, h)
+        start = stop
+    return opened, solved, victims, dsolv
+
+
+def simulate(
+    params: ModelParams | None = None,
+    metric: str | Metric = "solved_count",
+    periods: int = 12,
+    seed: int = 0,
+    engine: str = "aggregate",
+    *,
+    start: str = "2008-01",
+    schedule: Schedule | None = None,
+    dynamics: Dynamics | None = None,
+    chunk_size: int = 1 << 20,
+    bureaus: Bureaus | None = None,
+) -> pd.DataFrame:
+    """Simulate intake, solving, rescues and the backlog, one row per bureau, type and period.
+
+    Parameters
+    ----------
+    params : ModelParams, optional
+        Model parameters (defaults if None).
+    metric : str or Metric
+        The metric bureaus are rated by (a preset name, ``"planner"``, or a Metric).
+    periods : int
+        Number of monthly periods ``T`` (>= 1).
+    seed : int
+        Root seed (>= 0): the same seed gives the same frame.
+    engine : {"aggregate", "micro"}
+        Draw counts directly, or every report.
+    start : str
+        Calendar month of the first period (``"YYYY-MM"``).
+    schedule : callable, optional
+        ``schedule(t, month) -> (params, metric)`` for period ``t`` (from 0); the
+        bureaus stay those drawn from ``params``, their expected reports and capacity
+        scaled by the period's ``reports_mean`` and ``capacity_ratio`` relative to
+        ``params``; the case types must keep their names.
+    dynamics : Dynamics, optional
+        Partial adjustment of thresholds, learning by doing and deterrence
+        (:mod:`tipresearch.model.dynamics`); default: thresholds at the best response
+        every period and no feedback.
+    chunk_size : int
+        Micro engine: reports held in memory at once (>= 1024).
+    bureaus : Bureaus, optional
+        Use these bureaus instead of drawing them from the seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`OUTPUT_COLUMNS`: counts (reports, opened, declined, solved,
+        solved_backlog, victims_rescued, backlog, declined_solvable), the
+        clearance rate (solved / opened, NaN when nothing was opened), the
+        threshold and the metric's realised score.
+
+    Notes
+    -----
+    Without feedback all periods are planned first and the aggregate engine
+    draws them in one block; with feedback (learning, deterrence) each period is
+    planned from the state the previous ones left. Every kind of draw has its
+    own stream, consumed in period order, so both ways give the same numbers.
+    """
+    params = ModelParams() if params is None else params
+    metric = get_metric(metric)
+    dyn = Dynamics() if dynamics is None else dynamics
+    if not isinstance(dyn, Dynamics):
+        raise ParameterError("dynamics", dynamics, "a tipresearch.model.dynamics.Dynamics or None")
+    if engine not in ENGINES:
+        raise ParameterError("engine", engine, f"one of {', '.join(ENGINES)}")
+    if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
+        raise ParameterError("periods", periods, "a whole number >= 1")
+    seed = _check_seed(seed)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1024:
+        raise ParameterError("chunk_size", chunk_size, "a whole number >= 1024")
+    try:
+        first = pd.Period(start, freq="M")
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("start", start, "a month such as '2008-01'") from exc
+
+    root = np.random.SeedSequence(seed)
+    ss_bureaus, ss_draws = root.spawn(2)
+    if bureaus is None:
+        bureaus = draw_bureaus(params, ss_bureaus)
+    st = _Streams(ss_draws)
+    n_b, n_k, n_t = bureaus.reports.size, len(params.case_types), int(periods)
+    months = pd.period_range(first, periods=n_t, freq="M")
+
+    shape = (n_t, n_b, n_k)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _COUNTS}  # per block
+    tau = np.empty(shape)
+    score = np.empty(shape)
+    plan: list[tuple[ModelParams, Metric]] = []
+    regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
+    state = DynamicState(dyn, (n_b, n_k))
+    backlog = np.zeros((n_b, n_k), dtype=np.int64)
+    block = 1 if dyn.has_feedback else n_t
+    static = schedule is None and not dyn.has_feedback
+
+    for t0 in range(0, n_t, block):
+        t1 = min(t0 + block, n_t)
+        size = t1 - t0
+        lam = np.empty((size, n_b, n_k))
+        cap = np.empty_like(lam)
+        p_open = np.empty_like(lam)
+        mass = np.empty_like(lam)
+        # 1. plan: parameters, metric, expected reports and capacity, thresholds
+        for i, t in enumerate(range(t0, t1)):
+            if static and t > 0:  # every period as the first (then i == t)
+                plan.append(plan[0])
+                lam[i], cap[i], tau[t], p_open[i], mass[i] = (
+                    lam[0],
+                    cap[0],
+                    tau[0],
+                    p_open[0],
+                    mass[0],
+                )
+                continue
+            p_t, m_t = (params, metric) if schedule is None else schedule(t, months[t])
+            m_t = get_metric(m_t)
+            if p_t.type_names != params.type_names:
+                raise ParameterError(
+                    "schedule", p_t.type_names, f"the case types {params.type_names}"
+                )
+            plan.append((p_t, m_t))
+            shares = np.array([ct.share for ct in p_t.case_types])
+            # a schedule scales incidence and capacity through reports_mean, capacity_ratio
+            scale_n = p_t.reports_mean / params.reports_mean
+            scale_k = p_t.capacity_ratio / params.capacity_ratio
+            lam[i] = bureaus.reports[:, None] * (scale_n * shares) * state.incidence_factor()
+            cap[i] = bureaus.capacity[:, None] * (scale_k * shares) * state.capacity_factor()
+            if dyn.has_feedback:
+                target_tau = best_response(p_t, m_t, lam[i], cap[i]).threshold
+            else:
+                key = (p_t, m_t)
+                if key not in regimes:
+                    r = best_response(p_t, m_t, lam[i], cap[i])
+                    regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
+                target_tau = regimes[key].target
+            if t == 0 or dyn.adjust_rate == 1.0:
+                tau[t] = target_tau
+            else:
+                tau[t] = tau[t - 1] + dyn.adjust_rate * (target_tau - tau[t - 1])
+            if not dyn.has_feedback and dyn.adjust_rate == 1.0:
+                reg = regimes[(p_t, m_t)]
+                p_open[i], mass[i] = reg.p_open, reg.mass
+            else:
+                p_open[i], mass[i] = _moments(p_t, tau[t])
+        block_plan = plan[t0:t1]
+
+        # the block's distinct (params, metric) pairs, and each period's index among them
+        distinct = list(dict.fromkeys(block_plan))
+        which = np.array([distinct.index(key) for key in block_plan])
+
+        def per_type(attr: str, d=distinct, w=which) -> np.ndarray:
+            values = np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in d])
+            return values[w][:, None, :]
+
+        def per_model(attr: str, d=distinct, w=which) -> np.ndarray:
+            return np.array([getattr(p, attr) for p, _ in d])[w][:, None, None]
+
+        # 2. draws: counts directly, or every report period by period
+        n = _draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
+        extra = per_type("victims_per_solved") - 1.0
+        if engine == "aggregate":
+            opened = st.solvability.binomial(n, p_open)
+            h = cap / (cap + per_model("effort_half") * opened)
+            cond = np.divide(mass, p_open, out=np.zeros_like(mass), where=p_open > 0)
+            solved = st.outcome.binomial(opened, np.clip(cond * h, 0.0, 1.0))
+            p_decl = 1.0 - p_open
+            mean_s = per_type("mean_solvability")
+            cond_d = np.divide(mean_s - mass, p_decl, out=np.zeros_like(mass), where=p_decl > 0)
+            dsolv = st.declined.binomial(n - opened, np.clip(cond_d, 0.0, 1.0))
+            victims = solved + st.victims.poisson(extra * solved)
+        else:
+            opened, solved, victims, dsolv = (np.empty_like(n) for _ in range(4))
+            for i, (p_t, _) in enumerate(block_plan):
+                t = t0 + i
+                for k, ct in enumerate(p_t.case_types):
+                    opened[i, :, k], solved[i, :, k], victims[i, :, k], dsolv[i, :, k] = (
+                        _micro_type(st, ct, p_t, n[i, :, k], tau[t, :, k], cap[i, :, k], chunk_size)
+                    )
+
+        # 3. backlog: cold-case solves at hazard eta, attrition at rho, new unsolved cases
+        eta = per_type("backlog_hazard")
+        rho = per_model("backlog_attrition")
+        late = np.empty_like(n)
+        backlogs = np.empty_like(n)
+        for i in range(size):
+            late[i] = st.backlog.binomial(backlog, eta[i])
+            remaining = backlog - late[i]
+            backlog = remaining - st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
+            backlogs[i] = backlog
+        late_victims = late + st.late.poisson(extra * late)
+        if dyn.has_feedback:
+            e_half = block_plan[0][0].effort_half
+            h = cap[0] / (cap[0] + e_half * lam[0] * p_open[0])
+            state.update(opened[0], mass[0] * h)
+
+        # 4. record, with each period's metric score on the realised counts
+        rescued = victims + late_victims
+        for name, arr in (
+            ("reports", n),
+            ("opened", opened),
+            ("solved", solved),
+            ("solved_backlog", late),
+            ("victims_rescued", rescued),
+            ("backlog", backlogs),
+            ("declined_solvable", dsolv),
+        ):
+            parts[name].append(arr)
+        for r, (p_r, m_r) in enumerate(distinct):
+            sel = slice(None) if len(distinct) == 1 else np.flatnonzero(which == r)
+            rows = slice(t0, t1) if len(distinct) == 1 else t0 + sel
+            for k, ct in enumerate(p_r.case_types):
+                score[rows, :, k] = realized_score(
+                    m_r,
+                    p_r,
+                    ct,
+                    n[sel, :, k],
+                    opened[sel, :, k],
+                    solved[sel, :, k],
+                    rescued[sel, :, k],
+                )
+
+    out = {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}
+    return _frame(out, tau, score, plan, months, params.type_names, engine, seed, metric)
+
+
+_COUNTS = (
+    "reports",
+    "opened",
+    "solved",
+    "solved_backlog",
+    "victims_rescued",
+    "backlog",
+    "declined_solvable",
+)
+
+
+def _repeat_categories(labels: list[str], size: int) -> pd.Categorical:
+    categories = list(dict.fromkeys(labels))
+    codes = np.array([categories.index(x) for x in labels], dtype=np.int8)
+    return pd.Categorical.from_codes(np.repeat(codes, size), categories=categories, validate=False)
+
+
+def _frame(
+    out: dict[str, np.ndarray],
+    tau: np.ndarray,
+    score: np.ndarray,
+    plan: list[tuple[ModelParams, Metric]],
+    months: pd.PeriodIndex,
+    type_names: tuple[str, ...],
+    engine: str,
+    seed: int,
+    metric: Metric,
+) -> pd.DataFrame:
+    n_t, n_b, n_k = tau.shape
+    size = n_b * n_k
+    n, opened, solved = out["reports"], out["opened"], out["solved"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clearance = np.where(opened > 0, solved / np.maximum(opened, 1), np.nan)
+    frame = pd.DataFrame(
+        {
+            "period": np.repeat(np.arange(1, n_t + 1), size),
+            "month": np.repeat(months.to_timestamp().to_numpy(), size),
+            "bureau": np.tile(np.repeat(np.arange(n_b), n_k), n_t),
+            "case_type": pd.Categorical.from_codes(
+                np.tile(np.arange(n_k, dtype=np.int8), n_t * n_b),
+                categories=list(type_names),
+                validate=False,  # codes 0 .. n_k - 1 by construction
+            ),
+            "metric": _repeat_categories([m.name for _, m in plan], size),
+            "reports": n.ravel(),
+            "opened": opened.ravel(),
+            "declined": (n - opened).ravel(),
+            "solved": solved.ravel(),
+            "solved_backlog": out["solved_backlog"].ravel(),
+            "clearance_rate": clearance.ravel(),
+            "victims_rescued": out["victims_rescued"].ravel(),
+            "backlog": out["backlog"].ravel(),
+            "declined_solvable": out["declined_solvable"].ravel(),
+            "threshold": tau.ravel(),
+            "score": score.ravel(),
+        },
+        copy=False,  # the arrays are this call's own: no consolidating copy
+    )
+    frame.attrs.update(engine=engine, seed=seed, metric=metric.name)
+    return frame
+
+
+def summarise(frame: pd.DataFrame, by_type: bool = True) -> pd.DataFrame:
+    """Aggregate a simulation per period (and case type): sums and rates.
+
+    Adds ``intake_rate = opened / reports``, ``clearance_rate = solved / opened``
+    and ``unrecorded_share = declined / reports`` (the "dark figure" among reports).
+    """
+    keys = ["period", "month"] + (["case_type"] if by_type else [])
+    counts = [
+        "reports",
+        "opened",
+        "declined",
+        "solved",
+        "solved_backlog",
+        "victims_rescued",
+        "backlog",
+        "declined_solvable",
+    ]
+    out = frame.groupby(keys, observed=True, sort=True)[counts].sum().reset_index()
+    out["intake_rate"] = out["opened"] / out["reports"].where(out["reports"] > 0)
+    out["clearance_rate"] = out["solved"] / out["opened"].where(out["opened"] > 0)
+    out["unrecorded_share"] = out["declined"] / out["reports"].where(out["reports"] > 0)
+    return out

@@ -1,0 +1,339 @@
+"""Model parameters as validated, immutable objects.
+
+The mechanism is the one of the model brief (``docs/model.md``): bureaus receive
+reports of several case types, each report has a latent solvability drawn from a
+Beta distribution, the bureau opens a report when its (noisy) solvability clears
+the bureau's threshold, effort is diluted over the open cases, and declined
+reports may be found by an audit that costs the bureau a penalty.
+
+Every value is checked when the object is made; a bad value raises
+:class:`tipresearch.errors.ParameterError` naming the parameter, the value and the
+allowed range. Objects are frozen: :meth:`ModelParams.updated` returns a copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tipresearch.errors import ParameterError
+
+__all__ = ["CaseType", "ModelParams", "default_case_types", "parse_assignment"]
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(name, value, "a number")
+    value = float(value)
+    if math.isnan(value):
+        raise ParameterError(name, value, "a number (not NaN)")
+    return value
+
+
+def _in_range(
+    name: str,
+    value: Any,
+    lo: float = -math.inf,
+    hi: float = math.inf,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it lies in the interval, else raise ParameterError."""
+    x = _number(name, value)
+    below = x <= lo if lo_open else x < lo
+    above = x >= hi if hi_open else x > hi
+    if below or above:
+        if math.isinf(hi):
+            allowed = f"a number {'>' if lo_open else '>='} {lo:g}"
+        else:
+            left = "(" if lo_open else "["
+            right = ")" if hi_open else "]"
+            allowed = f"a number in {left}{lo:g}, {hi:g}{right}"
+        raise ParameterError(name, value, allowed)
+    return x
+
+
+def _whole(name: str, value: Any, lo: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ParameterError(name, value, f"a whole number >= {lo}")
+    if value < lo:
+        raise ParameterError(name, value, f"a whole number >= {lo}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class CaseType:
+    """One kind of report (for example missing women, or missing children).
+
+    Parameters
+    ----------
+    name : str
+        Identifier, used in outputs and in ``--set NAME.field=value``.
+    beta_a, beta_b : float
+        Shapes of the Beta distribution of latent solvability ``s`` (both > 0):
+        the chance that standard effort solves the case (model brief, step 2).
+    share : float
+        Share of a bureau's reports that are of this type, in (0, 1]. The shares
+        of all types sum to 1.
+    victims_per_solved : float
+        Mean number of victims rescued per solved case, >= 1: one plus a Poisson
+        count (model brief, step 5). 09BEIJING2594 ¶8 gives about 1.89 for women
+        (2,291 / 1,214) and 1.24 for children (1,460 / 1,174).
+    dna_effect : float
+        ``delta`` in [0, 1): a DNA database raises solvability to
+        ``delta + (1 - delta) s`` (model brief, step 2; 09BEIJING2594 ¶7).
+    backlog_hazard : float
+        Per-period probability, in [0, 1], that an opened but unsolved case in the
+        backlog is solved later (cold cases; model brief, step 7).
+    audit_prob, audit_penalty : float or None
+        Audit probability and penalty for declined reports of this type, or None
+        to use the model-wide values: mandatory intake for missing children alone
+        (9 April 2009) is a strong audit on the children's type only.
+    """
+
+    name: str
+    beta_a: float
+    beta_b: float
+    share: float = 0.5
+    victims_per_solved: float = 1.5
+    dna_effect: float = 0.0
+    backlog_hazard: float = 0.0
+    audit_prob: float | None = None
+    audit_penalty: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ParameterError("case_type.name", self.name, "an identifier such as 'women'")
+        p = f"{self.name}."
+        set_ = object.__setattr__
+        set_(self, "beta_a", _in_range(p + "beta_a", self.beta_a, 0, lo_open=True))
+        set_(self, "beta_b", _in_range(p + "beta_b", self.beta_b, 0, lo_open=True))
+        set_(self, "share", _in_range(p + "share", self.share, 0, 1, lo_open=True))
+        set_(
+            self,
+            "victims_per_solved",
+            _in_range(p + "victims_per_solved", self.victims_per_solved, 1),
+        )
+        set_(self, "dna_effect", _in_range(p + "dna_effect", self.dna_effect, 0, 1, hi_open=True))
+        set_(self, "backlog_hazard", _in_range(p + "backlog_hazard", self.backlog_hazard, 0, 1))
+        if self.audit_prob is not None:
+            set_(self, "audit_prob", _in_range(p + "audit_prob", self.audit_prob, 0, 1))
+        if self.audit_penalty is not None:
+            set_(self, "audit_penalty", _in_range(p + "audit_penalty", self.audit_penalty, 0))
+
+    @property
+    def mean_solvability(self) -> float:
+        """E[s'] = delta + (1 - delta) a / (a + b)."""
+        m = self.beta_a / (self.beta_a + self.beta_b)
+        return self.dna_effect + (1.0 - self.dna_effect) * m
+
+
+def default_case_types() -> tuple[CaseType, ...]:
+    """The two case types of the brief with illustrative solvability.
+
+    Women's cases are easier on average (Beta(2, 2), mean 0.5) than children's
+    (Beta(1, 3), mean 0.25); victims per solved case are the cable's ¶8 ratios
+    rounded to two decimals.
+    """
+    return (
+        CaseType("women", 2.0, 2.0, share=0.5, victims_per_solved=1.89, backlog_hazard=0.01),
+        CaseType("children", 1.0, 3.0, share=0.5, victims_per_solved=1.24, backlog_hazard=0.005),
+    )
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """All parameters of the intake model.
+
+    Parameters
+    ----------
+    case_types : tuple of CaseType
+        At least one; names unique; shares sum to 1.
+    n_bureaus : int
+        Number of bureaus ``B`` (>= 1).
+    reports_mean : float
+        Mean expected reports per bureau and period, all types together (> 0).
+    reports_sigma : float
+        Standard deviation of log expected reports across bureaus (>= 0): bureau
+        ``b`` expects ``reports_mean * exp(sigma Z_b - sigma^2 / 2)`` reports.
+    dispersion : float
+        Over-dispersion of report counts (>= 0): 0 gives Poisson counts, larger
+        values a negative binomial with variance ``mu + dispersion mu^2``.
+    capacity_ratio : float
+        Investigative capacity in effort units per expected report (> 0): bureau
+        ``b`` has ``K_b = capacity_ratio * lambda_b`` (times a lognormal factor).
+    capacity_sigma : float
+        Standard deviation of the log of that factor (>= 0).
+    effort_half : float
+        Effort per case at which the solve probability reaches half of ``s'``:
+        ``h(e) = e / (e + effort_half)`` (> 0; model brief, step 4).
+    screening_noise : float
+        ``sigma`` >= 0: a report is opened when ``s' + sigma z >= tau``.
+    audit_prob : float
+        ``q`` in [0, 1]: chance a declined report is found by an audit or complaint.
+    audit_penalty : float
+        Penalty to the bureau's score per declined report found (>= 0).
+    handling_cost : float
+        Cost of effort per opened case (>= 0), in the same units as a solved case.
+    backlog_attrition : float
+        Per-period probability, in [0, 1], that an unsolved case leaves the backlog
+        for good (closed as cold).
+    """
+
+    case_types: tuple[CaseType, ...] = field(default_factory=default_case_types)
+    n_bureaus: int = 100
+    reports_mean: float = 50.0
+    reports_sigma: float = 0.5
+    dispersion: float = 0.0
+    capacity_ratio: float = 0.2
+    capacity_sigma: float = 0.0
+    effort_half: float = 0.25
+    screening_noise: float = 0.05
+    audit_prob: float = 0.05
+    audit_penalty: float = 0.5
+    handling_cost: float = 0.05
+    backlog_attrition: float = 0.05
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        types = tuple(self.case_types)
+        if not types or not all(isinstance(c, CaseType) for c in types):
+            raise ParameterError("case_types", self.case_types, "one or more CaseType objects")
+        names = [c.name for c in types]
+        if len(set(names)) != len(names):
+            raise ParameterError("case_types", names, "case types with distinct names")
+        total = sum(c.share for c in types)
+        if abs(total - 1.0) > 1e-9:
+            raise ParameterError(
+                "case_types.share", [c.share for c in types], "shares that sum to 1"
+            )
+        set_(self, "case_types", types)
+        set_(self, "n_bureaus", _whole("n_bureaus", self.n_bureaus))
+        set_(self, "reports_mean", _in_range("reports_mean", self.reports_mean, 0, lo_open=True))
+        set_(self, "reports_sigma", _in_range("reports_sigma", self.reports_sigma, 0, 5))
+        set_(self, "dispersion", _in_range("dispersion", self.dispersion, 0))
+        set_(
+            self,
+            "capacity_ratio",
+            _in_range("capacity_ratio", self.capacity_ratio, 0, lo_open=True),
+        )
+        set_(self, "capacity_sigma", _in_range("capacity_sigma", self.capacity_sigma, 0, 5))
+        set_(self, "effort_half", _in_range("effort_half", self.effort_half, 0, lo_open=True))
+        set_(self, "screening_noise", _in_range("screening_noise", self.screening_noise, 0, 1))
+        set_(self, "audit_prob", _in_range("audit_prob", self.audit_prob, 0, 1))
+        set_(self, "audit_penalty", _in_range("audit_penalty", self.audit_penalty, 0))
+        set_(self, "handling_cost", _in_range("handling_cost", self.handling_cost, 0))
+        set_(
+            self,
+            "backlog_attrition",
+            _in_range("backlog_attrition", self.backlog_attrition, 0, 1),
+        )
+
+    # -- access -----------------------------------------------------------------
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        """Names of the case types, in order."""
+        return tuple(c.name for c in self.case_types)
+
+    def case_type(self, name: str) -> CaseType:
+        """The case type called ``name``."""
+        for c in self.case_types:
+            if c.name == name:
+                return c
+        raise ParameterError("case_type", name, f"one of {', '.join(self.type_names)}")
+
+    @classmethod
+    def settable(cls) -> tuple[str, ...]:
+        """Names accepted by :meth:`updated` (type fields as ``TYPE.field``)."""
+        top = [f.name for f in dataclasses.fields(cls) if f.name != "case_types"]
+        per_type = [f"TYPE.{f.name}" for f in dataclasses.fields(CaseType) if f.name != "name"]
+        return tuple(top + per_type)
+
+    def audit(self, case_type: CaseType) -> tuple[float, float]:
+        """Audit probability and penalty for declined reports of ``case_type``."""
+        q = self.audit_prob if case_type.audit_prob is None else case_type.audit_prob
+        pen = self.audit_penalty if case_type.audit_penalty is None else case_type.audit_penalty
+        return q, pen
+
+    # -- changes ----------------------------------------------------------------
+    def updated(self, changes: Mapping[str, Any] | None = None, **kw: Any) -> ModelParams:
+        """Return a copy with some values changed.
+
+        Parameters
+        ----------
+        changes : mapping, optional
+            ``{"audit_prob": 0.5, "children.dna_effect": 0.2}``. A case-type field
+            is written ``TYPE.field``; ``case_types.TYPE.field`` is accepted too.
+        **kw
+            More top-level changes.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown name (the message lists the known ones) or a bad value.
+        """
+        merged = dict(changes or {})
+        merged.update(kw)
+        top: dict[str, Any] = {}
+        per_type: dict[str, dict[str, Any]] = {}
+        type_fields = {f.name for f in dataclasses.fields(CaseType)} - {"name"}
+        top_fields = {f.name for f in dataclasses.fields(self)} - {"case_types"}
+        for key, value in merged.items():
+            parts = key.split(".")
+            if parts[0] == "case_types" and len(parts) == 3:
+                parts = parts[1:]
+            if len(parts) == 1 and parts[0] in top_fields:
+                top[parts[0]] = value
+            elif len(parts) == 2 and parts[0] in self.type_names and parts[1] in type_fields:
+                per_type.setdefault(parts[0], {})[parts[1]] = value
+            else:
+                known = ", ".join(
+                    sorted(top_fields)
+                    + [f"{t}.{f}" for t in self.type_names for f in sorted(type_fields)]
+                )
+                raise ParameterError(key, value, f"a known parameter name: {known}")
+        types = tuple(
+            dataclasses.replace(c, **per_type[c.name]) if c.name in per_type else c
+            for c in self.case_types
+        )
+        return dataclasses.replace(self, case_types=types, **top)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, flat values: top-level fields and ``TYPE.field`` entries."""
+        out: dict[str, Any] = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "case_types"
+        }
+        for c in self.case_types:
+            for f in dataclasses.fields(c):
+                if f.name != "name":
+                    out[f"{c.name}.{f.name}"] = getattr(c, f.name)
+        return out
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` from the command line; the value as YAML (numbers, booleans).
+
+    Raises
+    ------
+    ParameterError
+        If there is no ``=`` or the key is empty.
+    """
+    import yaml
+
+    if "=" not in text:
+        raise ParameterError("--set", text, "KEY=VALUE, for example audit_prob=0.3")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise ParameterError("--set", text, "KEY=VALUE with a non-empty KEY")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key, value

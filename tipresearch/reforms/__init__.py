@@ -1,0 +1,67 @@
+"""Reforms as dated switches on a monthly calendar, the timelines that compose them, and
+China's 2008-2015 calendar with its national counts.
+
+- :mod:`tipresearch.reforms.reform`: a reform (:class:`Reform`), a dated change of
+  model parameters and metric weights, its operators (``times``, ``plus``,
+  ``at_least``, ``at_most``), the share it leaves behind after its end
+  (``persist``), and calendar months (:func:`as_month`);
+- :mod:`tipresearch.reforms.timeline`: timelines (:class:`Timeline`), the order in
+  which reforms in effect in the same month are composed, and simulations with them
+  (:func:`simulate_timeline`);
+- :mod:`tipresearch.reforms.files`: reforms read from YAML files or dicts
+  (:func:`load_reforms`, :func:`reforms_from_dict`);
+- :mod:`tipresearch.reforms.china`: China's reforms of trafficking-case intake on
+  their dates (:class:`ChinaModel`, :func:`china_timeline`, :func:`replicate`);
+- :mod:`tipresearch.reforms.counts`: national counts of a simulated calendar per
+  year, month and window of days.
+
+Builds on :mod:`tipresearch.model`.
+
+References
+----------
+``docs/model.md``, "Dynamics and reforms"; dates from ``data/reform_timeline.csv``.
+"""
+
+from __future__ import annotations
+
+from .china import (
+    BASE_METRIC,
+    COUNTERFACTUALS,
+    REFORM_IDS,
+    ChinaModel,
+    ChinaReforms,
+    china_params,
+    china_timeline,
+    counterfactual_timelines,
+    replicate,
+)
+from .counts import annual_counts, monthly_counts, to_annual, window_counts, window_totals
+from .files import REFORM_KEYS, load_reforms, reforms_from_dict
+from .reform import FIXED_PARAMETERS, OPERATORS, Reform, as_month
+from .timeline import Timeline, simulate_timeline
+
+__all__ = [
+    "BASE_METRIC",
+    "COUNTERFACTUALS",
+    "FIXED_PARAMETERS",
+    "OPERATORS",
+    "REFORM_IDS",
+    "REFORM_KEYS",
+    "ChinaModel",
+    "ChinaReforms",
+    "Reform",
+    "Timeline",
+    "annual_counts",
+    "as_month",
+    "china_params",
+    "china_timeline",
+    "counterfactual_timelines",
+    "load_reforms",
+    "monthly_counts",
+    "reforms_from_dict",
+    "replicate",
+    "simulate_timeline",
+    "to_annual",
+    "window_counts",
+    "window_totals",
+]
