@@ -1,7 +1,7 @@
 """The collection's two commands, with nothing but Python and pip.
 
     python3 tasks.py run    # build the whole collection into build/
-    python3 tasks.py test   # lint, unit tests and every notebook under nbval
+    python3 tasks.py test   # lint, import contract, unit tests, every notebook under nbval
 
 Both first create the project's virtual environment in ``.venv`` when it is
 missing or older than ``pyproject.toml``, and install the package into it. The
@@ -48,9 +48,10 @@ def run() -> None:
 
 
 def test() -> None:
-    """ruff, then pytest over tests/ and nbval over notebooks/."""
+    """ruff, the import contract, then pytest over tests/ and nbval over notebooks/."""
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
+    _run(BIN / "lint-imports", "--no-cache", "--no-logo")
     _run(
         BIN / "python",
         "-m",
