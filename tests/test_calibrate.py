@@ -64,7 +64,7 @@ def test_targets_come_from_the_published_tables():
     vps = targets["campaign_victims_per_solved_women"]
     assert vps.value == pytest.approx(2291 / 1214)
     assert vps.first_day == "2009-04-01" and vps.last_day == "2009-08-15"
-    # primary sources weigh more than secondary ones, the cable and the brief
+    # primary sources weigh more than secondary ones, the cable and an assumption
     assert targets["registered_2009"].weight > targets["registered_2011"].weight
     assert targets["registered_2011"].weight == CONFIDENCE_WEIGHTS["secondary"]
     assert targets["campaign_solved_women"].confidence == "seed"

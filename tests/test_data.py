@@ -15,6 +15,7 @@ from tipresearch.data import (
     CABLE_SCHEMA,
     CASE_TYPES,
     DATA_DIR,
+    SOURCE_FILE,
     cable_ratios,
     cable_value,
     load_cable,
@@ -27,27 +28,19 @@ from tipresearch.errors import DataFileError, ParameterError
 ROOT = Path(__file__).resolve().parent.parent
 CABLE_CSV = ROOT / "data" / "cable_09beijing2594.csv"
 TIMELINE_CSV = ROOT / "data" / "reform_timeline.csv"
-CABLE_NAME = "cable_09BEIJING2594.txt"
-
-
-def _cable_text_path() -> Path | None:
-    candidates = [
-        os.environ.get("TIPRESEARCH_CABLE_TEXT"),
-        ROOT / "data" / "seed" / CABLE_NAME,
-        ROOT / "seed" / CABLE_NAME,
-        ROOT.parent / "shared" / "seed" / CABLE_NAME,  # the source folder beside a checkout
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
+#: Environment variable naming the cable's text file (kept outside the repository).
+CABLE_ENV = "TIPRESEARCH_CABLE"
 
 
 @pytest.fixture(scope="module")
 def paragraphs() -> dict[int, str]:
-    path = _cable_text_path()
-    if path is None:
-        pytest.skip(f"the cable text {CABLE_NAME} is not available (set TIPRESEARCH_CABLE_TEXT)")
+    """The cable's paragraphs, read from the file that $TIPRESEARCH_CABLE names."""
+    value = os.environ.get(CABLE_ENV, "").strip()
+    if not value:
+        pytest.skip(f"{CABLE_ENV} is not set (point it at the cable's text file, 09BEIJING2594)")
+    path = Path(value).expanduser()
+    if not path.is_file():
+        pytest.skip(f"{CABLE_ENV}={value} is not a file (point it at the cable's text file)")
     return read_cable_paragraphs(path)
 
 
@@ -347,6 +340,29 @@ def test_timeline_matches_the_cable(cable):
     campaign = events.loc["special_campaign_2009"]
     assert campaign["date_start"] == by_id.loc["solved_women", "period_start"]
     assert campaign["date_end"].month == by_id.loc["campaign_end_month", "value"]
+
+
+def test_timeline_rows_from_the_collection_agree_with_it():
+    """Events cited to a row of data/sources/published_figures.csv start on that row's date."""
+    events = load_reform_timeline().set_index("id")
+    with SOURCE_FILE.open(encoding="utf-8", newline="") as handle:
+        source = {row["id"]: row for row in csv.DictReader(handle)}
+    cited = {
+        event_id: match.group(1)
+        for event_id, locator in events["locator"].items()
+        if (match := re.search(r"published_figures\.csv row (\w+)", locator))
+    }
+    assert cited == {
+        "missing_child_filing_rule": "cn_missing_child_filing_rule",
+        "dna_database": "cn_dna_matched_2009_2012",
+        "indicator_abolished": "cn_indicator_abolished",
+    }
+    for event_id, row_id in cited.items():
+        row = source[row_id]
+        assert events.loc[event_id, "source"].startswith(row["source"].split(" (")[0])
+        assert events.loc[event_id, "confidence"] == row["confidence"]
+        first, _, _ = parse_iso_span(row["period"])
+        assert events.loc[event_id, "date_start"] == first, event_id
 
 
 def test_bad_timeline_interval(tmp_path):

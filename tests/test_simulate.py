@@ -9,8 +9,16 @@ from scipy import stats
 
 from tipresearch.cli import main as cli_main
 from tipresearch.errors import ParameterError
-from tipresearch.model import PRESETS, Dynamics, ModelParams, best_response
-from tipresearch.model.engines import OUTPUT_COLUMNS, draw_bureaus, simulate, summarise
+from tipresearch.model import (
+    OUTPUT_COLUMNS,
+    PRESETS,
+    Dynamics,
+    ModelParams,
+    best_response,
+    draw_bureaus,
+    simulate,
+    summarise,
+)
 
 SMALL = ModelParams(n_bureaus=20, reports_mean=40.0)
 

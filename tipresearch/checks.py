@@ -68,3 +68,16 @@ def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ParameterError(name, value, "a non-empty string")
     return value
+
+
+def check_seed(seed: object) -> int:
+    """A random seed: a whole number >= 0 (numpy's ``SeedSequence`` entropy).
+
+    Raises
+    ------
+    ParameterError
+        For a negative, fractional or non-numeric seed, or a bool.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ParameterError("seed", seed, "a whole number >= 0")
+    return int(seed)

@@ -9,7 +9,7 @@ DESCRIPTION = """\
 Fit the China reform calendar (2007-2020, monthly) to the published counts of
 trafficking cases (data/published/) by simulated method of moments, with common
 random numbers, then bootstrap the estimates. Writes fit.json (everything, read
-by tipresearch.fit.calibrate.load_fit), fit_table.csv (target, model, relative error)
+by tipresearch.fit.load_fit), fit_table.csv (target, model, relative error)
 and estimates.csv (estimates with bootstrap standard errors) into --out.
 The default settings take a few minutes.
 """

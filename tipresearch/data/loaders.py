@@ -384,7 +384,9 @@ def read_cable_paragraphs(path: str | os.PathLike) -> dict[int, str]:
     Parameters
     ----------
     path : path-like
-        The cable as plain text (numbered paragraphs ``N. (SBU) ...``).
+        The cable as plain text (numbered paragraphs ``N. (SBU) ...``). The text is
+        not in the repository; the tests take its path from the environment
+        variable ``TIPRESEARCH_CABLE`` (``data/README.md``).
 
     Returns
     -------

@@ -1,9 +1,9 @@
 """Published figures on trafficking cases in China: tidy tables, their build and their loader.
 
 The tables in ``data/published/`` are copied from the project's collection of
-published figures (``published_figures.csv``, kept with the source data beside
-the checkout, in ``../shared/data/``), one row per figure, each with its source,
-locator and confidence level. :func:`build_published_tables` derives them from
+published figures (``data/sources/published_figures.csv``, committed with the
+repository; its provenance is in ``data/README.md``), one row per figure, each
+with its source, locator and confidence level. :func:`build_published_tables` derives them from
 that file by a fixed list of row ids (:data:`TABLES`): values, periods and
 sources are copied, never computed; only the form changes (an interval
 ``2000-2008`` is written ``2000/2008``, a range ``2500-3000`` goes into
@@ -47,8 +47,8 @@ __all__ = [
 
 #: Folder of the tidy tables.
 PUBLISHED_DIR: Path = DATA_DIR / "published"
-#: The collection of published figures they are built from (outside the repository).
-SOURCE_FILE: Path = DATA_DIR.parent.parent / "shared" / "data" / "published_figures.csv"
+#: The collection of published figures they are built from (committed in ``data/sources/``).
+SOURCE_FILE: Path = DATA_DIR / "sources" / "published_figures.csv"
 
 #: Crime a figure counts.
 CRIMES: tuple[str, ...] = ("trafficking", "all_crimes")
@@ -187,7 +187,7 @@ def build_published_tables(
     ----------
     source : path-like, optional
         ``published_figures.csv``; by default :data:`SOURCE_FILE`
-        (``../shared/data/`` beside the repository).
+        (``data/sources/published_figures.csv`` in the repository).
     out_dir : path-like, optional
         Where to write ``<table>.csv``; by default :data:`PUBLISHED_DIR`.
 

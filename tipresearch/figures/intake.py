@@ -85,8 +85,9 @@ def plot_metric_outcomes(table: pd.DataFrame) -> Figure:
 
     References
     ----------
-    Model brief (/work/shared/design/model.md): intake rate = opened / reports,
-    clearance rate = solved / opened; the rating rules follow 09BEIJING2594 ¶9.
+    ``docs/model.md``, §3.5 "Outputs": intake rate = opened / reports, clearance
+    rate = solved / opened; §2.2 "Objectives": the rating rules, which follow
+    09BEIJING2594 ¶9.
     """
     needed = ["metric", "case_type", "intake_rate", "clearance_rate", "reports", "victims"]
     table = _require_columns("table", table, [*needed, "victims_later"])
@@ -152,8 +153,8 @@ def plot_intake_clearance_frontier(
 
     References
     ----------
-    Model brief (/work/shared/design/model.md): the threshold rule and the
-    dilution of effort over opened cases.
+    ``docs/model.md``, §3.3.3 "Screening" (the threshold rule) and §3.3.6
+    "Dilution of effort" (over opened cases).
     """
     needed = ["case_type", "intake_rate", "clearance_rate", "reports", "victims", "victims_total"]
     front = _require_columns("front", front, needed)
@@ -221,7 +222,7 @@ def plot_capacity(cap: pd.DataFrame, case_types: Sequence[str]) -> Figure:
 
     References
     ----------
-    Model brief (/work/shared/design/model.md): capacity sets the effort factor.
+    ``docs/model.md``, §3.3.6 "Dilution of effort": capacity sets the effort factor.
     """
     cap = _require_columns(
         "cap", cap, ["metric", "case_type", "value", "intake_rate", "clearance_rate"]
@@ -282,8 +283,8 @@ def plot_audits(audit: pd.DataFrame, metrics: Sequence[str], case_types: Sequenc
 
     References
     ----------
-    Model brief (/work/shared/design/model.md): expected penalty per declined
-    report = audit probability × penalty.
+    ``docs/model.md``, §3.3.8 "The expected score and the best response": expected
+    penalty per declined report = audit probability × penalty.
     """
     audit = _require_columns(
         "audit", audit, ["metric", "case_type", "value", "intake_rate", "penalty"]

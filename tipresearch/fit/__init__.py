@@ -1,4 +1,5 @@
-"""The China calendar fitted to published counts: its targets, the fit and its checks.
+"""The China calendar fitted to published counts: its parameters and targets, the fit,
+the fitted result and its checks.
 
 Builds on :mod:`tipresearch.reforms`; the published counts come from
 ``data/published/``, the committed fit is ``data/fit/``.
@@ -6,16 +7,7 @@ Builds on :mod:`tipresearch.reforms`; the published counts come from
 
 from __future__ import annotations
 
-from .calibrate import (
-    FITTED,
-    FitParameter,
-    FitResult,
-    bootstrap,
-    fit,
-    fit_table,
-    load_fit,
-    synthetic_targets,
-)
+from .calibrate import bootstrap, fit, synthetic_targets
 from .checks import (
     CHECK_ALLOWED,
     campaign_solved,
@@ -23,6 +15,8 @@ from .checks import (
     replication_means,
     trade_off_table,
 )
+from .parameters import FITTED, FitParameter
+from .result import FitResult, fit_table, load_fit
 from .targets import (
     CONFIDENCE_WEIGHTS,
     KINDS,

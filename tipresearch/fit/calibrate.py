@@ -10,8 +10,8 @@ twice too high like one half too low),
 with ``m_i`` the mean of the moment over a fixed set of simulation seeds (common
 random numbers: every evaluation of the objective uses the same seeds, so the
 objective changes only through ``theta``), and weights by source: 1 for a
-primary source, 1/4 for a secondary one, the cable (``seed``) and the model
-brief's qualitative statement (standard errors twice as large). The optimiser
+primary source, 1/4 for a secondary one, the cable (``seed``) and the one
+``assumption`` (clearance close to 100% in 2008; standard errors twice as large). The optimiser
 is :func:`scipy.optimize.least_squares` (trust region reflective) in unit
 coordinates of each parameter's bounds (log scale where stated), with finite
 differences wide enough to step over the jumps that integer draws put in a
@@ -23,9 +23,10 @@ figures) and new simulation seeds, and takes one damped Gauss-Newton step from
 the estimate with the Jacobian at the estimate, instead of a full re-fit
 (Davidson & MacKinnon 1999; Andrews 2002).
 
-The targets and the model's moments are in :mod:`tipresearch.fit.targets`;
-checks of a finished fit against published figures are in
-:mod:`tipresearch.fit.checks`; their public names are importable from here too.
+The fitted parameters and their bounds are in :mod:`tipresearch.fit.parameters`, the
+targets and the model's moments in :mod:`tipresearch.fit.targets`, a finished fit and
+its files in :mod:`tipresearch.fit.result`, and checks of a finished fit against
+published figures in :mod:`tipresearch.fit.checks`.
 
 References
 ----------
@@ -37,310 +38,23 @@ attractive k-step bootstrap for extremum estimators. Econometrica 70(1), 119-162
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
+from scipy.optimize import least_squares
+from scipy.stats import qmc
 
 from tipresearch.errors import ParameterError
-from tipresearch.io import write_table, write_text
 from tipresearch.reforms import ChinaModel
 
-from .targets import KINDS as KINDS
-from .targets import (
-    Target,
-    china_targets,
-    model_moments,
-)
+from .parameters import FITTED, FitParameter, base_changes, current_values, expand
+from .result import FitResult, residuals
+from .targets import Target, china_targets, model_moments
 
-__all__ = [
-    "FITTED",
-    "FitParameter",
-    "FitResult",
-    "bootstrap",
-    "fit",
-    "fit_table",
-    "load_fit",
-    "synthetic_targets",
-]
-
-
-@dataclass(frozen=True)
-class FitParameter:
-    """A parameter of the fit.
-
-    Parameters
-    ----------
-    key : str
-        A key of :meth:`tipresearch.reforms.china.ChinaModel.updated`, or several joined
-        by ``+`` for values tied together (one parameter sets them all).
-    lower, upper : float
-        Bounds (``lower < upper``; both > 0 on a log scale).
-    log : bool
-        Search on a log scale.
-    description : str
-        What it is.
-    """
-
-    key: str
-    lower: float
-    upper: float
-    log: bool = False
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.lower < self.upper or (self.log and self.lower <= 0):
-            raise ParameterError(
-                f"{self.key}.bounds", (self.lower, self.upper), "lower < upper (> 0 on a log scale)"
-            )
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The model keys this parameter sets."""
-        return tuple(self.key.split("+"))
-
-    def to_value(self, u: float) -> float:
-        """Unit coordinate in [0, 1] to the parameter's value."""
-        u = min(max(float(u), 0.0), 1.0)
-        if self.log:
-            return float(math.exp(math.log(self.lower) + u * math.log(self.upper / self.lower)))
-        return float(self.lower + u * (self.upper - self.lower))
-
-    def to_unit(self, value: float) -> float:
-        """The parameter's value to its unit coordinate."""
-        if self.log:
-            u = math.log(value / self.lower) / math.log(self.upper / self.lower)
-        else:
-            u = (value - self.lower) / (self.upper - self.lower)
-        return min(max(u, 0.0), 1.0)
-
-
-#: The fitted parameters of the China calendar, with bounds.
-FITTED: tuple[FitParameter, ...] = (
-    FitParameter(
-        "settings.reports_per_bureau",
-        0.2,
-        5.0,
-        log=True,
-        description="expected reports per county bureau and month, both types",
-    ),
-    FitParameter(
-        "settings.women_solvability+settings.children_solvability",
-        0.3,
-        0.95,
-        description="mean solvability of reports, women's and children's alike",
-    ),
-    FitParameter(
-        "metric.rate",
-        0.3,
-        20.0,
-        log=True,
-        description="weight of the clearance rate in the rating (times expected reports)",
-    ),
-    FitParameter(
-        "reforms.mandatory_audit_prob",
-        0.02,
-        1.0,
-        log=True,
-        description="children's audit probability once every report must be filed (April 2009)",
-    ),
-    FitParameter(
-        "dynamics.adjust_rate",
-        0.02,
-        1.0,
-        log=True,
-        description="share of the gap to the best threshold closed each month",
-    ),
-    FitParameter(
-        "dynamics.deterrence",
-        0.0,
-        3.0,
-        description="elasticity of incidence to the chance a trafficker is caught",
-    ),
-    FitParameter(
-        "reforms.campaign_persist",
-        0.0,
-        1.0,
-        description="share of the 2009 campaign's changes kept after December 2009",
-    ),
-)
-
-
-def fit_table(targets: Sequence[Target], moments: np.ndarray) -> pd.DataFrame:
-    """Target, model value and relative error, one row per target.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``target``, ``description``, ``case_type``, ``published``, ``model``,
-        ``relative_error`` ((model - published) / published), ``confidence``,
-        ``weight``, ``sources``.
-    """
-    moments = np.asarray(moments, dtype=float)
-    return pd.DataFrame(
-        {
-            "target": [t.id for t in targets],
-            "description": [t.description for t in targets],
-            "case_type": [t.case_type for t in targets],
-            "published": [t.value for t in targets],
-            "model": moments,
-            "relative_error": [
-                (m - t.value) / t.value for t, m in zip(targets, moments, strict=True)
-            ],
-            "confidence": [t.confidence for t in targets],
-            "weight": [t.weight for t in targets],
-            "sources": [", ".join(t.sources) for t in targets],
-        }
-    )
-
-
-def _residuals(targets: Sequence[Target], moments: np.ndarray) -> np.ndarray:
-    """Weighted log ratios ``sqrt(w_i) log(m_i / d_i)``; a moment the run cannot give counts 5."""
-    values = np.array([t.value for t in targets])
-    weights = np.sqrt([t.weight for t in targets])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = weights * np.log(np.asarray(moments, dtype=float) / values)
-    return np.where(np.isfinite(r), r, 5.0 * weights)
-
-
-@dataclass
-class FitResult:
-    """Estimates, the fit table and their uncertainty.
-
-    Attributes
-    ----------
-    parameters : tuple of FitParameter
-    estimates : dict of str to float
-    changes : dict of str to Any
-        Every change to the default :class:`~tipresearch.reforms.china.ChinaModel`
-        (fixed values and estimates): ``ChinaModel().updated(changes)`` is the
-        fitted model.
-    targets : tuple of Target
-    moments : ndarray
-        Model moments at the estimates (mean over ``seeds``).
-    seeds : tuple of int
-        Simulation seeds of the objective (common random numbers).
-    objective : float
-        Weighted sum of squared log ratios.
-    jacobian : ndarray, optional
-        Of the weighted residuals in unit coordinates, at the estimates.
-    draws : ndarray, optional
-        Bootstrap estimates, one row per replication.
-    evaluations : int
-    seconds : float
-    """
-
-    parameters: tuple[FitParameter, ...]
-    estimates: dict[str, float]
-    changes: dict[str, Any]
-    targets: tuple[Target, ...]
-    moments: np.ndarray
-    seeds: tuple[int, ...]
-    objective: float
-    jacobian: np.ndarray | None = None
-    draws: np.ndarray | None = None
-    evaluations: int = 0
-    seconds: float = 0.0
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    def model(self) -> ChinaModel:
-        """The fitted model."""
-        return ChinaModel().updated(self.changes)
-
-    def table(self) -> pd.DataFrame:
-        """The fit table (:func:`fit_table`)."""
-        return fit_table(self.targets, self.moments)
-
-    def estimates_table(self) -> pd.DataFrame:
-        """Estimates with bootstrap standard errors and 5-95% intervals."""
-        rows = []
-        for j, p in enumerate(self.parameters):
-            d = None if self.draws is None else self.draws[:, j]
-            rows.append(
-                {
-                    "parameter": p.key,
-                    "description": p.description,
-                    "estimate": self.estimates[p.key],
-                    "std_error": np.nan if d is None else float(np.std(d, ddof=1)),
-                    "low_5": np.nan if d is None else float(np.quantile(d, 0.05)),
-                    "high_95": np.nan if d is None else float(np.quantile(d, 0.95)),
-                    "lower_bound": p.lower,
-                    "upper_bound": p.upper,
-                    "scale": "log" if p.log else "linear",
-                }
-            )
-        return pd.DataFrame(rows)
-
-    # -- files -------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready)."""
-        return {
-            "parameters": [asdict(p) for p in self.parameters],
-            "estimates": self.estimates,
-            "changes": self.changes,
-            "targets": [asdict(t) for t in self.targets],
-            "moments": [float(x) for x in self.moments],
-            "seeds": list(self.seeds),
-            "objective": self.objective,
-            "jacobian": None if self.jacobian is None else self.jacobian.tolist(),
-            "draws": None if self.draws is None else self.draws.tolist(),
-            "evaluations": self.evaluations,
-            "seconds": self.seconds,
-            "notes": self.notes,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FitResult:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            parameters=tuple(FitParameter(**p) for p in data["parameters"]),
-            estimates=dict(data["estimates"]),
-            changes=dict(data["changes"]),
-            targets=tuple(Target(**{**t, "sources": tuple(t["sources"])}) for t in data["targets"]),
-            moments=np.asarray(data["moments"], dtype=float),
-            seeds=tuple(data["seeds"]),
-            objective=float(data["objective"]),
-            jacobian=None if data.get("jacobian") is None else np.asarray(data["jacobian"]),
-            draws=None if data.get("draws") is None else np.asarray(data["draws"]),
-            evaluations=int(data.get("evaluations", 0)),
-            seconds=float(data.get("seconds", 0.0)),
-            notes=dict(data.get("notes", {})),
-        )
-
-    def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """Write ``fit.json``, ``fit_table.csv`` and ``estimates.csv`` atomically.
-
-        Returns
-        -------
-        dict of str to pathlib.Path
-        """
-        out = Path(out_dir)
-        return {
-            "fit": write_text(out / "fit.json", json.dumps(self.to_dict(), indent=1) + "\n"),
-            "fit_table": write_table(self.table(), out / "fit_table.csv"),
-            "estimates": write_table(self.estimates_table(), out / "estimates.csv"),
-        }
-
-
-def load_fit(path: str | os.PathLike) -> FitResult:
-    """Read a fit written by :meth:`FitResult.save` (the ``fit.json`` file or its folder)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "fit.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no fit at {path}: run `tipresearch calibrate`") from None
-    except json.JSONDecodeError as exc:
-        raise ParameterError("fit file", str(path), f"a JSON fit result ({exc})") from None
-    return FitResult.from_dict(data)
+__all__ = ["bootstrap", "fit", "synthetic_targets"]
 
 
 class _Objective:
@@ -365,7 +79,7 @@ class _Objective:
         return {p.key: p.to_value(x) for p, x in zip(self.parameters, u, strict=True)}
 
     def model(self, u: np.ndarray) -> ChinaModel:
-        return self.base.updated(_expand(self.parameters, self.values(u)))
+        return self.base.updated(expand(self.parameters, self.values(u)))
 
     def moments(self, u: np.ndarray, seeds: Sequence[int] | None = None) -> np.ndarray:
         return model_moments(self.model(u), self.targets, self.seeds if seeds is None else seeds)
@@ -374,7 +88,7 @@ class _Objective:
         key = tuple(np.round(np.asarray(u, dtype=float), 12))
         if key in self.cache:
             return self.cache[key]
-        r = _residuals(self.targets, self.moments(np.asarray(u)))
+        r = residuals(self.targets, self.moments(np.asarray(u)))
         self.cache[key] = r
         self.count += 1
         obj = float(r @ r)
@@ -431,8 +145,6 @@ def fit(
     FitResult
         With the Jacobian at the estimates (no bootstrap draws; see :func:`bootstrap`).
     """
-    from scipy.optimize import least_squares
-
     base = ChinaModel() if base is None else base
     targets = china_targets() if targets is None else tuple(targets)
     parameters = tuple(parameters)
@@ -441,7 +153,7 @@ def fit(
     if not seeds:
         raise ParameterError("seeds", seeds, "at least one seed")
     obj = _Objective(base, parameters, targets, seeds, progress)
-    current = _current_values(base, parameters)
+    current = current_values(base, parameters)
     given = dict(start or {})
     unknown = sorted(set(given) - {p.key for p in parameters})
     if unknown:
@@ -449,8 +161,6 @@ def fit(
     u0 = np.array([p.to_unit(given.get(p.key, current[p.key])) for p in parameters])
     began = time.perf_counter()
     if screen:
-        from scipy.stats import qmc
-
         design = qmc.Sobol(len(parameters), seed=screen_seed).random(int(screen))
         best = (float(obj(u0) @ obj(u0)), u0)
         for u in design:
@@ -472,9 +182,9 @@ def fit(
     u_hat = sol.x if float(sol.fun @ sol.fun) <= obj.best[0] else obj.best[1]
     jac = _jacobian(obj, u_hat, diff_step)
     moments = obj.moments(u_hat)
-    r = _residuals(targets, moments)
+    r = residuals(targets, moments)
     estimates = obj.values(u_hat)
-    changes = {**_base_changes(base), **_expand(parameters, estimates)}
+    changes = {**base_changes(base), **expand(parameters, estimates)}
     return FitResult(
         parameters=parameters,
         estimates=estimates,
@@ -505,51 +215,6 @@ def _jacobian(obj: _Objective, u: np.ndarray, step: float) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def _expand(parameters: Sequence[FitParameter], values: Mapping[str, float]) -> dict[str, float]:
-    """Estimates by parameter key to values by model key (tied keys share a value)."""
-    return {k: values[p.key] for p in parameters for k in p.keys}
-
-
-def _current_values(model: ChinaModel, parameters: Sequence[FitParameter]) -> dict[str, float]:
-    params = model.params
-    out = {}
-    for p in parameters:
-        group, _, name = p.keys[0].partition(".")
-        if group == "settings":
-            if name in model.settings:
-                value = model.settings[name]
-            else:
-                import inspect
-
-                from tipresearch.reforms import china_params
-
-                default = inspect.signature(china_params).parameters.get(name)
-                value = default.default if default is not None else params.to_dict()[name]
-        elif group == "reforms":
-            value = getattr(model.reforms, name)
-        elif group == "dynamics":
-            value = getattr(model.dynamics, name)
-        else:
-            value = getattr(model.metric, name)
-        out[p.key] = float(value)
-    return out
-
-
-def _base_changes(model: ChinaModel) -> dict[str, Any]:
-    """The base model as changes to the default ChinaModel (so a fit file is self-contained)."""
-    default = ChinaModel()
-    changes: dict[str, Any] = {f"settings.{k}": v for k, v in model.settings.items()}
-    for group, obj, ref in (
-        ("reforms", model.reforms, default.reforms),
-        ("dynamics", model.dynamics, default.dynamics),
-        ("metric", model.metric, default.metric),
-    ):
-        for k, v in asdict(obj).items():
-            if k != "name" and v != asdict(ref)[k]:
-                changes[f"{group}.{k}"] = v
-    return changes
-
-
 def synthetic_targets(
     model: ChinaModel, targets: Sequence[Target], seeds: Sequence[int] = (0,)
 ) -> tuple[Target, ...]:
@@ -570,8 +235,8 @@ def bootstrap(
     """Parametric bootstrap of a fit, linearised at the estimates.
 
     Each replication draws every published count as Poisson around its figure
-    (a ratio from its drawn numerator and denominator; the brief's clearance
-    target stays 1) and fresh simulation seeds, evaluates the residuals at the
+    (a ratio from its drawn numerator and denominator; the assumed 2008
+    clearance stays 1) and fresh simulation seeds, evaluates the residuals at the
     estimates, and moves the estimates by one Levenberg-Marquardt step with the
     Jacobian at the estimates,
 
@@ -613,7 +278,7 @@ def bootstrap(
     rng = np.random.default_rng(seed)
     params = result.parameters
     u_hat = np.array([p.to_unit(result.estimates[p.key]) for p in params])
-    r_hat = _residuals(result.targets, result.moments)
+    r_hat = residuals(result.targets, result.moments)
     J = result.jacobian
     H = J.T @ J
     H = H + damping * np.diag(np.diag(H)) + 1e-9 * np.eye(len(params))

@@ -34,7 +34,7 @@ CONFIDENCE_WEIGHTS: dict[str, float] = {
     "primary": 1.0,
     "secondary": 0.25,
     "seed": 0.25,
-    "brief": 0.25,
+    "assumption": 0.25,
 }
 
 #: Moment kinds: what :func:`model_moments` computes for a target.
@@ -64,10 +64,12 @@ class Target:
     value : float
         The published figure (> 0).
     confidence : str
-        ``primary``, ``secondary``, ``seed`` or ``brief`` (a statement of the model
-        brief): sets the weight (:data:`CONFIDENCE_WEIGHTS`).
+        ``primary``, ``secondary``, ``seed`` or ``assumption`` (a pattern the model is
+        documented to reproduce, ``docs/model.md`` §1.1 "Purpose"): sets the
+        weight (:data:`CONFIDENCE_WEIGHTS`).
     sources : tuple of str
-        Row ids in ``data/published/`` (empty for the brief's statement).
+        Row ids in ``data/published/`` (for an ``assumption`` target, the rows the
+        pattern rests on, if any).
     year : int, optional
     first_day, last_day : str, optional
         The window, ISO dates.
@@ -117,8 +119,8 @@ def china_targets(published: pd.DataFrame | None = None) -> tuple[Target, ...]:
     table 22-11), 2011 and 2020 (secondary, citing the yearbook); cases solved in
     2011 by type (Xinhua, 9 March 2012); cases solved and victims per solved case
     from April to 15 August 2009 by type (09BEIJING2594 ¶8); and clearance near
-    100% in 2008 (model brief, "Numbers to meet": before 2009 the solved counts
-    were close to the registered counts; China Daily, 2 June 2009, rows
+    100% in 2008 (``docs/model.md``, §1.1 "Purpose": before 2009 few trafficking
+    cases were registered and almost all of them were solved; China Daily, 2 June 2009, rows
     ``cn_reg_traf_pre2009`` and ``cn_solved_2009_to_may25``), a target of 1.
 
     Parameters
@@ -173,7 +175,7 @@ def china_targets(published: pd.DataFrame | None = None) -> tuple[Target, ...]:
             "clearance",
             "all",
             1.0,
-            "brief",
+            "assumption",
             ("cn_reg_traf_pre2009", "cn_solved_2009_to_may25"),
             year=2008,
             description="cases solved / registered in 2008 (close to 100%)",

@@ -16,6 +16,7 @@ from .analysis import (
     report_sample,
     threshold_curve,
 )
+from .bureaus import Bureaus, draw_bureaus, draw_reports
 from .decision import (
     Response,
     best_response,
@@ -29,15 +30,7 @@ from .dynamics import (
     Dynamics,
     DynamicState,
 )
-from .engines import (
-    ENGINES,
-    Bureaus,
-    Schedule,
-    draw_bureaus,
-    realized_score,
-    simulate,
-    summarise,
-)
+from .engines import ENGINES, Schedule, simulate
 from .metrics import (
     PLANNER,
     PRESETS,
@@ -45,6 +38,7 @@ from .metrics import (
     get_metric,
     metric_names,
 )
+from .outputs import OUTPUT_COLUMNS, realized_score, summarise
 from .params import (
     CaseType,
     ModelParams,
@@ -53,6 +47,8 @@ from .params import (
 )
 
 __all__ = [
+    "OUTPUT_COLUMNS",
+    "draw_reports",
     "ALL_TYPES",
     "Bureaus",
     "CaseType",

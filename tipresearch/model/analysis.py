@@ -174,13 +174,15 @@ def metric_table(
     -----
     ``victims`` are rescued when the case is solved in its period; ``victims_later``
     are those expected from the backlog later, ``victims_per_solved`` times
-    ``later_solve_share`` times the opened cases left unsolved (model brief, step 7).
+    ``later_solve_share`` times the opened cases left unsolved (``docs/model.md``,
+    §3.3.7 "Victims and the backlog").
     Declined reports are never solved, so a declined report loses both.
 
     References
     ----------
-    Model brief, "The decision": the gap between the planner's and the metric's
-    thresholds, and the rescues lost to it, are the headline outputs.
+    ``docs/model.md``, §1.1 "Purpose" and §2.2 "Objectives" (the planner): the gap
+    between the planner's and the metric's thresholds, and the rescues lost to it,
+    are the headline outputs.
     09BEIJING2594 ¶9 (rating by cases solved, not opened).
     """
     lam, cap = _bureau_arrays(reports, capacity)
@@ -231,8 +233,8 @@ def frontier(
 
     References
     ----------
-    Model brief, "The decision" (moments from the regularized incomplete beta,
-    quadrature over the screening noise) and step 4 (dilution of effort).
+    ``docs/model.md``, §3.3.4 "Intake moments from the regularized incomplete beta",
+    §3.3.5 "Screening noise by quadrature" and §3.3.6 "Dilution of effort".
     """
     if thresholds is None:
         sigma = params.screening_noise
@@ -371,7 +373,8 @@ def report_sample(
 
     References
     ----------
-    Model brief, steps 1-4 and "Two engines, one distribution";
+    ``docs/model.md``, §3.3.1-3.3.3 (reports, solvability, screening), §3.3.6
+    "Dilution of effort" and §3.3.9 "The two engines";
     :func:`tipresearch.model.engines.simulate` with ``engine="micro"``.
     """
     metric = get_metric(metric)

@@ -2,20 +2,23 @@
 
 For a case type with solvability ``s ~ Beta(a, b)``, DNA effect ``delta`` and
 screening noise ``sigma``, a report is opened when ``s' + sigma z >= tau`` with
-``s' = delta + (1 - delta) s`` (model brief, steps 2-3). With ``sigma = 0`` and
+``s' = delta + (1 - delta) s`` (``docs/model.md``, §3.3.2 "Solvability and the DNA
+database" and §3.3.3 "Screening"). With ``sigma = 0`` and
 ``u = (tau - delta) / (1 - delta)`` clipped to [0, 1]::
 
     P(open)        = 1 - I_u(a, b)
     E[s' 1(open)]  = delta P(open) + (1 - delta) a / (a + b) (1 - I_u(a + 1, b))
 
-(``I`` the regularized incomplete beta; model brief, "The decision"). With
+(``I`` the regularized incomplete beta; ``docs/model.md``, §3.3.4 "Intake moments
+from the regularized incomplete beta" and §3.3.5 "Screening noise by quadrature"). With
 ``sigma > 0`` both are averaged over the noise (Gauss-Legendre quadrature between
 the kinks at ``tau + sigma z = delta`` and ``= 1``), since opening at noise ``z``
 is opening with the hard threshold ``tau - sigma z``.
 
 Effort is diluted over the opened cases: with ``O`` open cases and capacity
 ``K`` each gets ``e = K / O`` and is solved with probability ``s' h(e)``,
-``h(e) = e / (e + e_half)`` (brief, step 4), so ``S = N E[s' 1(open)] K / (K + e_half O)``.
+``h(e) = e / (e + e_half)`` (``docs/model.md``, §3.3.6 "Dilution of effort"), so
+``S = N E[s' 1(open)] K / (K + e_half O)``.
 """
 
 from __future__ import annotations
@@ -78,8 +81,9 @@ def intake_moments(
 
     References
     ----------
-    Model brief, "The decision": closed forms from the regularized incomplete beta
-    for ``sigma = 0``, quadrature for ``sigma > 0``.
+    ``docs/model.md``, §3.3.4 "Intake moments from the regularized incomplete beta"
+    (closed forms for ``sigma = 0``) and §3.3.5 "Screening noise by quadrature"
+    (``sigma > 0``).
     """
     tau = np.asarray(tau, dtype=float)
     a, b, d = case_type.beta_a, case_type.beta_b, case_type.dna_effect
@@ -164,8 +168,9 @@ def later_solve_share(ct: CaseType, params: ModelParams) -> float:
     A backlog case is solved each period with hazard ``eta`` (the type's
     ``backlog_hazard``) and leaves the backlog unsolved with hazard ``rho``
     (``backlog_attrition``, applied after the period's cold-case solves), so it is
-    eventually solved with probability ``eta / (eta + (1 - eta) rho)`` (model brief,
-    step 7: what gives recording its own value).
+    eventually solved with probability ``eta / (eta + (1 - eta) rho)``
+    (``docs/model.md``, §3.3.7 "Victims and the backlog": what gives recording its
+    own value).
     """
     eta, rho = ct.backlog_hazard, params.backlog_attrition
     return 0.0 if eta == 0 else eta / (eta + rho * (1.0 - eta))

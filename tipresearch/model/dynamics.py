@@ -1,4 +1,4 @@
-"""How bureaus and traffickers respond over time (model brief, "Dynamics and reforms").
+"""How bureaus and traffickers respond over time (``docs/model.md``, §3.3.11).
 
 - Partial adjustment: thresholds move toward the current best response at a rate,
   so a reform's effect builds up over months.
@@ -13,6 +13,11 @@
   (what traffickers can learn of the police's chances, free of month-to-month
   noise, so that a fixed policy leaves incidence unchanged) and ``pi_b0`` its
   value in the first period; the factor is kept within [0.05, 20].
+
+References
+----------
+``docs/model.md``, §3.3.11 "Partial adjustment, learning by doing and deterrence"
+and §2.3-2.4 (adaptation, learning).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Simulation of bureaus' intake, period by period, with two engines that agree in distribution.
 
-``engine="aggregate"`` draws the counts directly (model brief, "Two engines"):
+``engine="aggregate"`` draws the counts directly (``docs/model.md``, section 3.3.9):
 ``N ~ Poisson(lambda)``, ``O | N ~ Binomial(N, P(open))``, and, given ``O``,
 ``S | O ~ Binomial(O, E[s' | open] h(K / O))``; its cost does not grow with the
 number of reports. ``engine="micro"`` draws every report's solvability, noise,
@@ -22,22 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 
+from .bureaus import Bureaus, draw_bureaus, draw_reports
 from .decision import best_response, tabulated_moments
 from .dynamics import Dynamics, DynamicState
 from .metrics import Metric, get_metric
+from .outputs import frame_of_counts, realized_score
 from .params import CaseType, ModelParams
 
-__all__ = [
-    "ENGINES",
-    "Bureaus",
-    "draw_bureaus",
-    "simulate",
-    "summarise",
-    "realized_score",
-    "Schedule",
-]
+__all__ = ["ENGINES", "Schedule", "simulate"]
 
 ENGINES = ("aggregate", "micro")
 _STREAMS = (
@@ -52,104 +47,20 @@ _STREAMS = (
     "late",
 )
 
-#: A schedule maps (period index from 0, calendar month) to that period's
-#: parameters and metric; the reforms module builds them.
-Schedule = Callable[[int, pd.Period], tuple[ModelParams, Metric]]
-
-OUTPUT_COLUMNS = (
-    "period",
-    "month",
-    "bureau",
-    "case_type",
-    "metric",
+#: Counts each engine draws per block, by name.
+_COUNTS = (
     "reports",
     "opened",
-    "declined",
     "solved",
     "solved_backlog",
-    "clearance_rate",
     "victims_rescued",
     "backlog",
     "declined_solvable",
-    "threshold",
-    "score",
 )
 
-
-@dataclass(frozen=True)
-class Bureaus:
-    """Bureaus' expected reports per period (all types) and capacity."""
-
-    reports: np.ndarray
-    capacity: np.ndarray
-
-
-def draw_bureaus(params: ModelParams, seed: int | np.random.SeedSequence) -> Bureaus:
-    """Draw the bureaus' heterogeneity.
-
-    ``lambda_b = reports_mean exp(sigma Z_b - sigma^2 / 2)`` (lognormal with mean
-    ``reports_mean``; model brief, "Entities") and ``K_b = capacity_ratio lambda_b
-    exp(sigma_K W_b - sigma_K^2 / 2)``.
-    """
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng = np.random.default_rng(ss)
-    z = rng.standard_normal((2, params.n_bureaus))
-    s, sk = params.reports_sigma, params.capacity_sigma
-    lam = params.reports_mean * np.exp(s * z[0] - 0.5 * s * s)
-    cap = params.capacity_ratio * lam * np.exp(sk * z[1] - 0.5 * sk * sk)
-    return Bureaus(lam, cap)
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ParameterError("seed", seed, "a whole number >= 0")
-    return int(seed)
-
-
-def _draw_reports(
-    gen: np.random.Generator, mixing: np.random.Generator, lam: np.ndarray, dispersion: np.ndarray
-) -> np.ndarray:
-    """Poisson counts, or negative binomial (a Poisson-gamma mixture) where dispersion > 0."""
-    dispersion = np.broadcast_to(dispersion, lam.shape)
-    if dispersion.any():
-        mixed = dispersion > 0
-        shape = np.where(mixed, 1.0 / np.where(mixed, dispersion, 1.0), 1.0)
-        lam = np.where(mixed, mixing.gamma(shape, lam * np.where(mixed, dispersion, 0.0)), lam)
-    return gen.poisson(lam)
-
-
-def realized_score(
-    metric: Metric,
-    params: ModelParams,
-    ct: CaseType,
-    reports: np.ndarray,
-    opened: np.ndarray,
-    solved: np.ndarray,
-    victims: np.ndarray,
-) -> np.ndarray:
-    """A metric's score on realised counts (the brief's formula with ``N, O, S, R`` drawn).
-
-    ``victims`` are those rescued in the period, through new and cold-case solves,
-    the realised counterpart of the expected score's rescues now and later.
-    """
-    reports, opened, solved = (np.asarray(x, dtype=float) for x in (reports, opened, solved))
-    q, pen = params.audit(ct)
-    audit = metric.penalty_weight * q * pen
-    rate = np.divide(solved, opened, out=np.zeros_like(solved), where=opened > 0)
-    score = (
-        metric.solved * solved
-        + metric.opened * opened
-        + metric.rate * reports * rate
-        + metric.victims * np.asarray(victims, dtype=float)
-        - metric.unsolved * (opened - solved)
-        - audit * (reports - opened)
-        - metric.cost_weight * params.handling_cost * opened
-    )
-    if metric.bonus:
-        score = score + metric.bonus * reports * (rate >= metric.target - 1e-12)
-    if metric.quota:
-        score = score - metric.quota_penalty * np.maximum(metric.quota * reports - solved, 0.0)
-    return score
+#: A schedule maps (period index from 0, calendar month) to that period's
+#: parameters and metric; the reforms module builds them.
+Schedule = Callable[[int, pd.Period], tuple[ModelParams, Metric]]
 
 
 @dataclass
@@ -311,7 +222,7 @@ def simulate(
         raise ParameterError("engine", engine, f"one of {', '.join(ENGINES)}")
     if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
         raise ParameterError("periods", periods, "a whole number >= 1")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1024:
         raise ParameterError("chunk_size", chunk_size, "a whole number >= 1024")
     try:
@@ -401,7 +312,7 @@ def simulate(
             return np.array([getattr(p, attr) for p, _ in d])[w][:, None, None]
 
         # 2. draws: counts directly, or every report period by period
-        n = _draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
+        n = draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
         extra = per_type("victims_per_solved") - 1.0
         if engine == "aggregate":
             opened = st.solvability.binomial(n, p_open)
@@ -465,90 +376,4 @@ def simulate(
                 )
 
     out = {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}
-    return _frame(out, tau, score, plan, months, params.type_names, engine, seed, metric)
-
-
-_COUNTS = (
-    "reports",
-    "opened",
-    "solved",
-    "solved_backlog",
-    "victims_rescued",
-    "backlog",
-    "declined_solvable",
-)
-
-
-def _repeat_categories(labels: list[str], size: int) -> pd.Categorical:
-    categories = list(dict.fromkeys(labels))
-    codes = np.array([categories.index(x) for x in labels], dtype=np.int8)
-    return pd.Categorical.from_codes(np.repeat(codes, size), categories=categories, validate=False)
-
-
-def _frame(
-    out: dict[str, np.ndarray],
-    tau: np.ndarray,
-    score: np.ndarray,
-    plan: list[tuple[ModelParams, Metric]],
-    months: pd.PeriodIndex,
-    type_names: tuple[str, ...],
-    engine: str,
-    seed: int,
-    metric: Metric,
-) -> pd.DataFrame:
-    n_t, n_b, n_k = tau.shape
-    size = n_b * n_k
-    n, opened, solved = out["reports"], out["opened"], out["solved"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        clearance = np.where(opened > 0, solved / np.maximum(opened, 1), np.nan)
-    frame = pd.DataFrame(
-        {
-            "period": np.repeat(np.arange(1, n_t + 1), size),
-            "month": np.repeat(months.to_timestamp().to_numpy(), size),
-            "bureau": np.tile(np.repeat(np.arange(n_b), n_k), n_t),
-            "case_type": pd.Categorical.from_codes(
-                np.tile(np.arange(n_k, dtype=np.int8), n_t * n_b),
-                categories=list(type_names),
-                validate=False,  # codes 0 .. n_k - 1 by construction
-            ),
-            "metric": _repeat_categories([m.name for _, m in plan], size),
-            "reports": n.ravel(),
-            "opened": opened.ravel(),
-            "declined": (n - opened).ravel(),
-            "solved": solved.ravel(),
-            "solved_backlog": out["solved_backlog"].ravel(),
-            "clearance_rate": clearance.ravel(),
-            "victims_rescued": out["victims_rescued"].ravel(),
-            "backlog": out["backlog"].ravel(),
-            "declined_solvable": out["declined_solvable"].ravel(),
-            "threshold": tau.ravel(),
-            "score": score.ravel(),
-        },
-        copy=False,  # the arrays are this call's own: no consolidating copy
-    )
-    frame.attrs.update(engine=engine, seed=seed, metric=metric.name)
-    return frame
-
-
-def summarise(frame: pd.DataFrame, by_type: bool = True) -> pd.DataFrame:
-    """Aggregate a simulation per period (and case type): sums and rates.
-
-    Adds ``intake_rate = opened / reports``, ``clearance_rate = solved / opened``
-    and ``unrecorded_share = declined / reports`` (the "dark figure" among reports).
-    """
-    keys = ["period", "month"] + (["case_type"] if by_type else [])
-    counts = [
-        "reports",
-        "opened",
-        "declined",
-        "solved",
-        "solved_backlog",
-        "victims_rescued",
-        "backlog",
-        "declined_solvable",
-    ]
-    out = frame.groupby(keys, observed=True, sort=True)[counts].sum().reset_index()
-    out["intake_rate"] = out["opened"] / out["reports"].where(out["reports"] > 0)
-    out["clearance_rate"] = out["solved"] / out["opened"].where(out["opened"] > 0)
-    out["unrecorded_share"] = out["declined"] / out["reports"].where(out["reports"] > 0)
-    return out
+    return frame_of_counts(out, tau, score, plan, months, params.type_names, engine, seed, metric)

@@ -1,6 +1,6 @@
 """Performance metrics as data: weights over a period's outcomes.
 
-A metric scores a bureau's period (model brief, "The decision")::
+A metric scores a bureau's period (``docs/model.md``, §2.2 "Objectives")::
 
     score = solved S + opened O + rate (S / O) N + victims R
             - unsolved (O - S) - penalty_weight q P (N - O) - cost_weight c O

@@ -1,6 +1,6 @@
 """Model parameters as validated, immutable objects.
 
-The mechanism is the one of the model brief (``docs/model.md``): bureaus receive
+The mechanism is the one documented in ``docs/model.md``: bureaus receive
 reports of several case types, each report has a latent solvability drawn from a
 Beta distribution, the bureau opens a report when its (noisy) solvability clears
 the bureau's threshold, effort is diluted over the open cases, and declined
@@ -75,20 +75,24 @@ class CaseType:
         Identifier, used in outputs and in ``--set NAME.field=value``.
     beta_a, beta_b : float
         Shapes of the Beta distribution of latent solvability ``s`` (both > 0):
-        the chance that standard effort solves the case (model brief, step 2).
+        the chance that standard effort solves the case (``docs/model.md``,
+        §3.3.2 "Solvability and the DNA database").
     share : float
         Share of a bureau's reports that are of this type, in (0, 1]. The shares
         of all types sum to 1.
     victims_per_solved : float
         Mean number of victims rescued per solved case, >= 1: one plus a Poisson
-        count (model brief, step 5). 09BEIJING2594 ¶8 gives about 1.89 for women
+        count (``docs/model.md``, §3.3.7 "Victims and the backlog").
+        09BEIJING2594 ¶8 gives about 1.89 for women
         (2,291 / 1,214) and 1.24 for children (1,460 / 1,174).
     dna_effect : float
         ``delta`` in [0, 1): a DNA database raises solvability to
-        ``delta + (1 - delta) s`` (model brief, step 2; 09BEIJING2594 ¶7).
+        ``delta + (1 - delta) s`` (``docs/model.md``, §3.3.2 "Solvability and the
+        DNA database"; 09BEIJING2594 ¶7).
     backlog_hazard : float
         Per-period probability, in [0, 1], that an opened but unsolved case in the
-        backlog is solved later (cold cases; model brief, step 7).
+        backlog is solved later (cold cases; ``docs/model.md``, §3.3.7 "Victims
+        and the backlog").
     audit_prob, audit_penalty : float or None
         Audit probability and penalty for declined reports of this type, or None
         to use the model-wide values: mandatory intake for missing children alone
@@ -133,7 +137,7 @@ class CaseType:
 
 
 def default_case_types() -> tuple[CaseType, ...]:
-    """The two case types of the brief with illustrative solvability.
+    """The two default case types with illustrative solvability (``docs/model.md``, §3.2).
 
     Women's cases are easier on average (Beta(2, 2), mean 0.5) than children's
     (Beta(1, 3), mean 0.25); victims per solved case are the cable's ¶8 ratios
@@ -170,7 +174,8 @@ class ModelParams:
         Standard deviation of the log of that factor (>= 0).
     effort_half : float
         Effort per case at which the solve probability reaches half of ``s'``:
-        ``h(e) = e / (e + effort_half)`` (> 0; model brief, step 4).
+        ``h(e) = e / (e + effort_half)`` (> 0; ``docs/model.md``, §3.3.6
+        "Dilution of effort").
     screening_noise : float
         ``sigma`` >= 0: a report is opened when ``s' + sigma z >= tau``.
     audit_prob : float

@@ -10,8 +10,10 @@ China's 2008-2015 calendar with its national counts.
   (:func:`simulate_timeline`);
 - :mod:`tipresearch.reforms.files`: reforms read from YAML files or dicts
   (:func:`load_reforms`, :func:`reforms_from_dict`);
-- :mod:`tipresearch.reforms.china`: China's reforms of trafficking-case intake on
-  their dates (:class:`ChinaModel`, :func:`china_timeline`, :func:`replicate`);
+- :mod:`tipresearch.reforms.calendar`: China's reforms of trafficking-case intake on
+  their dates (:class:`ChinaReforms`, :func:`china_timeline`, :func:`china_params`);
+- :mod:`tipresearch.reforms.china`: the whole China model (:class:`ChinaModel`), its
+  counterfactual calendars and replications (:func:`replicate`);
 - :mod:`tipresearch.reforms.counts`: national counts of a simulated calendar per
   year, month and window of days.
 
@@ -24,17 +26,8 @@ References
 
 from __future__ import annotations
 
-from .china import (
-    BASE_METRIC,
-    COUNTERFACTUALS,
-    REFORM_IDS,
-    ChinaModel,
-    ChinaReforms,
-    china_params,
-    china_timeline,
-    counterfactual_timelines,
-    replicate,
-)
+from .calendar import REFORM_IDS, ChinaReforms, china_params, china_timeline
+from .china import BASE_METRIC, COUNTERFACTUALS, ChinaModel, counterfactual_timelines, replicate
 from .counts import annual_counts, monthly_counts, to_annual, window_counts, window_totals
 from .files import REFORM_KEYS, load_reforms, reforms_from_dict
 from .reform import FIXED_PARAMETERS, OPERATORS, Reform, as_month

@@ -29,7 +29,7 @@ Months are calendar months (:func:`as_month`): a reform dated to a day (9 April
 
 References
 ----------
-Model brief (``docs/model.md``), "Dynamics and reforms".
+``docs/model.md``, §3.3.12 "Schedules and reforms".
 """
 
 from __future__ import annotations

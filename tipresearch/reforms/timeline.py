@@ -23,7 +23,8 @@ may scale every bureau's incidence and capacity through ``reports_mean`` and
 
 References
 ----------
-Model brief (``docs/model.md``), "Dynamics and reforms".
+``docs/model.md``, §3.3.12 "Schedules and reforms" and §3.3.11 "Partial
+adjustment, learning by doing and deterrence".
 """
 
 from __future__ import annotations
@@ -35,8 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
-from tipresearch.model import Dynamics, Metric, ModelParams, get_metric
+from tipresearch.model import (
+    Bureaus,
+    Dynamics,
+    Metric,
+    ModelParams,
+    draw_bureaus,
+    get_metric,
+    simulate,
+)
 
 from .reform import _WIDE_ONLY, Reform, as_month
 
@@ -358,11 +368,9 @@ def simulate_timeline(
 
     References
     ----------
-    Model brief, "Dynamics and reforms".
+    ``docs/model.md``, §3.3.12 "Schedules and reforms".
     """
-    from tipresearch.model.engines import Bureaus, _check_seed, draw_bureaus, simulate
-
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     first = as_month(start, "start")
     last = as_month(end, "end")
     if last < first:
