@@ -158,22 +158,53 @@ def kernel_start_failed(exc: BaseException) -> bool:
 
 
 def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Execute, render and record one notebook (runs in a worker process)."""
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
+    """Execute, render and record one notebook (runs in a worker process).
 
+    The steps, in order: make the folders the notebook writes to, execute it with
+    papermill (:func:`_execute`), render the executed notebook to HTML
+    (:func:`_render`), read the key results the notebook wrote (:func:`_own_results`)
+    and write the run's record of it (:func:`_write_record`).
+    """
     path = Path(job["path"])
     stem = path.stem
     out = Path(job["out"])
     parameters: dict[str, Any] = job["parameters"]
     executed = out / "notebooks" / f"{stem}.ipynb"
     page = out / "html" / f"{stem}.html"
-    record_path = out / "results" / f"{stem}.json"
 
     for key in (FIGURES_DIR, RESULTS_DIR):
         if key in parameters and isinstance(parameters[key], str):
             (path.parent / parameters[key]).mkdir(parents=True, exist_ok=True)
+
+    failure, starts, seconds = _execute(path, executed, parameters, job["timeout"])
+    error = _render(executed, page, failure, starts)
+    row = {
+        "notebook": stem,
+        "status": "failed" if error else "ok",
+        "seconds": round(seconds, 3),
+        "error": error,
+        "html": str(page) if page.exists() else None,
+        "executed": str(executed),
+        "record": str(out / "results" / f"{stem}.json"),
+        "path": str(path),
+    }
+    _write_record(row, job["declared"], parameters, _own_results(path, parameters))
+    return row
+
+
+def _execute(
+    path: Path, executed: Path, parameters: Mapping[str, Any], timeout: int | None
+) -> tuple[list[BaseException], int, float]:
+    """Execute ``path`` with papermill into ``executed`` (atomically).
+
+    A kernel that never becomes ready is started again, up to
+    :data:`KERNEL_START_ATTEMPTS` times. Returns the failure (empty when the notebook
+    ran), the number of kernel starts and the wall time in seconds. A notebook that
+    failed before anything was written is copied unexecuted, so there is always a
+    notebook to render.
+    """
+    import nbformat  # heavy imports here, so that importing the package stays fast
+    import papermill
 
     failure: list[BaseException] = []
     starts = 0
@@ -189,10 +220,10 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
                     papermill.execute_notebook(
                         str(path),
                         str(tmp),
-                        parameters=parameters,
+                        parameters=dict(parameters),
                         kernel_name=KERNEL_NAME,
                         cwd=str(path.parent),
-                        execution_timeout=job["timeout"],
+                        execution_timeout=timeout,
                         progress_bar=False,
                         log_output=False,
                     )
@@ -206,9 +237,15 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
 
     start = time.perf_counter()
     atomic_write(executed, execute)
-    seconds = time.perf_counter() - start
-    error = None
+    return failure, starts, time.perf_counter() - start
 
+
+def _render(executed: Path, page: Path, failure: list[BaseException], starts: int) -> str | None:
+    """Render the executed notebook to ``page``; return the notebook's error line, if any."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    error = None
     try:
         nb = nbformat.read(executed, as_version=4)
         if failure:
@@ -219,38 +256,40 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         write_text(page, body)
     except Exception as exc:  # a notebook that cannot be read or rendered counts as failed
         error = error or (_error_line(failure[0]) if failure else f"HTML: {_error_line(exc)}")
+    return error
 
-    results: Any = None
-    if RESULTS_DIR in parameters:
-        own = path.parent / str(parameters[RESULTS_DIR]) / RESULT_RECORD
-        if own.is_file():
-            try:
-                results = json.loads(own.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                results = {"error": f"{own}: {exc}"}
 
-    defaults = {name: default for name, (default, _) in job["declared"].items()}
-    row = {
-        "notebook": stem,
-        "status": "failed" if error else "ok",
-        "seconds": round(seconds, 3),
-        "error": error,
-        "html": str(page) if page.exists() else None,
-        "executed": str(executed),
-        "record": str(record_path),
-        "path": str(path),
-    }
+def _own_results(path: Path, parameters: Mapping[str, Any]) -> Any:
+    """The key results the notebook wrote to its ``results_dir`` (None if it wrote none)."""
+    if RESULTS_DIR not in parameters:
+        return None
+    own = path.parent / str(parameters[RESULTS_DIR]) / RESULT_RECORD
+    if not own.is_file():
+        return None
+    try:
+        return json.loads(own.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"error": f"{own}: {exc}"}
+
+
+def _write_record(
+    row: Mapping[str, Any],
+    declared: Mapping[str, tuple[Any, Any]],
+    parameters: Mapping[str, Any],
+    results: Any,
+) -> None:
+    """Write the run's record of one notebook: status, parameters in effect, results."""
+    defaults = {name: default for name, (default, _) in declared.items()}
     record = {
         **{k: row[k] for k in ("notebook", "status", "seconds", "error")},
-        "source": str(path),
+        "source": row["path"],
         "executed": row["executed"],
         "html": row["html"],
         "parameters": {**defaults, **parameters},
-        "overrides": parameters,
+        "overrides": dict(parameters),
         "results": results,
     }
-    write_text(record_path, json.dumps(record, indent=2, default=str) + "\n")
-    return row
+    write_text(Path(row["record"]), json.dumps(record, indent=2, default=str) + "\n")
 
 
 def _failed_row(path: Path, error: str, seconds: float = float("nan")) -> dict[str, Any]:
