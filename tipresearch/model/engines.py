@@ -216,6 +216,34 @@ def simulate(
     params = ModelParams() if params is None else params
     metric = get_metric(metric)
     dyn = Dynamics() if dynamics is None else dynamics
+    seed, first = _check_options(dyn, dynamics, engine, periods, seed, chunk_size, start)
+
+    root = np.random.SeedSequence(seed)
+    ss_bureaus, ss_draws = root.spawn(2)
+    if bureaus is None:
+        bureaus = draw_bureaus(params, ss_bureaus)
+    run = _Run(params, metric, schedule, dyn, bureaus, _Streams(ss_draws), engine, chunk_size)
+    run.start(pd.period_range(first, periods=int(periods), freq="M"))
+    n_t = int(periods)
+    block = 1 if dyn.has_feedback else n_t
+    for t0 in range(0, n_t, block):
+        run.block(t0, min(t0 + block, n_t))
+    out = {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in run.parts.items()}
+    return frame_of_counts(
+        out, run.tau, run.score, run.plan, run.months, params.type_names, engine, seed, metric
+    )
+
+
+def _check_options(
+    dyn: object,
+    dynamics: object,
+    engine: object,
+    periods: object,
+    seed: object,
+    chunk_size: object,
+    start: object,
+) -> tuple[int, pd.Period]:
+    """Check :func:`simulate`'s options; return the seed and the first month."""
     if not isinstance(dyn, Dynamics):
         raise ParameterError("dynamics", dynamics, "a tipresearch.model.dynamics.Dynamics or None")
     if engine not in ENGINES:
@@ -229,36 +257,88 @@ def simulate(
         first = pd.Period(start, freq="M")
     except (ValueError, TypeError) as exc:
         raise ParameterError("start", start, "a month such as '2008-01'") from exc
+    return seed, first
 
-    root = np.random.SeedSequence(seed)
-    ss_bureaus, ss_draws = root.spawn(2)
-    if bureaus is None:
-        bureaus = draw_bureaus(params, ss_bureaus)
-    st = _Streams(ss_draws)
-    n_b, n_k, n_t = bureaus.reports.size, len(params.case_types), int(periods)
-    months = pd.period_range(first, periods=n_t, freq="M")
 
-    shape = (n_t, n_b, n_k)
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in _COUNTS}  # per block
-    tau = np.empty(shape)
-    score = np.empty(shape)
-    plan: list[tuple[ModelParams, Metric]] = []
-    regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
-    state = DynamicState(dyn, (n_b, n_k))
-    backlog = np.zeros((n_b, n_k), dtype=np.int64)
-    block = 1 if dyn.has_feedback else n_t
-    static = schedule is None and not dyn.has_feedback
+class _BlockModels:
+    """The distinct (params, metric) pairs of a block, and each period's index among them."""
 
-    for t0 in range(0, n_t, block):
-        t1 = min(t0 + block, n_t)
-        size = t1 - t0
-        lam = np.empty((size, n_b, n_k))
-        cap = np.empty_like(lam)
-        p_open = np.empty_like(lam)
-        mass = np.empty_like(lam)
-        # 1. plan: parameters, metric, expected reports and capacity, thresholds
+    def __init__(self, block_plan: list[tuple[ModelParams, Metric]]) -> None:
+        self.distinct = list(dict.fromkeys(block_plan))
+        self.which = np.array([self.distinct.index(key) for key in block_plan])
+
+    def per_type(self, attr: str) -> np.ndarray:
+        """A case-type field, shaped (periods, 1, types)."""
+        values = np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in self.distinct])
+        return values[self.which][:, None, :]
+
+    def per_model(self, attr: str) -> np.ndarray:
+        """A model field, shaped (periods, 1, 1)."""
+        return np.array([getattr(p, attr) for p, _ in self.distinct])[self.which][:, None, None]
+
+
+class _Run:
+    """One simulation: the model, its bureaus and random streams, and what is recorded.
+
+    :meth:`block` simulates periods ``t0 .. t1 - 1`` in four steps (``docs/model.md``,
+    section 1.3): plan the parameters, metric and thresholds (:meth:`plan`); draw the
+    counts (:meth:`draw`); update the backlog (:meth:`advance_backlog`); record the
+    counts and each period's realised score (:meth:`record`).
+    """
+
+    def __init__(
+        self,
+        params: ModelParams,
+        metric: Metric,
+        schedule: Schedule | None,
+        dyn: Dynamics,
+        bureaus: Bureaus,
+        streams: _Streams,
+        engine: str,
+        chunk_size: int,
+    ) -> None:
+        self.params, self.metric, self.schedule, self.dyn = params, metric, schedule, dyn
+        self.bureaus, self.st, self.engine, self.chunk_size = bureaus, streams, engine, chunk_size
+
+    def start(self, months: pd.PeriodIndex) -> None:
+        """Allocate the run's arrays for ``months``."""
+        n_b, n_k, n_t = self.bureaus.reports.size, len(self.params.case_types), len(months)
+        self.months = months
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name in _COUNTS}  # per block
+        self.tau = np.empty((n_t, n_b, n_k))
+        self.score = np.empty((n_t, n_b, n_k))
+        self.plan: list[tuple[ModelParams, Metric]] = []
+        self.regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
+        self.state = DynamicState(self.dyn, (n_b, n_k))
+        self.backlog = np.zeros((n_b, n_k), dtype=np.int64)
+        self.static = self.schedule is None and not self.dyn.has_feedback
+
+    def block(self, t0: int, t1: int) -> None:
+        """Simulate periods ``t0 .. t1 - 1``."""
+        lam, cap, p_open, mass = self.plan_block(t0, t1)
+        models = _BlockModels(self.plan[t0:t1])
+        n, opened, solved, victims, dsolv, extra = self.draw(t0, models, lam, cap, p_open, mass)
+        late, backlogs = self.advance_backlog(models, opened, solved)
+        late_victims = late + self.st.late.poisson(extra * late)
+        if self.dyn.has_feedback:
+            e_half = self.plan[t0][0].effort_half
+            h = cap[0] / (cap[0] + e_half * lam[0] * p_open[0])
+            self.state.update(opened[0], mass[0] * h)
+        rescued = victims + late_victims
+        counts = (n, opened, solved, late, rescued, backlogs, dsolv)
+        self.record(t0, t1, models, dict(zip(_COUNTS, counts, strict=True)))
+
+    def plan_block(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Step 1: each period's parameters, metric, expected reports, capacity, thresholds.
+
+        Returns expected reports, capacity, the chance a report is opened and the
+        solvable mass of opened reports, each shaped (periods, bureaus, types).
+        """
+        params, dyn, tau, plan = self.params, self.dyn, self.tau, self.plan
+        shape = (t1 - t0, *tau.shape[1:])
+        lam, cap, p_open, mass = (np.empty(shape) for _ in range(4))
         for i, t in enumerate(range(t0, t1)):
-            if static and t > 0:  # every period as the first (then i == t)
+            if self.static and t > 0:  # every period as the first (then i == t)
                 plan.append(plan[0])
                 lam[i], cap[i], tau[t], p_open[i], mass[i] = (
                     lam[0],
@@ -268,7 +348,10 @@ def simulate(
                     mass[0],
                 )
                 continue
-            p_t, m_t = (params, metric) if schedule is None else schedule(t, months[t])
+            if self.schedule is None:
+                p_t, m_t = params, self.metric
+            else:
+                p_t, m_t = self.schedule(t, self.months[t])
             m_t = get_metric(m_t)
             if p_t.type_names != params.type_names:
                 raise ParameterError(
@@ -279,93 +362,110 @@ def simulate(
             # a schedule scales incidence and capacity through reports_mean, capacity_ratio
             scale_n = p_t.reports_mean / params.reports_mean
             scale_k = p_t.capacity_ratio / params.capacity_ratio
-            lam[i] = bureaus.reports[:, None] * (scale_n * shares) * state.incidence_factor()
-            cap[i] = bureaus.capacity[:, None] * (scale_k * shares) * state.capacity_factor()
+            lam[i] = (
+                self.bureaus.reports[:, None] * (scale_n * shares) * self.state.incidence_factor()
+            )
+            cap[i] = (
+                self.bureaus.capacity[:, None] * (scale_k * shares) * self.state.capacity_factor()
+            )
             if dyn.has_feedback:
                 target_tau = best_response(p_t, m_t, lam[i], cap[i]).threshold
             else:
                 key = (p_t, m_t)
-                if key not in regimes:
+                if key not in self.regimes:
                     r = best_response(p_t, m_t, lam[i], cap[i])
-                    regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
-                target_tau = regimes[key].target
+                    self.regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
+                target_tau = self.regimes[key].target
             if t == 0 or dyn.adjust_rate == 1.0:
                 tau[t] = target_tau
             else:
                 tau[t] = tau[t - 1] + dyn.adjust_rate * (target_tau - tau[t - 1])
             if not dyn.has_feedback and dyn.adjust_rate == 1.0:
-                reg = regimes[(p_t, m_t)]
+                reg = self.regimes[(p_t, m_t)]
                 p_open[i], mass[i] = reg.p_open, reg.mass
             else:
                 p_open[i], mass[i] = _moments(p_t, tau[t])
-        block_plan = plan[t0:t1]
+        return lam, cap, p_open, mass
 
-        # the block's distinct (params, metric) pairs, and each period's index among them
-        distinct = list(dict.fromkeys(block_plan))
-        which = np.array([distinct.index(key) for key in block_plan])
+    def draw(
+        self,
+        t0: int,
+        models: _BlockModels,
+        lam: np.ndarray,
+        cap: np.ndarray,
+        p_open: np.ndarray,
+        mass: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
+        """Step 2: the counts, drawn directly (aggregate) or report by report (micro).
 
-        def per_type(attr: str, d=distinct, w=which) -> np.ndarray:
-            values = np.array([[getattr(ct, attr) for ct in p.case_types] for p, _ in d])
-            return values[w][:, None, :]
-
-        def per_model(attr: str, d=distinct, w=which) -> np.ndarray:
-            return np.array([getattr(p, attr) for p, _ in d])[w][:, None, None]
-
-        # 2. draws: counts directly, or every report period by period
-        n = draw_reports(st.reports, st.mixing, lam, per_model("dispersion"))
-        extra = per_type("victims_per_solved") - 1.0
-        if engine == "aggregate":
+        Returns reports, opened, solved, victims of new solves, declined-but-solvable
+        reports, and the extra victims per solved case beyond the first.
+        """
+        st = self.st
+        n = draw_reports(st.reports, st.mixing, lam, models.per_model("dispersion"))
+        extra = models.per_type("victims_per_solved") - 1.0
+        if self.engine == "aggregate":
             opened = st.solvability.binomial(n, p_open)
-            h = cap / (cap + per_model("effort_half") * opened)
+            h = cap / (cap + models.per_model("effort_half") * opened)
             cond = np.divide(mass, p_open, out=np.zeros_like(mass), where=p_open > 0)
             solved = st.outcome.binomial(opened, np.clip(cond * h, 0.0, 1.0))
             p_decl = 1.0 - p_open
-            mean_s = per_type("mean_solvability")
+            mean_s = models.per_type("mean_solvability")
             cond_d = np.divide(mean_s - mass, p_decl, out=np.zeros_like(mass), where=p_decl > 0)
             dsolv = st.declined.binomial(n - opened, np.clip(cond_d, 0.0, 1.0))
             victims = solved + st.victims.poisson(extra * solved)
         else:
             opened, solved, victims, dsolv = (np.empty_like(n) for _ in range(4))
-            for i, (p_t, _) in enumerate(block_plan):
+            for i, (p_t, _) in enumerate(self.plan[t0 : t0 + len(n)]):
                 t = t0 + i
                 for k, ct in enumerate(p_t.case_types):
                     opened[i, :, k], solved[i, :, k], victims[i, :, k], dsolv[i, :, k] = (
-                        _micro_type(st, ct, p_t, n[i, :, k], tau[t, :, k], cap[i, :, k], chunk_size)
+                        _micro_type(
+                            st,
+                            ct,
+                            p_t,
+                            n[i, :, k],
+                            self.tau[t, :, k],
+                            cap[i, :, k],
+                            self.chunk_size,
+                        )
                     )
+        return n, opened, solved, victims, dsolv, extra
 
-        # 3. backlog: cold-case solves at hazard eta, attrition at rho, new unsolved cases
-        eta = per_type("backlog_hazard")
-        rho = per_model("backlog_attrition")
-        late = np.empty_like(n)
-        backlogs = np.empty_like(n)
-        for i in range(size):
-            late[i] = st.backlog.binomial(backlog, eta[i])
+    def advance_backlog(
+        self, models: _BlockModels, opened: np.ndarray, solved: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Step 3: cold-case solves at hazard eta, attrition at rho, new unsolved cases.
+
+        Returns the cold-case solves and the backlog at the end of each period.
+        """
+        eta = models.per_type("backlog_hazard")
+        rho = models.per_model("backlog_attrition")
+        late = np.empty_like(opened)
+        backlogs = np.empty_like(opened)
+        backlog = self.backlog
+        for i in range(len(opened)):
+            late[i] = self.st.backlog.binomial(backlog, eta[i])
             remaining = backlog - late[i]
-            backlog = remaining - st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
+            backlog = (
+                remaining - self.st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
+            )
             backlogs[i] = backlog
-        late_victims = late + st.late.poisson(extra * late)
-        if dyn.has_feedback:
-            e_half = block_plan[0][0].effort_half
-            h = cap[0] / (cap[0] + e_half * lam[0] * p_open[0])
-            state.update(opened[0], mass[0] * h)
+        self.backlog = backlog
+        return late, backlogs
 
-        # 4. record, with each period's metric score on the realised counts
-        rescued = victims + late_victims
-        for name, arr in (
-            ("reports", n),
-            ("opened", opened),
-            ("solved", solved),
-            ("solved_backlog", late),
-            ("victims_rescued", rescued),
-            ("backlog", backlogs),
-            ("declined_solvable", dsolv),
-        ):
-            parts[name].append(arr)
+    def record(self, t0: int, t1: int, models: _BlockModels, counts: dict[str, np.ndarray]) -> None:
+        """Step 4: keep the block's counts, and each period's metric score on them."""
+        for name, arr in counts.items():
+            self.parts[name].append(arr)
+        n, opened, solved = counts["reports"], counts["opened"], counts["solved"]
+        rescued = counts["victims_rescued"]
+        distinct, which = models.distinct, models.which
         for r, (p_r, m_r) in enumerate(distinct):
             sel = slice(None) if len(distinct) == 1 else np.flatnonzero(which == r)
             rows = slice(t0, t1) if len(distinct) == 1 else t0 + sel
             for k, ct in enumerate(p_r.case_types):
-                score[rows, :, k] = realized_score(
+                self.score[rows, :, k] = realized_score(
                     m_r,
                     p_r,
                     ct,
@@ -374,6 +474,3 @@ def simulate(
                     solved[sel, :, k],
                     rescued[sel, :, k],
                 )
-
-    out = {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}
-    return frame_of_counts(out, tau, score, plan, months, params.type_names, engine, seed, metric)
