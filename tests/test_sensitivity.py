@@ -1,4 +1,5 @@
-"""Sensitivity analysis against known answers: Ishigami, linear and additive functions, PRIM."""
+"""Sensitivity analysis against known answers (Ishigami, linear and additive functions) and PRIM
+boxes that are known in advance."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tipresearch.experiments import (
     analyze,
     first_order_indices,
     morris_indices,
+    open_sweep,
     prim,
     run_sweep,
     scenario_discovery,
@@ -173,17 +175,59 @@ def test_analyses_need_the_right_design(tmp_path):
         first_order_indices(out, conf_level=1.5)
 
 
-def test_prim_finds_a_box():
+# --------------------------------------------------------------------------- PRIM
+
+
+def _inside(x: pd.DataFrame, limits: dict) -> np.ndarray:
+    """Points of ``x`` inside a box, counted from its limits alone."""
+    mask = np.ones(len(x), dtype=bool)
+    for name, lim in limits.items():
+        if isinstance(lim, frozenset):
+            mask &= x[name].isin(lim).to_numpy()
+        else:
+            mask &= x[name].between(lim[0], lim[1]).to_numpy()
+    return mask
+
+
+def _uniform(seed: int, n: int = 3000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({name: rng.uniform(0, 1, n) for name in ("x1", "x2", "noise")})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_prim_recovers_a_known_box(seed):
+    x = _uniform(seed)
+    y = ((x["x1"] < 0.3) & (x["x2"] > 0.6)).to_numpy()  # 12 % of the points
+    result = prim(x, y)
+    first = result.trajectory.iloc[0]
+    assert first["coverage"] == 1 and first["mass"] == 1 and first["points"] == len(x)
+    assert first["density"] == pytest.approx(y.mean())
+    step = result.select(min_coverage=0.8)
+    row = result.trajectory.loc[step]
+    assert row["coverage"] >= 0.9 and row["density"] >= 0.95
+    assert row["mass"] == pytest.approx(0.12, abs=0.02)
+    box = result.box(step).set_index("parameter")
+    assert box.loc["x1", "upper"] == pytest.approx(0.3, abs=0.02)
+    assert box.loc["x2", "lower"] == pytest.approx(0.6, abs=0.03)
+    # sides PRIM did not cut keep the sample's range; the noise is left alone
+    assert box.loc["x1", "lower"] == x["x1"].min() and box.loc["x2", "upper"] == x["x2"].max()
+    assert not box.loc["noise", "restricted"]
+    assert result.trajectory.loc[step, "restricted"] == ["x1", "x2"]
+
+
+def test_prim_finds_a_box_in_numbers_whole_numbers_and_choices():
     rng = np.random.default_rng(0)
+    n = 4000
     x = pd.DataFrame(
         {
-            "u": rng.uniform(0, 1, 4000),
-            "v": rng.uniform(0, 1, 4000),
-            "noise": rng.uniform(0, 1, 4000),
-            "kind": rng.choice(["a", "b", "c"], 4000),
+            "u": rng.uniform(0, 1, n),
+            "v": rng.uniform(0, 1, n),
+            "k": rng.integers(1, 7, n),
+            "kind": rng.choice(["a", "b", "c"], n),
+            "flag": rng.choice([True, False], n),
         }
     )
-    y = ((x["u"] > 0.6) & (x["v"] < 0.4) & (x["kind"] != "c")).to_numpy()
+    y = ((x["u"] > 0.6) & (x["v"] < 0.4) & (x["kind"] != "c") & (x["k"] >= 3)).to_numpy()
     result = prim(x, y, alpha=0.05, min_mass=0.02)
     step = result.select(min_coverage=0.8)
     row = result.trajectory.loc[step]
@@ -192,14 +236,76 @@ def test_prim_finds_a_box():
     assert box.loc["u", "lower"] == pytest.approx(0.6, abs=0.05)
     assert box.loc["v", "upper"] == pytest.approx(0.4, abs=0.05)
     assert box.loc["kind", "choices"] == ["a", "b"]
-    assert not box.loc["noise", "restricted"]
-    first = result.trajectory.iloc[0]
-    assert first["coverage"] == 1 and first["mass"] == 1
-    assert first["density"] == pytest.approx(y.mean())
-    # coverage only falls as the box is peeled
-    assert (np.diff(result.trajectory["coverage"]) <= 1e-12).all()
-    with pytest.raises(ParameterError, match="at least one case"):
-        prim(x, np.zeros(len(x), dtype=bool))
+    assert (box.loc["k", "lower"], box.loc["k", "upper"]) == (3, 6)  # whole numbers kept
+    assert not box.loc["flag", "restricted"] and box.loc["flag", "choices"] == [False, True]
+    t = result.trajectory
+    # every box's statistics are those of the points inside its limits
+    for i, limits in enumerate(result.boxes):
+        inside = _inside(x, limits)
+        assert t.loc[i, "points"] == inside.sum(), i
+        assert t.loc[i, "cases"] == (inside & y).sum(), i
+        assert t.loc[i, "coverage"] == pytest.approx((inside & y).sum() / y.sum())
+        assert t.loc[i, "density"] == pytest.approx(y[inside].mean())
+        assert t.loc[i, "mass"] == pytest.approx(inside.mean())
+    assert all(isinstance(v, int) for v in result.boxes[step]["k"])
+    # peeling only shrinks the box and loses cases; pasting only widens it
+    peel, paste = t[t["phase"] == "peel"], t[t["phase"] == "paste"]
+    assert (np.diff(peel["mass"]) < 0).all() and (np.diff(peel["coverage"]) <= 1e-12).all()
+    assert (np.diff(paste["mass"]) > 0).all()
+    assert list(t["phase"]) == ["peel"] * len(peel) + ["paste"] * len(paste)
+
+
+def test_prim_keeps_a_parameter_named_scenario():
+    # the EMA Workbench drops a column named "scenario" from what it is given
+    x = _uniform(4).rename(columns={"x1": "scenario"})
+    y = (x["scenario"] > 0.7).to_numpy()
+    result = prim(x, y)
+    box = result.box(result.select(min_coverage=0.9)).set_index("parameter")
+    assert box.loc["scenario", "restricted"]
+    assert box.loc["scenario", "lower"] == pytest.approx(0.7, abs=0.02)
+
+
+def test_prim_when_every_point_is_a_case():
+    x = _uniform(5, 50)
+    result = prim(x, np.ones(len(x), dtype=bool))
+    assert len(result.trajectory) == 1 and result.select() == 0
+    assert not result.box().restricted.any()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"x": "x1 column with a gap"}, r"parameter 'x1' = 'missing values'"),
+        ({"y": "no case"}, "at least one case"),
+        ({"y": "too short"}, r"parameter 'y'.*3000 booleans"),
+        ({"alpha": 0.6}, r"parameter 'alpha' = 0\.6"),
+        ({"min_mass": 0}, "parameter 'min_mass'"),
+        ({"paste_alpha": True}, "parameter 'paste_alpha'"),
+        ({"objective": "greedy"}, r"parameter 'objective' = 'greedy'.*lenient1"),
+    ],
+)
+def test_bad_prim_input_names_the_parameter(change, message):
+    x = _uniform(6)
+    y = (x["x1"] < 0.5).to_numpy()
+    options = {k: v for k, v in change.items() if k not in ("x", "y")}
+    if "x" in change:
+        x.loc[17, "x1"] = np.nan
+    if change.get("y") == "no case":
+        y = np.zeros(len(x), dtype=bool)
+    if change.get("y") == "too short":
+        y = y[:-1]
+    with pytest.raises(ParameterError, match=message):
+        prim(x, y, **options)
+
+
+def test_prim_result_refuses_a_step_it_does_not_have():
+    x = _uniform(7, 500)
+    result = prim(x, (x["x1"] < 0.2).to_numpy())
+    last = len(result.boxes) - 1
+    with pytest.raises(ParameterError, match=f"parameter 'step'.*\\[0, {last}\\]"):
+        result.box(last + 1)
+    with pytest.raises(ParameterError, match="min_coverage"):
+        result.select(min_coverage=1.5)
 
 
 def test_scenario_discovery_on_a_sweep(tmp_path):
@@ -209,3 +315,9 @@ def test_scenario_discovery_on_a_sweep(tmp_path):
     box = result.box(min_coverage=0.5).set_index("parameter")
     assert box.loc["a", "lower"] > 1.2
     assert not box.loc["c", "restricted"]
+    assert result.trajectory.loc[0, "density"] == pytest.approx(
+        np.mean(3 * open_sweep(out).design.values["a"] - open_sweep(out).design.values["b"] >= 4)
+    )
+    below = scenario_discovery(out, "y", 1.0, above=False)  # 3a - b <= 1 needs a <= 2/3
+    box = below.box(min_coverage=0.5).set_index("parameter")
+    assert box.loc["a", "upper"] < 0.75 and box.loc["a", "restricted"]

@@ -180,3 +180,20 @@ def test_bad_design_options(space, method, kw, message):
     n = kw.pop("n", None)
     with pytest.raises(ParameterError, match=message):
         sample(space, method, n, **kw)
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "morris"])
+def test_design_values_are_the_quantile_map_of_its_unit_coordinates(space, method):
+    from tipresearch.experiments.design import Design
+    from tipresearch.experiments.design import sample as sample_here
+
+    assert sample_here is sample  # designs live in tipresearch.experiments.design
+    d = sample_here(space, method, 8, seed=5)
+    assert isinstance(d, Design) and d.method == method
+    assert ((d.unit >= 0) & (d.unit <= 1)).all()
+    expected = space.from_unit(d.unit)
+    for name in space.names:
+        if space[name].dist == "choice":
+            assert d.values[name].tolist() == expected[name].tolist()
+        else:
+            assert np.allclose(d.values[name].to_numpy(float), expected[name].to_numpy(float))

@@ -407,6 +407,145 @@ def test_a_task_that_always_kills_its_worker_is_recorded(tmp_path):
     assert got["error"].str.startswith("WorkerDied").all()
 
 
+# --------------------------------------------------------------------------- reading parts
+
+
+def concatenated(out: Path) -> pd.DataFrame:
+    """The results as reading each part with pandas and concatenating them gave them."""
+    sw = open_sweep(out)
+    frame = pd.concat([pd.read_parquet(p) for p in sw.parts()], ignore_index=True)
+    frame = frame.sort_values(["point", "replication"], ignore_index=True)
+    tail = ["error", "seconds"]
+    return frame[[c for c in frame if c not in tail] + tail]
+
+
+def fails_in_blocks(values, seed, settings):
+    """Every run with x in [0.2, 0.5) fails: whole part files without outputs."""
+    if 0.2 <= values["x"] < 0.5:
+        raise RuntimeError("block")
+    return {"y": values["x"], "z": values["w"]}
+
+
+def test_parts_with_and_without_outputs_read_as_one(tmp_path):
+    spec = SweepSpec(XY, method="grid", levels=10)  # x is constant within each run of 10 points
+    run_sweep(
+        spec,
+        tmp_path,
+        executor="inprocess",
+        evaluate=fails_in_blocks,
+        progress=False,
+        batch_size=10,
+    )
+    sw = open_sweep(tmp_path)
+    without = [p for p in sw.parts() if "y" not in pd.read_parquet(p)]
+    assert len(without) == 3  # x = 2/9, 3/9 and 4/9
+    got = sw.results()
+    pd.testing.assert_frame_equal(got, concatenated(tmp_path), check_exact=True)
+    assert list(got.columns) == [
+        "point",
+        "replication",
+        "seed",
+        "x",
+        "w",
+        "y",
+        "z",
+        "error",
+        "seconds",
+    ]
+    assert sw.outputs == ["y", "z"]
+    failed = got["error"].notna()
+    assert failed.sum() == 30 and got.loc[failed, ["y", "z"]].isna().all().all()
+    assert got.loc[~failed, "error"].map(lambda e: e is None).all()  # as concatenating gave
+    assert got["error"].dtype == object
+
+
+def dies_or_fails(values, seed, settings):
+    """Kill the worker for x > 0.85, raise for x < 0.1: three kinds of error column."""
+    if values["x"] > 0.85:
+        os._exit(3)
+    if values["x"] < 0.1:
+        raise ValueError("low")
+    return {"y": values["x"] + values["w"]}
+
+
+def test_parts_whose_errors_were_written_differently_read_as_one(tmp_path):
+    import pyarrow.parquet as pq
+
+    spec = SweepSpec(XY, method="lhs", n=24, seed=3)
+    run_sweep(
+        spec,
+        tmp_path,
+        executor="processes",
+        workers=1,
+        evaluate=dies_or_fails,
+        retries=0,
+        progress=False,
+        batch_size=3,
+    )
+    sw = open_sweep(tmp_path)
+    kinds = {str(pq.read_schema(p).field("error").type) for p in sw.parts()}
+    assert kinds == {"null", "string", "large_string"}  # none failed, raised, worker died
+    got = sw.results()
+    pd.testing.assert_frame_equal(got, concatenated(tmp_path), check_exact=True)
+    died = got["error"].str.startswith("WorkerDied", na=False)
+    low = got["error"] == "ValueError: low"
+    assert died[got["x"] > 0.85].all() and died.sum() >= 3
+    assert low.any() and (got.loc[low, "x"] < 0.1).all()
+    ok = got["error"].isna()
+    assert np.allclose(got.loc[ok, "y"], got.loc[ok, "x"] + got.loc[ok, "w"])
+    assert got.loc[~ok, "y"].isna().all()
+
+
+def test_a_point_in_two_part_files_is_refused(tmp_path):
+    import shutil
+
+    from tipresearch.errors import DataFileError
+
+    spec = SweepSpec(XY, method="lhs", n=12, seed=1)
+    run_sweep(
+        spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False, batch_size=4
+    )
+    parts = tmp_path / "parts"
+    shutil.copy(
+        parts / "points-00000004-00000008.parquet", parts / "points-00000100-00000104.parquet"
+    )
+    with pytest.raises(DataFileError, match="point 4 appears in two part files"):
+        open_sweep(tmp_path).results()
+
+
+# --------------------------------------------------------------------------- identity
+
+#: The digest of TINY's sweep as folders written before the package was split record it.
+TINY_DIGEST = "afc6d902d45549a1ede36c219fad5db27913589458afc97a5df3645eb3a4cbb6"
+
+
+def test_sweep_folders_keep_their_digest(tmp_path):
+    from tipresearch.experiments.sweep import _MODEL_POINT
+
+    assert _MODEL_POINT == "tipresearch.sweep:model_point"
+    spec = tiny(design={"method": "sobol", "n": 2, "seed": 1})
+    run_sweep(spec, tmp_path / "small", executor="inprocess", progress=False)
+    small = json.loads((tmp_path / "small" / "manifest.json").read_text())
+    assert small["identity"]["evaluate"] == "tipresearch.sweep:model_point"
+    assert small["digest"] != TINY_DIGEST  # another design, another sweep
+    # a folder of TINY's sweep resumes: its manifest's digest is the one recorded
+    spec = tiny()
+    out = tmp_path / "tiny"
+    run_sweep(spec, out, executor="inprocess", progress=False, batch_size=40)
+    assert json.loads((out / "manifest.json").read_text())["digest"] == TINY_DIGEST
+    again = run_sweep(spec, out, executor="inprocess", progress=False, resume=True)
+    assert again.skipped == len(spec.design()) and again.evaluated == 0
+
+
+def test_part_files_without_a_manifest_are_refused(tmp_path):
+    spec = SweepSpec(XY, method="lhs", n=4, seed=4)
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "points-00000000-00000002.parquet").write_bytes(b"")
+    with pytest.raises(ParameterError, match="part files but no manifest.json"):
+        run_sweep(spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False)
+    assert not (tmp_path / "manifest.json").exists()
+
+
 # --------------------------------------------------------------------------- command line
 
 

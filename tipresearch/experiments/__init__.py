@@ -1,12 +1,31 @@
-"""Sweeps over the model's parameters and what is learned from them: parameter spaces and
-designs, sweep specs, the model at one point, executors, the results folder, the sweep
-itself, sensitivity indices and scenario discovery.
+"""Sweeps over the model's parameters and what is learned from them.
+
+Modules, from the bottom up: :mod:`~tipresearch.experiments.space` (parameter spaces,
+read from YAML), :mod:`~tipresearch.experiments.design` (designs drawn from them),
+:mod:`~tipresearch.experiments.point` (the model at one point),
+:mod:`~tipresearch.experiments.spec` (sweep specs), :mod:`~tipresearch.experiments.executors`
+(tasks and where they run), :mod:`~tipresearch.experiments.store` (the results folder's
+files), :mod:`~tipresearch.experiments.results` (a sweep opened for reading),
+:mod:`~tipresearch.experiments.sweep` (running a sweep),
+:mod:`~tipresearch.experiments.sensitivity` (sensitivity indices) and
+:mod:`~tipresearch.experiments.discovery` (scenario discovery with the EMA Workbench's
+PRIM).
 
 Builds on :mod:`tipresearch.model`; see ``docs/sweeps.md``.
 """
 
 from __future__ import annotations
 
+from .design import (
+    METHODS,
+    Design,
+    sample,
+)
+from .discovery import (
+    PrimResult,
+    prim,
+    scenario_discovery,
+)
 from .executors import (
     EXECUTORS,
     KEY_COLUMNS,
@@ -25,31 +44,30 @@ from .point import (
     point_outputs,
     point_seed,
 )
+from .results import (
+    Sweep,
+    open_sweep,
+)
 from .sensitivity import (
     INDEX_COLUMNS,
     MORRIS_COLUMNS,
-    PrimResult,
     analyze,
     first_order_indices,
     morris_indices,
-    prim,
     response_surface,
-    scenario_discovery,
     sobol_indices,
 )
 from .space import (
     DISTRIBUTIONS,
-    METHODS,
-    Design,
     Parameter,
     ParameterSpace,
     check_keys,
     read_yaml,
-    sample,
 )
 from .spec import (
     SweepSpec,
     load_spec,
+    scaled_spec,
 )
 from .store import (
     DESIGN,
@@ -57,12 +75,9 @@ from .store import (
     PARTS,
 )
 from .sweep import (
-    Sweep,
     SweepSummary,
-    open_sweep,
     run_sweep,
     saved_or_run,
-    scaled_spec,
 )
 
 __all__ = [

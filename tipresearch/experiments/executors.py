@@ -12,10 +12,13 @@ with how many workers.
 Every driver yields ``(task, frame)`` pairs as tasks finish, in any order; the
 results do not depend on the executor, since the seeds do not.
 
+:func:`_tasks` cuts the points a sweep still has to run into tasks of at most a batch
+of consecutive points (:func:`_auto_batch`: about four tasks per worker).
+
 References
 ----------
-Model brief, /work/shared/design/model.md; :mod:`tipresearch.experiments.sweep` for the sweep
-itself (spec, storage and resume).
+``docs/model.md`` for the model each run evaluates; :mod:`tipresearch.experiments.sweep`
+for the sweep itself (spec, storage and resume).
 """
 
 from __future__ import annotations
@@ -25,15 +28,18 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tipresearch.errors import ParameterError
 
+from .design import Design
 from .point import _whole, point_seed
+from .spec import SweepSpec
 
 __all__ = ["EXECUTORS", "KEY_COLUMNS", "TAIL_COLUMNS", "Task", "resolve_executor", "run_task"]
 
@@ -113,6 +119,39 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
         for r in range(task.replications)
     ]
     return pd.DataFrame(rows)
+
+
+def _auto_batch(points: int, workers: int) -> int:
+    """Points per task: about four tasks per worker, between 1 and 100 points."""
+    return max(1, min(100, math.ceil(points / (4 * workers))))
+
+
+def _tasks(
+    design: Design,
+    todo: np.ndarray,
+    batch: int,
+    spec: SweepSpec,
+    evaluate: Callable,
+    settings: Any,
+) -> Iterator[Task]:
+    """Tasks over the points still to do: runs of consecutive points, cut into batches."""
+    idx = np.flatnonzero(todo)
+    if idx.size == 0:
+        return
+    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+    for run in np.split(idx, breaks):
+        for lo in range(int(run[0]), int(run[-1]) + 1, batch):
+            hi = min(lo + batch, int(run[-1]) + 1)
+            yield Task(
+                lo,
+                hi,
+                tuple(design.values.iloc[lo:hi].to_dict("records")),
+                spec.replications,
+                spec.seed,
+                spec.common_seeds,
+                evaluate,
+                settings,
+            )
 
 
 # --------------------------------------------------------------------------- executors

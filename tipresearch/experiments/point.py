@@ -311,7 +311,7 @@ def point_outputs(frame: pd.DataFrame) -> dict[str, float]:
 
     References
     ----------
-    :func:`tipresearch.model.engines.summarise`; model brief, "Outputs".
+    :func:`tipresearch.model.engines.summarise`; ``docs/model.md``, section 3.5 "Outputs".
     """
     cols = ("reports", "opened", "declined", "solved", "victims_rescued")
     sums, names = _period_sums(frame, cols)

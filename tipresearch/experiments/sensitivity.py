@@ -1,7 +1,7 @@
-"""Which parameters matter: sensitivity indices and scenario discovery from sweep results.
+"""Which parameters matter: sensitivity indices from sweep results.
 
 Every function reads a finished (or partly finished) sweep
-(:func:`tipresearch.experiments.sweep.open_sweep`) and returns a tidy
+(:func:`tipresearch.experiments.results.open_sweep`) and returns a tidy
 :class:`pandas.DataFrame`; SALib does the arithmetic.
 
 - :func:`sobol_indices`: first-order (``S1``) and total (``ST``) Sobol' indices, and
@@ -13,8 +13,10 @@ Every function reads a finished (or partly finished) sweep
 - :func:`first_order_indices`: first-order indices from any other design: RBD-FAST
   for a Latin hypercube (Tarantola et al. 2006; Plischke 2010), the variance of the
   conditional means for a full grid.
-- :func:`prim`: scenario discovery by PRIM's peeling (Friedman and Fisher 1999): a box
-  of parameter values where an outcome of interest is concentrated.
+- :func:`response_surface`: an output as a table over two parameters (for a map).
+
+Scenario discovery (PRIM: a box of parameter values where an outcome of interest is
+concentrated) is in :mod:`tipresearch.experiments.discovery`.
 
 Outputs are averaged over replications first. Runs that failed leave a point
 without outputs; the Sobol' and Morris estimators need whole blocks, so a base
@@ -33,16 +35,13 @@ Campolongo, F., Cariboni, J., Saltelli, A. (2007). An effective screening design
 sensitivity analysis of large models. Environmental Modelling & Software 22, 1509-1518.
 Plischke, E. (2010). An effective algorithm for computing global sensitivity
 indices (EASI). Reliability Engineering & System Safety 95, 354-360.
-Friedman, J. H., Fisher, N. I. (1999). Bump hunting in high-dimensional data.
-Statistics and Computing 9, 123-143.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -50,18 +49,15 @@ import pandas as pd
 
 from tipresearch.errors import ParameterError
 
-from .sweep import Sweep, open_sweep
+from .results import Sweep, _open, _outputs
 
 __all__ = [
     "INDEX_COLUMNS",
     "MORRIS_COLUMNS",
-    "PrimResult",
     "analyze",
     "first_order_indices",
     "morris_indices",
-    "prim",
     "response_surface",
-    "scenario_discovery",
     "sobol_indices",
 ]
 
@@ -89,10 +85,6 @@ MORRIS_COLUMNS = (
 )
 
 
-def _open(sweep: Sweep | str | os.PathLike) -> Sweep:
-    return sweep if isinstance(sweep, Sweep) else open_sweep(sweep)
-
-
 def _check_level(conf_level: float, num_resamples: int, seed: int) -> None:
     if isinstance(conf_level, bool) or not isinstance(conf_level, float) or not 0 < conf_level < 1:
         raise ParameterError("conf_level", conf_level, "a number in (0, 1)")
@@ -100,19 +92,6 @@ def _check_level(conf_level: float, num_resamples: int, seed: int) -> None:
         raise ParameterError("num_resamples", num_resamples, "a whole number >= 10")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("seed", seed, "a whole number >= 0")
-
-
-def _outputs(sw: Sweep, outputs: Iterable[str] | str | None) -> list[str]:
-    if isinstance(outputs, str):
-        outputs = [outputs]
-    known = sw.outputs
-    outs = list(outputs) if outputs is not None else known
-    bad = [o for o in outs if o not in known]
-    if bad:
-        raise ParameterError("output", bad, f"outputs of the sweep in {sw.out}: {known}")
-    if not outs:
-        raise ParameterError("output", outs, f"a sweep with results ({sw.out} has none yet)")
-    return outs
 
 
 def _require(sw: Sweep, method: str | tuple[str, ...], what: str) -> None:
@@ -390,211 +369,6 @@ def analyze(
     if sw.spec.method == "morris":
         return morris_indices(sw, outputs, **kw)
     return first_order_indices(sw, outputs, **kw)
-
-
-# --------------------------------------------------------------------------- PRIM
-
-
-@dataclass(frozen=True)
-class PrimResult:
-    """The peeling trajectory of :func:`prim` and the box at each step.
-
-    Attributes
-    ----------
-    trajectory : pandas.DataFrame
-        One row per step (0 = all points): ``coverage`` (share of the cases of
-        interest inside the box), ``density`` (share of the box's points that are
-        cases of interest), ``mass`` (share of all points inside), ``points`` and
-        ``restricted`` (parameters the box restricts).
-    boxes : list of dict
-        Per step, ``{parameter: (lower, upper)}`` for numbers (inclusive limits: the
-        smallest and largest value kept when that parameter was last peeled, else
-        the range of all points) or ``{parameter: frozenset of choices}``.
-    full : dict
-        The limits of the whole sample, in the same form.
-    """
-
-    trajectory: pd.DataFrame
-    boxes: list[dict[str, Any]]
-    full: dict[str, Any]
-
-    def select(self, min_coverage: float = 0.5, min_density: float | None = None) -> int:
-        """A step of the trajectory: the box to report.
-
-        Among the steps with coverage >= ``min_coverage``: the first (the simplest
-        box) whose density reaches ``min_density`` when it is given and one does,
-        otherwise the one with the highest density.
-        """
-        for name, v in (("min_coverage", min_coverage), ("min_density", min_density)):
-            if v is None and name == "min_density":
-                continue
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
-                raise ParameterError(name, v, "a number in [0, 1]")
-        ok = self.trajectory[self.trajectory["coverage"] >= min_coverage - 1e-12]
-        if min_density is not None:
-            dense = ok[ok["density"] >= min_density - 1e-12]
-            if not dense.empty:
-                return int(dense.index[0])
-        return int(ok.sort_values(["density", "coverage"], ascending=False).index[0])
-
-    def box(self, step: int | None = None, min_coverage: float = 0.5) -> pd.DataFrame:
-        """Limits of the box at ``step`` (default ``select(min_coverage)``), one row per parameter.
-
-        Columns: ``parameter``, ``lower``, ``upper`` (numbers) or ``choices``, and
-        ``restricted`` (False where the box keeps the whole range seen).
-        """
-        if step is None:
-            step = self.select(min_coverage)
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(self.boxes):
-            raise ParameterError("step", step, f"a whole number in [0, {len(self.boxes) - 1}]")
-        rows = []
-        for name, lim in self.boxes[step].items():
-            full = self.full[name]
-            if isinstance(lim, tuple) and len(lim) == 2 and not isinstance(full, frozenset):
-                rows.append(
-                    dict(
-                        parameter=name,
-                        lower=lim[0],
-                        upper=lim[1],
-                        choices=None,
-                        restricted=lim != full,
-                    )
-                )
-            else:
-                rows.append(
-                    dict(
-                        parameter=name,
-                        lower=np.nan,
-                        upper=np.nan,
-                        choices=sorted(lim),
-                        restricted=frozenset(lim) != full,
-                    )
-                )
-        return pd.DataFrame(rows, columns=["parameter", "lower", "upper", "choices", "restricted"])
-
-
-def prim(
-    x: pd.DataFrame,
-    y: Sequence[bool] | np.ndarray | pd.Series,
-    *,
-    alpha: float = 0.05,
-    min_mass: float = 0.05,
-) -> PrimResult:
-    """Patient rule induction: peel a box toward points where ``y`` is true.
-
-    Parameters
-    ----------
-    x : pandas.DataFrame
-        Parameter values, one row per point; numeric columns are peeled by
-        quantiles, others by removing one category at a time.
-    y : array of bool
-        The cases of interest (for example intake rate >= 0.8).
-    alpha : float
-        Share of the box's points removed per peel, in (0, 0.5).
-    min_mass : float
-        Peeling stops before the box holds less than this share of the points, in (0, 1).
-
-    Returns
-    -------
-    PrimResult
-
-    References
-    ----------
-    Friedman and Fisher (1999), the peeling phase (no pasting); as in the EMA
-    Workbench's ``prim`` for scenario discovery.
-    """
-    if not isinstance(x, pd.DataFrame) or x.empty:
-        raise ParameterError("x", type(x).__name__, "a non-empty DataFrame of parameter values")
-    yv = np.asarray(y)
-    if yv.dtype != bool or yv.shape != (len(x),):
-        raise ParameterError("y", yv.dtype, f"{len(x)} booleans, one per row of x")
-    for name, v, lo, hi in (("alpha", alpha, 0, 0.5), ("min_mass", min_mass, 0, 1)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not lo < v < hi:
-            raise ParameterError(name, v, f"a number in ({lo}, {hi})")
-    if not yv.any():
-        raise ParameterError("y", "no true values", "at least one case of interest")
-    n, total = len(x), int(yv.sum())
-    numeric = {c: pd.api.types.is_numeric_dtype(x[c]) for c in x}
-    cols = {c: (x[c].to_numpy(dtype=float) if numeric[c] else x[c].to_numpy()) for c in x}
-    full: dict[str, Any] = {
-        c: (float(v.min()), float(v.max())) if numeric[c] else frozenset(v.tolist())
-        for c, v in cols.items()
-    }
-    limits = dict(full)
-    inside = np.ones(n, dtype=bool)
-    boxes = [dict(limits)]
-    stats = [(1.0, total / n, 1.0, n)]
-    while True:
-        best: tuple[float, int, np.ndarray, str, Any] | None = None
-        n_in = int(inside.sum())
-        for c, v in cols.items():
-            vin = v[inside]
-            candidates: list[tuple[np.ndarray, Any]] = []
-            if numeric[c]:
-                if np.unique(vin).size > 1:
-                    lo_q, hi_q = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
-                    low = inside & (v > lo_q)
-                    if not low.any() or low.sum() == n_in:  # ties: peel the lowest value
-                        low = inside & (v > vin.min())
-                    high = inside & (v < hi_q)
-                    if not high.any() or high.sum() == n_in:
-                        high = inside & (v < vin.max())
-                    hi_now = limits[c][1]
-                    lo_now = limits[c][0]
-                    if low.any():
-                        candidates.append((low, (float(v[low].min()), hi_now)))
-                    if high.any():
-                        candidates.append((high, (lo_now, float(v[high].max()))))
-            else:
-                cats = pd.unique(vin)
-                if cats.size > 1:
-                    for cat in cats:
-                        m = inside & (v != cat)
-                        candidates.append((m, frozenset(limits[c]) - {cat}))
-            for m, lim in candidates:
-                k = int(m.sum())
-                if k == 0 or k == n_in or k < min_mass * n:
-                    continue
-                density = float(yv[m].mean())
-                if best is None or (density, k) > (best[0], best[1]):
-                    best = (density, k, m, c, lim)
-        if best is None:
-            break
-        inside = best[2]
-        limits[best[3]] = best[4]
-        k = int(inside.sum())
-        stats.append((float(yv[inside].sum() / total), float(yv[inside].mean()), k / n, k))
-        boxes.append(dict(limits))
-    traj = pd.DataFrame(stats, columns=["coverage", "density", "mass", "points"])
-    traj["restricted"] = [[c for c in cols if b[c] != full[c]] for b in boxes]
-    traj.index.name = "step"
-    return PrimResult(traj, boxes, full)
-
-
-def scenario_discovery(
-    sweep: Sweep | str | os.PathLike,
-    output: str,
-    threshold: float,
-    *,
-    above: bool = True,
-    alpha: float = 0.05,
-    min_mass: float = 0.05,
-) -> PrimResult:
-    """PRIM on a sweep: where in the parameter space does ``output`` pass ``threshold``?
-
-    Points are the design points with outputs (averaged over replications); the
-    cases of interest are those with ``output >= threshold`` (``above``) or
-    ``output <= threshold``.
-    """
-    sw = _open(sweep)
-    outs = _outputs(sw, output)
-    y = sw.point_means(outs)[output]
-    ok = y.notna().to_numpy()
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise ParameterError("threshold", threshold, "a number")
-    hit = (y >= threshold) if above else (y <= threshold)
-    x = sw.design.values.loc[ok].reset_index(drop=True)
-    return prim(x, hit.to_numpy()[ok], alpha=alpha, min_mass=min_mass)
 
 
 def response_surface(sweep: Sweep | str | os.PathLike, x: str, y: str, output: str) -> pd.DataFrame:

@@ -3,12 +3,14 @@
 A :class:`SweepSpec` holds a parameter space, a design method and its options, the
 model settings (:class:`~tipresearch.experiments.point.ModelSettings`), the number of
 replications and one root seed; :func:`load_spec` reads one from a YAML file. The
-design of a spec is drawn by :func:`tipresearch.experiments.space.sample`, the same for the
+design of a spec is drawn by :func:`tipresearch.experiments.design.sample`, the same for the
 same spec; a few designs at a time are kept in memory, so drawing one again is free.
+:func:`scaled_spec` makes a smaller (or larger) version of a sweep, as notebooks run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -18,10 +20,11 @@ from typing import Any
 
 from tipresearch.errors import ParameterError
 
+from .design import Design, sample
 from .point import ModelSettings, _whole
-from .space import Design, ParameterSpace, check_keys, read_yaml, sample
+from .space import ParameterSpace, check_keys, read_yaml
 
-__all__ = ["SweepSpec", "load_spec"]
+__all__ = ["SweepSpec", "load_spec", "scaled_spec"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class SweepSpec:
     space : ParameterSpace
         The parameters that vary.
     method : {"grid", "lhs", "sobol", "morris"}
-        Design (see :func:`tipresearch.experiments.space.sample`).
+        Design (see :func:`tipresearch.experiments.design.sample`).
     n : int, optional
         Points (lhs), base samples (sobol) or trajectories (morris).
     design_seed : int
@@ -192,3 +195,48 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     data = read_yaml(path, "spec")
     data.setdefault("name", Path(path).stem)
     return SweepSpec.from_dict(data)
+
+
+def scaled_spec(
+    spec: SweepSpec | str | os.PathLike,
+    *,
+    n: int | None = None,
+    levels: int | None = None,
+    periods: int | None = None,
+    n_bureaus: int | None = None,
+    replications: int | None = None,
+) -> SweepSpec:
+    """A smaller (or larger) version of a sweep: same parameters, other sizes.
+
+    Parameters
+    ----------
+    spec : SweepSpec or path-like
+    n : int, optional
+        Points, base samples or trajectories of the design.
+    levels : int, optional
+        Grid values per parameter (replaces the parameters' own ``levels``).
+    periods, n_bureaus : int, optional
+        Run length and number of bureaus of the model.
+    replications : int, optional
+        Runs per point.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    changes: dict[str, Any] = {}
+    if n is not None:
+        changes["n"] = n
+    if levels is not None:
+        levels = _whole("levels", levels, 2)
+        params = tuple(
+            dataclasses.replace(p, levels=levels) if p.levels is not None else p
+            for p in spec.space.parameters
+        )
+        changes.update(levels=levels, space=ParameterSpace(params))
+    if replications is not None:
+        changes["replications"] = replications
+    model = spec.model
+    if periods is not None:
+        model = dataclasses.replace(model, periods=periods)
+    if n_bureaus is not None:
+        model = dataclasses.replace(model, params={**model.params, "n_bureaus": n_bureaus})
+    return dataclasses.replace(spec, model=model, **changes)

@@ -20,18 +20,17 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tipresearch import __version__
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import atomic_write
 
-from .space import Design
-
-if TYPE_CHECKING:
-    from .spec import SweepSpec
+from .design import Design
+from .spec import SweepSpec
 
 MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
@@ -104,8 +103,6 @@ def _read_design(path: Path, spec: SweepSpec) -> Design:
 def _code_version() -> dict[str, str | None]:
     """The package version and, in a git checkout, the commit: provenance of the results."""
     import subprocess
-
-    from tipresearch import __version__
 
     commit = None
     try:

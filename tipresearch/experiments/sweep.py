@@ -21,21 +21,30 @@ pool; the tasks of a worker that dies are retried); ``dask`` (``distributed``:
 a ``LocalCluster`` by default, or an existing scheduler, whose own retry of a dead
 worker's tasks applies).
 
+:func:`run_sweep` goes through five steps, each a function of this module: parse
+the call into plain data (:func:`_plan`), open or create the folder
+(:func:`_open_folder`), work out the points left to do (:func:`_left_to_do`), run
+them in tasks (:func:`tipresearch.experiments.executors._tasks`) and store their parts
+(:func:`_run_parts`), and summarise (:class:`SweepSummary`).
+
 A sweep's spec (:class:`SweepSpec`, :func:`load_spec`) is in
 :mod:`tipresearch.experiments.spec`, the model at one point (:class:`ModelSettings`,
 :func:`model_point`, :func:`point_outputs`, :func:`point_seed`) in
-:mod:`tipresearch.experiments.point`; both are importable from this module as well.
+:mod:`tipresearch.experiments.point`, the folder's files in
+:mod:`tipresearch.experiments.store` and the reading of a finished or partial sweep
+(:class:`Sweep`, :func:`open_sweep`) in :mod:`tipresearch.experiments.results`; the
+spec, a smaller version of it (:func:`scaled_spec`) and the reading are importable from
+this module as well.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,17 +52,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipresearch.errors import DataFileError, ParameterError
+from tipresearch.errors import ParameterError
 from tipresearch.io import atomic_write, write_text
 
-from .executors import _DRIVERS, KEY_COLUMNS, TAIL_COLUMNS, Task, resolve_executor
-from .point import (
-    _whole,
-    check_levers,
-    model_point,
-)
-from .space import Design, ParameterSpace
-from .spec import SweepSpec, load_spec
+from .design import Design
+from .executors import _DRIVERS, Task, _auto_batch, _tasks, resolve_executor
+from .point import _whole, check_levers, model_point
+from .results import Sweep, open_sweep
+from .spec import SweepSpec, load_spec, scaled_spec
 from .store import (
     DESIGN,
     MANIFEST,
@@ -81,6 +87,9 @@ __all__ = [
 
 _FORMAT = 1
 
+#: The signature of an ``evaluate`` function: ``evaluate(values, seed, settings)``.
+Evaluate = Callable[[Mapping[str, Any], int, Any], Mapping[str, float]]
+
 
 # --------------------------------------------------------------------------- identity
 
@@ -101,7 +110,7 @@ def _identity(spec: SweepSpec, evaluate: Callable, settings: Any) -> dict[str, A
     return ident
 
 
-# --------------------------------------------------------------------------- running
+# --------------------------------------------------------------------------- summary
 
 
 @dataclass(frozen=True)
@@ -129,37 +138,210 @@ class SweepSummary:
         )
 
 
-def _auto_batch(points: int, workers: int) -> int:
-    """Points per task: about four tasks per worker, between 1 and 100 points."""
-    return max(1, min(100, math.ceil(points / (4 * workers))))
+# --------------------------------------------------------------------------- step 1: the plan
 
 
-def _tasks(
-    design: Design,
-    todo: np.ndarray,
-    batch: int,
-    spec: SweepSpec,
-    evaluate: Callable,
+@dataclass(frozen=True)
+class _Plan:
+    """One call of :func:`run_sweep`, parsed and checked: plain data for the steps after."""
+
+    spec: SweepSpec
+    root: Path
+    evaluate: Evaluate
+    settings: Any
+    identity: dict[str, Any]
+    digest: str
+    executor: str
+    workers: int
+    scheduler: str | None
+    retries: int
+    batch_size: int | None
+
+    @property
+    def parts(self) -> Path:
+        """The folder of part files."""
+        return self.root / PARTS
+
+
+def _plan(
+    spec: SweepSpec | str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    retries: int,
+    batch_size: int | None,
+    evaluate: Evaluate | None,
     settings: Any,
-) -> Iterator[Task]:
-    """Tasks over the points still to do: runs of consecutive points, cut into batches."""
-    idx = np.flatnonzero(todo)
-    if idx.size == 0:
-        return
-    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-    for run in np.split(idx, breaks):
-        for lo in range(int(run[0]), int(run[-1]) + 1, batch):
-            hi = min(lo + batch, int(run[-1]) + 1)
-            yield Task(
-                lo,
-                hi,
-                tuple(design.values.iloc[lo:hi].to_dict("records")),
-                spec.replications,
-                spec.seed,
-                spec.common_seeds,
-                evaluate,
-                settings,
+) -> _Plan:
+    """Read the spec once and check every option, before anything is written.
+
+    Raises
+    ------
+    ParameterError
+        For a bad spec or option, or a parameter the model does not know.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    if evaluate is None:
+        evaluate, settings = model_point, spec.model
+        check_levers(spec.space, spec.model)
+    if not callable(evaluate):
+        raise ParameterError("evaluate", evaluate, "a function evaluate(values, seed, settings)")
+    executor, workers, scheduler = resolve_executor(executor, workers, scheduler)
+    retries = _whole("retries", retries, 0)
+    if batch_size is not None:
+        batch_size = _whole("batch_size", batch_size, 1)
+    identity = _identity(spec, evaluate, settings)
+    return _Plan(
+        spec=spec,
+        root=Path(out),
+        evaluate=evaluate,
+        settings=settings,
+        identity=identity,
+        digest=_digest(identity),
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        retries=retries,
+        batch_size=batch_size,
+    )
+
+
+# --------------------------------------------------------------------------- step 2: the folder
+
+
+def _open_folder(plan: _Plan, resume: bool) -> Design:
+    """The sweep's design, from its folder, which is checked or created.
+
+    A folder with a manifest must hold this sweep (same digest), and is continued only
+    with ``resume``; its design is read back. A folder without one must have no part
+    files; the design is drawn and written there with a new manifest. Temporary files
+    left by a run killed while writing a part are removed.
+
+    Raises
+    ------
+    ParameterError
+        For a folder holding another sweep, the same one without ``resume``, or part
+        files without a manifest.
+    """
+    root, spec = plan.root, plan.spec
+    if (root / MANIFEST).exists():
+        manifest = _read_manifest(root)
+        if manifest.get("digest") != plan.digest:
+            diff = _differences(manifest.get("identity", {}), plan.identity)
+            raise ParameterError(
+                "spec",
+                spec.name,
+                f"the spec of the sweep already in {root} to resume it (it differs in: "
+                f"{'; '.join(diff[:6]) or 'its digest'}); choose another --out for this spec",
             )
+        if not resume:
+            done = sum(b - a for a, b, _ in _finished(plan.parts))
+            raise ParameterError(
+                "out",
+                str(root),
+                f"a folder without a sweep: it holds this sweep with {done} of "
+                f"{manifest.get('points')} points done; add --resume to finish it",
+            )
+        design = _read_design(root / DESIGN, spec)
+    else:
+        if _finished(plan.parts):
+            raise ParameterError(
+                "out",
+                str(root),
+                "a new folder or one holding a whole sweep (it has part files but no "
+                "manifest.json)",
+            )
+        design = spec.design()
+        _write_design(root / DESIGN, design)
+        _write_manifest(plan, len(design))
+    plan.parts.mkdir(parents=True, exist_ok=True)
+    for stale in plan.parts.glob(".points-*.tmp"):  # left by a run killed mid-write
+        stale.unlink(missing_ok=True)
+    return design
+
+
+def _write_manifest(plan: _Plan, points: int) -> None:
+    """Write ``manifest.json``: the spec, its identity and digest, sizes and provenance."""
+    manifest = {
+        "format": _FORMAT,
+        "digest": plan.digest,
+        "identity": plan.identity,
+        "spec": plan.spec.to_dict(),
+        "points": points,
+        "replications": plan.spec.replications,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "code": _code_version(),
+    }
+    write_text(plan.root / MANIFEST, json.dumps(manifest, indent=2, default=repr) + "\n")
+
+
+# --------------------------------------------------------------------------- step 3: what is left
+
+
+def _left_to_do(plan: _Plan, points: int) -> np.ndarray:
+    """Boolean mask over the design's points: True where no part file holds results."""
+    todo = np.ones(points, dtype=bool)
+    for a, b, _ in _finished(plan.parts):
+        todo[a:b] = False
+    return todo
+
+
+# --------------------------------------------------------------------------- step 4: run, store
+
+
+def _store_part(parts: Path, task: Task, frame: pd.DataFrame) -> None:
+    """Write one finished task's rows to its part file, atomically."""
+    path = parts / _part_name(task.start, task.stop)
+    atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+
+
+def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) -> tuple[int, int]:
+    """Run the points left to do, task by task, storing each task's part as it finishes.
+
+    Returns
+    -------
+    evaluated : int
+        Points run now.
+    failed : int
+        Runs among them that raised.
+    """
+    from tqdm import tqdm
+
+    n_points, remaining = len(design), int(todo.sum())
+    spec = plan.spec
+    batch = plan.batch_size or spec.batch_size or _auto_batch(remaining, plan.workers)
+    tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings)
+    failed = 0
+    evaluated = 0
+    bar = tqdm(
+        total=n_points,
+        initial=n_points - remaining,
+        unit="pt",
+        desc=spec.name,
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )
+    try:
+        if remaining:
+            driver = _DRIVERS[plan.executor]
+            for task, frame in driver(tasks, plan.workers, plan.scheduler, plan.retries):
+                _store_part(plan.parts, task, frame)
+                failed += int(frame["error"].notna().sum())
+                evaluated += task.stop - task.start
+                bar.update(task.stop - task.start)
+                if failed:
+                    bar.set_postfix(failed=failed, refresh=False)
+    finally:
+        bar.close()
+    return evaluated, failed
+
+
+# --------------------------------------------------------------------------- the sweep
 
 
 def run_sweep(
@@ -172,7 +354,7 @@ def run_sweep(
     resume: bool = False,
     batch_size: int | None = None,
     progress: bool = True,
-    evaluate: Callable[[Mapping[str, Any], int, Any], Mapping[str, float]] | None = None,
+    evaluate: Evaluate | None = None,
     settings: Any = None,
     retries: int = 3,
 ) -> SweepSummary:
@@ -219,274 +401,39 @@ def run_sweep(
         not know, a folder holding another sweep (or the same one without
         ``resume``).
     """
-    if not isinstance(spec, SweepSpec):
-        spec = load_spec(spec)
-    if evaluate is None:
-        evaluate, settings = model_point, spec.model
-        check_levers(spec.space, spec.model)
-    if not callable(evaluate):
-        raise ParameterError("evaluate", evaluate, "a function evaluate(values, seed, settings)")
-    executor, workers, scheduler = resolve_executor(executor, workers, scheduler)
-    retries = _whole("retries", retries, 0)
-    if batch_size is not None:
-        batch_size = _whole("batch_size", batch_size, 1)
-
-    root = Path(out)
-    manifest_path, design_path, parts = root / MANIFEST, root / DESIGN, root / PARTS
-    identity = _identity(spec, evaluate, settings)
-    digest = _digest(identity)
-    lock = _lock(root)
+    plan = _plan(
+        spec,
+        out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        retries=retries,
+        batch_size=batch_size,
+        evaluate=evaluate,
+        settings=settings,
+    )
+    lock = _lock(plan.root)
     try:
-        if manifest_path.exists():
-            manifest = _read_manifest(root)
-            if manifest.get("digest") != digest:
-                diff = _differences(manifest.get("identity", {}), identity)
-                raise ParameterError(
-                    "spec",
-                    spec.name,
-                    f"the spec of the sweep already in {root} to resume it (it differs in: "
-                    f"{'; '.join(diff[:6]) or 'its digest'}); choose another --out for this spec",
-                )
-            if not resume:
-                done = sum(b - a for a, b, _ in _finished(parts))
-                raise ParameterError(
-                    "out",
-                    str(root),
-                    f"a folder without a sweep: it holds this sweep with {done} of "
-                    f"{manifest.get('points')} points done; add --resume to finish it",
-                )
-            design = _read_design(design_path, spec)
-        else:
-            if _finished(parts):
-                raise ParameterError(
-                    "out",
-                    str(root),
-                    "a new folder or one holding a whole sweep (it has part files but no "
-                    "manifest.json)",
-                )
-            design = spec.design()
-            _write_design(design_path, design)
-            manifest = {
-                "format": _FORMAT,
-                "digest": digest,
-                "identity": identity,
-                "spec": spec.to_dict(),
-                "points": len(design),
-                "replications": spec.replications,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "code": _code_version(),
-            }
-            write_text(manifest_path, json.dumps(manifest, indent=2, default=repr) + "\n")
-
-        parts.mkdir(parents=True, exist_ok=True)
-        for stale in parts.glob(".points-*.tmp"):  # left by a run killed mid-write
-            stale.unlink(missing_ok=True)
-        n_points = len(design)
-        todo = np.ones(n_points, dtype=bool)
-        for a, b, _ in _finished(parts):
-            todo[a:b] = False
-        remaining = int(todo.sum())
-        batch = batch_size or spec.batch_size or _auto_batch(remaining, workers)
-        tasks = _tasks(design, todo, batch, spec, evaluate, settings)
-
-        from tqdm import tqdm
-
+        design = _open_folder(plan, resume)
+        todo = _left_to_do(plan, len(design))
         start = time.perf_counter()
-        failed = 0
-        evaluated = 0
-        bar = tqdm(
-            total=n_points,
-            initial=n_points - remaining,
-            unit="pt",
-            desc=spec.name,
-            disable=not progress,
-            file=sys.stderr,
-            mininterval=0.5,
-            dynamic_ncols=True,
-        )
-        try:
-            if remaining:
-                for task, frame in _DRIVERS[executor](tasks, workers, scheduler, retries):
-                    path = parts / _part_name(task.start, task.stop)
-                    atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
-                    failed += int(frame["error"].notna().sum())
-                    evaluated += task.stop - task.start
-                    bar.update(task.stop - task.start)
-                    if failed:
-                        bar.set_postfix(failed=failed, refresh=False)
-        finally:
-            bar.close()
+        evaluated, failed = _run_parts(plan, design, todo, progress)
         return SweepSummary(
-            str(root),
-            n_points,
-            spec.replications,
-            n_points - remaining,
+            str(plan.root),
+            len(design),
+            plan.spec.replications,
+            len(design) - int(todo.sum()),
             evaluated,
             failed,
             time.perf_counter() - start,
-            executor,
-            workers,
+            plan.executor,
+            plan.workers,
         )
     finally:
         lock.close()
 
 
-# --------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A sweep's folder, opened for reading (see :func:`open_sweep`)."""
-
-    out: Path
-    spec: SweepSpec
-    design: Design
-    manifest: dict[str, Any]
-
-    @property
-    def points(self) -> int:
-        """Points in the design."""
-        return len(self.design)
-
-    def parts(self) -> list[Path]:
-        """Part files, in point order."""
-        return [p for _, _, p in _finished(self.out / PARTS)]
-
-    def done(self) -> np.ndarray:
-        """Boolean mask over points: True where results exist."""
-        mask = np.zeros(self.points, dtype=bool)
-        for a, b, _ in _finished(self.out / PARTS):
-            mask[a:b] = True
-        return mask
-
-    @property
-    def complete(self) -> bool:
-        """True when every point has results."""
-        return bool(self.done().all())
-
-    def results(self) -> pd.DataFrame:
-        """Every run: one row per (point, replication), sorted.
-
-        Raises
-        ------
-        DataFileError
-            When two part files hold the same point (the folder was altered by hand).
-        """
-        frames = [pd.read_parquet(p) for p in self.parts()]
-        if not frames:
-            cols = [*KEY_COLUMNS, *self.spec.space.names, *TAIL_COLUMNS]
-            return pd.DataFrame(columns=cols)
-        frame = pd.concat(frames, ignore_index=True)
-        dup = frame.duplicated(["point", "replication"])
-        if dup.any():
-            first = frame.loc[dup, "point"].iloc[0]
-            raise DataFileError(
-                str(self.out / PARTS), None, "point", f"point {first} appears in two part files"
-            )
-        frame = frame.sort_values(["point", "replication"], ignore_index=True)
-        tail = [c for c in TAIL_COLUMNS if c in frame]
-        return frame[[c for c in frame if c not in tail] + tail]
-
-    @property
-    def outputs(self) -> list[str]:
-        """Output columns found in the results."""
-        import pyarrow.parquet as pq
-
-        names = set(KEY_COLUMNS) | set(self.spec.space.names) | set(TAIL_COLUMNS)
-        found: dict[str, None] = {}
-        for part in self.parts():
-            found.update(dict.fromkeys(c for c in pq.read_schema(part).names if c not in names))
-        return list(found)
-
-    def point_means(self, outputs: Iterable[str] | None = None) -> pd.DataFrame:
-        """Outputs averaged over replications, one row per design point (index ``point``).
-
-        A point without results, or with a failed replication, has missing outputs.
-        """
-        res = self.results()
-        outs = list(outputs) if outputs is not None else self.outputs
-        missing = [o for o in outs if o not in res]
-        if missing:
-            raise ParameterError("output", missing, f"outputs of this sweep: {self.outputs}")
-        if res.empty:
-            return pd.DataFrame(index=pd.RangeIndex(self.points, name="point"), columns=outs)
-        values = res[outs].astype(float)
-        means = values.groupby(res["point"]).mean()
-        means = means.mask(values.isna().groupby(res["point"]).any())
-        return means.reindex(pd.RangeIndex(self.points, name="point"))
-
-    def failures(self) -> pd.DataFrame:
-        """Rows of runs that raised: point, replication, seed, parameters and error."""
-        res = self.results()
-        if "error" not in res:
-            return res.iloc[:0]
-        bad = res[res["error"].notna()]
-        keep = [*KEY_COLUMNS, *self.spec.space.names, "error"]
-        return bad[keep].reset_index(drop=True)
-
-
-def open_sweep(out: str | os.PathLike) -> Sweep:
-    """Open a sweep's results folder.
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``out`` holds no ``manifest.json``.
-    """
-    root = Path(out)
-    if not (root / MANIFEST).is_file():
-        raise FileNotFoundError(f"{root}: no sweep here ({MANIFEST} is missing)")
-    manifest = _read_manifest(root)
-    spec = SweepSpec.from_dict(manifest["spec"])
-    return Sweep(root, spec, _read_design(root / DESIGN, spec), manifest)
-
-
 # --------------------------------------------------------------------------- notebooks
-
-
-def scaled_spec(
-    spec: SweepSpec | str | os.PathLike,
-    *,
-    n: int | None = None,
-    levels: int | None = None,
-    periods: int | None = None,
-    n_bureaus: int | None = None,
-    replications: int | None = None,
-) -> SweepSpec:
-    """A smaller (or larger) version of a sweep: same parameters, other sizes.
-
-    Parameters
-    ----------
-    spec : SweepSpec or path-like
-    n : int, optional
-        Points, base samples or trajectories of the design.
-    levels : int, optional
-        Grid values per parameter (replaces the parameters' own ``levels``).
-    periods, n_bureaus : int, optional
-        Run length and number of bureaus of the model.
-    replications : int, optional
-        Runs per point.
-    """
-    if not isinstance(spec, SweepSpec):
-        spec = load_spec(spec)
-    changes: dict[str, Any] = {}
-    if n is not None:
-        changes["n"] = n
-    if levels is not None:
-        levels = _whole("levels", levels, 2)
-        params = tuple(
-            dataclasses.replace(p, levels=levels) if p.levels is not None else p
-            for p in spec.space.parameters
-        )
-        changes.update(levels=levels, space=ParameterSpace(params))
-    if replications is not None:
-        changes["replications"] = replications
-    model = spec.model
-    if periods is not None:
-        model = dataclasses.replace(model, periods=periods)
-    if n_bureaus is not None:
-        model = dataclasses.replace(model, params={**model.params, "n_bureaus": n_bureaus})
-    return dataclasses.replace(spec, model=model, **changes)
 
 
 def saved_or_run(

@@ -1,4 +1,4 @@
-"""Figures of sweep results: Sobol' indices, a response map with a threshold, PRIM peeling.
+"""Figures of sweep results: Sobol' indices, a response map with a threshold, PRIM's trajectory.
 
 Each function returns its :class:`matplotlib.figure.Figure`, with axes labelled in
 units, in the collection's theme (:func:`tipresearch.figures.theme.set_theme`).
@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from tipresearch.errors import ParameterError
@@ -132,27 +134,46 @@ def plot_response_map(
     return fig
 
 
+_PHASES = (("peel", "o", "peeling"), ("paste", "^", "pasting"))
+
+
 def plot_prim_trajectory(result: PrimResult, selected: int | None = None) -> Figure:
-    """PRIM's peeling trajectory: density against coverage, by number of restricted parameters.
+    """PRIM's trajectory: density against coverage, by number of restricted parameters.
 
     Parameters
     ----------
     result : PrimResult
-        From :func:`tipresearch.experiments.sensitivity.prim` or ``scenario_discovery``.
+        From :func:`tipresearch.experiments.discovery.prim` or
+        :func:`~tipresearch.experiments.discovery.scenario_discovery`.
     selected : int, optional
         Step to mark (the box reported).
 
     Returns
     -------
     matplotlib.figure.Figure
+        One point per box: circles while PRIM peels, triangles for the boxes pasting
+        widens again, coloured by the number of parameters the box restricts.
     """
     if not isinstance(result, PrimResult):
         raise ParameterError("result", type(result).__name__, "a PrimResult")
     t = result.trajectory
     n_restricted = t["restricted"].map(len)
+    norm = Normalize(vmin=0, vmax=max(1, int(n_restricted.max())))
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
-    points = ax.scatter(t["coverage"], t["density"], c=n_restricted, cmap="viridis", s=22)
-    bar = fig.colorbar(points, ax=ax)
+    for phase, marker, label in _PHASES:
+        rows = t["phase"] == phase
+        if rows.any():
+            ax.scatter(
+                t.loc[rows, "coverage"],
+                t.loc[rows, "density"],
+                c=n_restricted[rows],
+                cmap="viridis",
+                norm=norm,
+                marker=marker,
+                s=22,
+            )
+            ax.scatter([], [], marker=marker, s=22, color="0.45", label=label)  # legend only
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap="viridis"), ax=ax)
     bar.set_label("parameters restricted by the box (count)")
     if selected is not None:
         ax.scatter(
@@ -164,7 +185,7 @@ def plot_prim_trajectory(result: PrimResult, selected: int | None = None) -> Fig
             linewidths=2,
             label=f"box reported (step {selected})",
         )
-        ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="lower left", fontsize="small")
     ax.set_xlabel("coverage (share of the cases of interest inside the box)")
     ax.set_ylabel("density (share of the box's points that are cases)")
     ax.set_xlim(0, 1.02)
