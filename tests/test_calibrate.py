@@ -21,6 +21,7 @@ from tipresearch.fit import (
     Target,
     bootstrap,
     campaign_solved,
+    china_figures,
     china_targets,
     fit,
     fit_checks,
@@ -232,20 +233,67 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
             "--bureaus",
             "30",
             "--set",
-            "dynamics.deterrence=0",
-            "--set",
             "dynamics.learning_rate=0",
+            # two parameters left to fit keep the refits of the hold-outs and profiles short
+            "--fix",
+            "reforms.campaign_persist=0.5",
+            "--fix",
+            "dynamics.deterrence=0",
+            "--fix",
+            "reforms.mandatory_audit_prob=0.1",
+            "--fix",
+            "settings.reports_per_bureau=2",
+            "--fix",
+            "settings.women_solvability+settings.children_solvability=0.75",
+            "--fix-reason",
+            "flat profile",
+            "--holdouts",
+            "full,without_2020",
+            "--profile-points",
+            "3",
+            "--profile-evaluations",
+            "1",
+            "--prediction-seeds",
+            "2",
+            "--workers",
+            "1",
         ]
     )
     assert status == 0
     data = json.loads((out / "fit.json").read_text(encoding="utf-8"))
     assert data["changes"]["settings.n_bureaus"] == 30
+    assert data["changes"]["reforms.campaign_persist"] == 0.5
     assert len(data["draws"]) == 2
     table = pd.read_csv(out / "fit_table.csv")
     assert "registered_2009" in set(table.target)
+    estimates = pd.read_csv(out / "estimates.csv").set_index("parameter")
+    assert estimates.loc["reforms.campaign_persist", "status"] == "fixed"
+    assert estimates.loc["reforms.campaign_persist", "estimate"] == 0.5
+    assert (estimates["status"] == "fitted").sum() == 2
+    assert (estimates["status"] == "fixed").sum() == 5
+    assert estimates.loc[estimates["status"] == "fitted", "robust_std_error"].notna().any()
+    # every published figure, for each design: fitted figures are the design's targets
+    oos = pd.read_csv(out / "out_of_sample.csv")
+    assert set(oos["design"]) == {"full", "without_2020"}
+    held = oos[(oos["design"] == "without_2020") & (oos["role"] == "held out")]
+    assert "registered_2020" in set(held["figure"])
+    assert not set(oos.loc[oos["design"] == "full", "figure"]) - {f.id for f in china_figures()}
+    assert (oos["seeds"] == 2).all()
+    assert (oos["low_5"] <= oos["model"]).all() and (oos["model"] <= oos["high_95"]).all()
+    designs = json.loads((out / "holdout_fits.json").read_text(encoding="utf-8"))
+    assert designs["without_2020"]["settings.n_bureaus"] == 30
+    assert designs["without_2020"]["reforms.campaign_persist"] == 0.5
+    profile = pd.read_csv(out / "profiles.csv")
+    assert profile.groupby("parameter").size().eq(4).all()  # 3 grid points + the estimate
+    ident = pd.read_csv(out / "identification.csv")
+    assert len(ident) == 2 and ident["profile_rise"].ge(0).all()
     assert "published" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2
     assert "--bootstrap" in capsys.readouterr().err
+    assert cli_main(["calibrate", "--out", str(out), "--holdouts", "nope"]) == 2
+    assert "--holdouts" in capsys.readouterr().err
+    assert cli_main(["calibrate", "--out", str(out), "--fix", "metric.solved=1"]) == 2
+    assert "--fix" in capsys.readouterr().err
 
 
 def _synthetic_monthly(scale: float = 1.0) -> pd.DataFrame:

@@ -8,10 +8,26 @@ import sys
 DESCRIPTION = """\
 Fit the China reform calendar (2007-2020, monthly) to the published counts of
 trafficking cases (data/published/) by simulated method of moments, with common
-random numbers, then bootstrap the estimates. Writes fit.json (everything, read
-by tipresearch.fit.load_fit), fit_table.csv (target, model, relative error)
-and estimates.csv (estimates with bootstrap standard errors) into --out.
-The default settings take a few minutes.
+random numbers, then bootstrap the estimates, and test the fit on figures it was
+not fitted to. Writes into --out:
+
+  fit.json            everything (read by tipresearch.fit.load_fit)
+  fit_table.csv       each target: published, model, relative error (in-sample)
+  estimates.csv       estimates with bootstrap and robust (sandwich) errors,
+                      bounds hit, and the parameters held fixed
+  out_of_sample.csv   every published figure the model can produce, for each
+                      hold-out design: fitted or held out, published, predicted
+                      mean and 5-95% band over fresh seeds
+  holdout_fits.json   the fitted model of each hold-out design
+  profiles.csv        the objective with each parameter held on a grid and the
+                      others refitted
+  identification.csv  per parameter: profile rise, identified or not, robust
+                      error, bound hit
+
+Each hold-out design is refitted with the same --screen and --max-evaluations as
+the fit. The fit takes a few minutes; the hold-out refits and profiles about
+fifteen more on two workers (--holdouts none --profile-points 0 skip them). --validate-only
+reads the fit already in --out and redoes only the validation.
 """
 
 
@@ -19,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``calibrate`` subcommand."""
     p = sub.add_parser(
         "calibrate",
-        help="fit the China reform calendar to published case counts",
+        help="fit the China reform calendar to published case counts, and test it out of sample",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,59 +82,214 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a fixed value of the China model, e.g. reforms.dna_effect=0.2 (repeatable)",
     )
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="hold a fitted parameter at a value instead of fitting it (repeatable)",
+    )
+    p.add_argument(
+        "--fix-reason",
+        default="",
+        metavar="TEXT",
+        help="why the --fix values, recorded in estimates.csv",
+    )
+    p.add_argument(
+        "--holdouts",
+        default="all",
+        metavar="NAMES",
+        help="hold-out designs to refit and predict: all, none, or names joined by commas",
+    )
+    p.add_argument(
+        "--profile-points",
+        type=int,
+        default=5,
+        metavar="N",
+        help="grid points of each parameter's profile (default 5; 0 for none)",
+    )
+    p.add_argument(
+        "--profile-evaluations",
+        type=int,
+        default=25,
+        metavar="N",
+        help="evaluations of each profile point's refit from the estimates (default 25)",
+    )
+    p.add_argument(
+        "--prediction-seeds",
+        type=int,
+        default=20,
+        metavar="N",
+        help="fresh seeds of the out-of-sample predictions (default 20)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes for the refits and predictions (default 2)",
+    )
+    p.add_argument(
+        "--validate-only",
+        action="store_true",
+        help="read the fit in --out and redo only the hold-outs and profiles",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the fit described by ``args`` and write its results."""
+    """Run the fit described by ``args``, test it, and write its results."""
+    import json
+
     from tipresearch.checks import check_int
     from tipresearch.errors import ParameterError
-    from tipresearch.fit import bootstrap, fit
+    from tipresearch.fit import (
+        FITTED,
+        HOLDOUTS,
+        PREDICTION_SEEDS,
+        bootstrap,
+        fit,
+        fit_holdouts,
+        identification_table,
+        load_fit,
+        out_of_sample_table,
+        predict,
+        profiles,
+    )
+    from tipresearch.io import write_table, write_text
     from tipresearch.model import parse_assignment
     from tipresearch.reforms import ChinaModel
 
     screen = check_int("--screen", args.screen, 0, 100_000)
     evaluations = check_int("--max-evaluations", args.max_evaluations, 1, 100_000)
     replications = check_int("--bootstrap", args.bootstrap, 0, 100_000)
+    points = check_int("--profile-points", args.profile_points, 0, 101)
+    if points in (1, 2):
+        raise ParameterError("--profile-points", points, "0 (no profiles) or a number >= 3")
+    profile_evals = check_int("--profile-evaluations", args.profile_evaluations, 1, 100_000)
+    n_pred = check_int("--prediction-seeds", args.prediction_seeds, 1, len(PREDICTION_SEEDS))
+    workers = check_int("--workers", args.workers, 1, 256)
     seeds = [check_int("--seeds", s, 0, 2**32 - 1) for s in args.seeds]
     if len(set(seeds)) != len(seeds):
         raise ParameterError("--seeds", args.seeds, "distinct seeds")
+    holdouts = _holdout_names(args.holdouts, HOLDOUTS, ParameterError)
     changes = dict(parse_assignment(text) for text in args.changes)
     if args.bureaus is not None:
         changes["settings.n_bureaus"] = check_int("--bureaus", args.bureaus, 1, 100_000)
-    base = ChinaModel().updated(changes)
+    fixed = dict(parse_assignment(text) for text in args.fix)
+    keys = {p.key for p in FITTED}
+    for key, value in fixed.items():
+        if key not in keys:
+            raise ParameterError("--fix", key, f"a fitted parameter: {', '.join(sorted(keys))}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ParameterError(f"--fix {key}", value, "a number")
+    parameters = tuple(p for p in FITTED if p.key not in fixed)
+    if not parameters:
+        raise ParameterError("--fix", sorted(fixed), "at least one parameter left to fit")
 
     def say(text: str) -> None:
         if not args.quiet:
             print(text, file=sys.stderr, flush=True)
 
-    say(f"fitting on seeds {seeds}: {screen} screening points, then up to {evaluations} steps")
-    result = fit(
-        base,
-        seeds=seeds,
-        screen=screen,
-        max_evaluations=evaluations,
-        progress=None if args.quiet else _every(25, say),
-    )
-    say(f"objective {result.objective:.4f} after {result.evaluations} evaluations")
-    if replications:
-        result = bootstrap(
-            result,
+    if args.validate_only:
+        result = load_fit(args.out)
+        say(f"read the fit in {args.out} (objective {result.objective:.4f})")
+    else:
+        tied = {k: fixed[p.key] for p in FITTED if p.key in fixed for k in p.keys}
+        base = ChinaModel().updated({**changes, **tied})
+        say(f"fitting on seeds {seeds}: {screen} screening points, then up to {evaluations} steps")
+        result = fit(
             base,
-            replications=replications,
-            progress=None if args.quiet else _every(10, say),
+            parameters=parameters,
+            seeds=seeds,
+            screen=screen,
+            max_evaluations=evaluations,
+            progress=None if args.quiet else _every(25, say),
         )
-    written = result.save(args.out)
-    if not args.quiet:
-        table = result.table()
-        for row in table.itertuples():
-            say(
-                f"  {row.target:38s} published {row.published:10.3f}  "
-                f"model {row.model:10.3f}  error {row.relative_error:+.1%}"
+        if fixed:
+            result.notes["fixed"] = {k: float(v) for k, v in fixed.items()}
+            result.notes["fixed_reason"] = args.fix_reason
+        say(f"objective {result.objective:.4f} after {result.evaluations} evaluations")
+        if replications:
+            result = bootstrap(
+                result,
+                base,
+                replications=replications,
+                progress=None if args.quiet else _every(10, say),
             )
+        written = result.save(args.out)
+        _show_fit(result, say)
         say("written: " + ", ".join(str(p) for p in written.values()))
+
+    out = args.out
+    if holdouts:
+        say(f"refitting hold-out designs {', '.join(holdouts)} on {workers} worker(s)")
+        fitted_keys = _fitted_keys(result.parameters)
+        base_changes = {k: v for k, v in result.changes.items() if k not in fitted_keys}
+        designs = fit_holdouts(
+            result.changes,
+            holdouts,
+            base=base_changes,
+            parameters=result.parameters,
+            seeds=result.seeds,
+            screen=screen,
+            max_evaluations=evaluations,
+            workers=workers,
+        )
+        write_text(f"{out}/holdout_fits.json", json.dumps(designs, indent=1) + "\n")
+        say(f"predicting every figure on {n_pred} fresh seeds")
+        table = out_of_sample_table(
+            predict(designs, PREDICTION_SEEDS[:n_pred], workers=workers),
+            designs={n: HOLDOUTS[n] for n in holdouts},
+        )
+        write_table(table, f"{out}/out_of_sample.csv")
+        _show_holdouts(table, say)
+    if points:
+        say(f"profiles: {points} points per parameter, refitted on {workers} worker(s)")
+        profile = profiles(result, points, max_evaluations=profile_evals, workers=workers)
+        write_table(profile, f"{out}/profiles.csv")
+        ident = identification_table(result, profile)
+        write_table(ident, f"{out}/identification.csv")
+        for row in ident.itertuples():
+            flag = "identified" if row.identified else "NOT pinned down (flat profile)"
+            bound = f", on its {row.on_bound} bound" if row.on_bound else ""
+            say(f"  {row.parameter:58s} rise {row.profile_rise:8.4f}  {flag}{bound}")
     return 0
+
+
+def _fitted_keys(parameters) -> set[str]:
+    return {k for p in parameters for k in p.keys}
+
+
+def _holdout_names(text: str, known, error) -> list[str]:
+    if text == "none":
+        return []
+    if text == "all":
+        return list(known)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise error("--holdouts", text, f"all, none, or names among {', '.join(known)}")
+    return names
+
+
+def _show_fit(result, say) -> None:
+    for row in result.table().itertuples():
+        say(
+            f"  {row.target:38s} published {row.published:10.3f}  "
+            f"model {row.model:10.3f}  error {row.relative_error:+.1%}"
+        )
+
+
+def _show_holdouts(table, say) -> None:
+    held = table[table["role"] == "held out"]
+    for design, rows in held.groupby("design", sort=False):
+        errors = rows["relative_error"].abs()
+        say(
+            f"  {design:18s} {len(rows):2d} figures held out: median |error| "
+            f"{errors.median():.0%}, {int(rows['in_band'].sum())} inside the 5-95% band"
+        )
 
 
 def _every(n: int, say):

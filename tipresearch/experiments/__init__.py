@@ -32,6 +32,7 @@ from .executors import (
     TAIL_COLUMNS,
     Task,
     resolve_executor,
+    run_points,
     run_task,
 )
 from .point import (
@@ -118,6 +119,7 @@ __all__ = [
     "resolve_executor",
     "response_surface",
     "run_sweep",
+    "run_points",
     "run_task",
     "sample",
     "saved_or_run",

@@ -41,7 +41,15 @@ from .design import Design
 from .point import _whole, point_seed
 from .spec import SweepSpec
 
-__all__ = ["EXECUTORS", "KEY_COLUMNS", "TAIL_COLUMNS", "Task", "resolve_executor", "run_task"]
+__all__ = [
+    "EXECUTORS",
+    "KEY_COLUMNS",
+    "TAIL_COLUMNS",
+    "Task",
+    "resolve_executor",
+    "run_points",
+    "run_task",
+]
 
 #: Executors accepted by :func:`tipresearch.experiments.sweep.run_sweep` (``auto``:
 #: ``dask`` when a scheduler is given, ``inprocess`` for one worker, else ``processes``).
@@ -313,3 +321,55 @@ def resolve_executor(
     if executor == "inprocess":
         n = 1
     return executor, n, scheduler
+
+
+def run_points(
+    evaluate: Callable[[Mapping[str, Any], int, Any], Mapping[str, float]],
+    points: Iterable[Mapping[str, Any]],
+    settings: Any = None,
+    *,
+    root_seed: int = 0,
+    executor: str = "auto",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = 1,
+) -> pd.DataFrame:
+    """Evaluate a few expensive points on the sweep executors; no results folder.
+
+    For work such as refitting a model at each point, where each evaluation takes
+    seconds to minutes: one point per task, so the points spread over the workers.
+    A point that raises is recorded with its error, as in a sweep.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(values, seed, settings) -> {output: float}``, a module-level
+        function (so that worker processes can import it).
+    points : iterable of mapping
+        The points' values (the same keys at every point).
+    settings : any
+        Passed to ``evaluate`` (must pickle).
+    root_seed : int
+        Root of the points' seeds (:func:`~tipresearch.experiments.point.point_seed`).
+    executor, workers, scheduler, retries
+        As for :func:`tipresearch.experiments.sweep.run_sweep`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, in point order: ``point``, ``replication``, ``seed``,
+        the values, the outputs, ``error`` and ``seconds``.
+    """
+    values = [dict(v) for v in points]
+    executor, workers, scheduler = resolve_executor(executor, workers, scheduler)
+    retries = _whole("retries", retries, 0)
+    tasks = (
+        Task(i, i + 1, (v,), 1, int(root_seed), False, evaluate, settings)
+        for i, v in enumerate(values)
+    )
+    frames = [frame for _, frame in _DRIVERS[executor](tasks, workers, scheduler, retries)]
+    if not frames:
+        return pd.DataFrame(columns=[*KEY_COLUMNS, *TAIL_COLUMNS])
+    out = pd.concat(frames, ignore_index=True).sort_values("point", ignore_index=True)
+    tail = [c for c in TAIL_COLUMNS if c in out]
+    return out[[c for c in out if c not in tail] + tail]

@@ -1,5 +1,6 @@
 """The China calendar fitted to published counts: its parameters and targets, the fit,
-the fitted result and its checks.
+the fitted result and its checks, what the figures pin down (profiles, robust errors)
+and how the fit does on figures it was not fitted to (hold-out designs).
 
 Builds on :mod:`tipresearch.reforms`; the published counts come from
 ``data/published/``, the committed fit is ``data/fit/``.
@@ -15,8 +16,9 @@ from .checks import (
     replication_means,
     trade_off_table,
 )
+from .identification import FLAT_PROFILE, identification_table, profiles
 from .parameters import FITTED, FitParameter
-from .result import FitResult, fit_table, load_fit
+from .result import FitResult, fit_table, load_fit, on_bounds, sandwich_errors
 from .targets import (
     CONFIDENCE_WEIGHTS,
     KINDS,
@@ -24,8 +26,31 @@ from .targets import (
     china_targets,
     model_moments,
 )
+from .validation import (
+    HOLDOUTS,
+    NOT_PRODUCED,
+    PREDICTION_SEEDS,
+    HoldOut,
+    china_figures,
+    fit_holdouts,
+    out_of_sample_table,
+    predict,
+)
 
 __all__ = [
+    "FLAT_PROFILE",
+    "HOLDOUTS",
+    "NOT_PRODUCED",
+    "PREDICTION_SEEDS",
+    "HoldOut",
+    "china_figures",
+    "fit_holdouts",
+    "identification_table",
+    "on_bounds",
+    "out_of_sample_table",
+    "predict",
+    "profiles",
+    "sandwich_errors",
     "CHECK_ALLOWED",
     "CONFIDENCE_WEIGHTS",
     "FITTED",

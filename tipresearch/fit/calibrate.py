@@ -111,6 +111,7 @@ def fit(
     max_evaluations: int = 200,
     diff_step: float = 0.03,
     progress: Callable[[str], None] | None = None,
+    jacobian: bool = True,
 ) -> FitResult:
     """Fit parameters of the China calendar by simulated method of moments.
 
@@ -139,11 +140,15 @@ def fit(
         Finite-difference step in unit coordinates.
     progress : callable, optional
         Called with a line of text after each evaluation.
+    jacobian : bool
+        Compute the Jacobian at the estimates (``2 k`` more evaluations for ``k``
+        parameters; needed by :func:`bootstrap` and the sandwich errors).
 
     Returns
     -------
     FitResult
-        With the Jacobian at the estimates (no bootstrap draws; see :func:`bootstrap`).
+        With the Jacobian at the estimates unless ``jacobian`` is False (no bootstrap
+        draws; see :func:`bootstrap`).
     """
     base = ChinaModel() if base is None else base
     targets = china_targets() if targets is None else tuple(targets)
@@ -180,7 +185,7 @@ def fit(
         ftol=1e-6,
     )
     u_hat = sol.x if float(sol.fun @ sol.fun) <= obj.best[0] else obj.best[1]
-    jac = _jacobian(obj, u_hat, diff_step)
+    jac = _jacobian(obj, u_hat, diff_step) if jacobian else None
     moments = obj.moments(u_hat)
     r = residuals(targets, moments)
     estimates = obj.values(u_hat)
@@ -200,6 +205,7 @@ def fit(
             "optimizer": "scipy.optimize.least_squares (trf)",
             "status": int(sol.status),
             "screen": int(screen),
+            "diff_step": float(diff_step),
         },
     )
 

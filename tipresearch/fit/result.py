@@ -9,6 +9,7 @@ writes ``fit.json``, ``fit_table.csv`` and ``estimates.csv`` atomically and
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,17 @@ from tipresearch.reforms import ChinaModel
 from .parameters import FitParameter
 from .targets import Target
 
-__all__ = ["FitResult", "fit_table", "load_fit", "residuals"]
+__all__ = [
+    "FitResult",
+    "fit_table",
+    "load_fit",
+    "on_bounds",
+    "residuals",
+    "sandwich_errors",
+]
+
+#: An estimate within this distance of a bound, in unit coordinates, is on the bound.
+_BOUND_TOLERANCE = 0.005
 
 
 def fit_table(targets: Sequence[Target], moments: np.ndarray) -> pd.DataFrame:
@@ -114,7 +125,22 @@ class FitResult:
         return fit_table(self.targets, self.moments)
 
     def estimates_table(self) -> pd.DataFrame:
-        """Estimates with bootstrap standard errors and 5-95% intervals."""
+        """Estimates with two kinds of standard error, and the values held fixed.
+
+        ``std_error``, ``low_5`` and ``high_95`` come from the one-step bootstrap
+        (:func:`tipresearch.fit.bootstrap`: the published counts' sampling noise and
+        the simulation noise, not the model's misfit); ``robust_std_error`` is the
+        sandwich error (:func:`sandwich_errors`), which includes the misfit.
+        ``on_bound`` names a bound the estimate sits on. Parameters held fixed
+        (``notes["fixed"]``, with the reason in ``notes["fixed_reason"]``) have a row
+        with ``status`` ``fixed`` and no errors.
+        """
+        robust = (
+            sandwich_errors(self).set_index("parameter")["robust_std_error"]
+            if self.jacobian is not None
+            else None
+        )
+        bounds = on_bounds(self).set_index("parameter")["on_bound"]
         rows = []
         for j, p in enumerate(self.parameters):
             d = None if self.draws is None else self.draws[:, j]
@@ -122,13 +148,27 @@ class FitResult:
                 {
                     "parameter": p.key,
                     "description": p.description,
+                    "status": "fitted",
                     "estimate": self.estimates[p.key],
                     "std_error": np.nan if d is None else float(np.std(d, ddof=1)),
                     "low_5": np.nan if d is None else float(np.quantile(d, 0.05)),
                     "high_95": np.nan if d is None else float(np.quantile(d, 0.95)),
+                    "robust_std_error": np.nan if robust is None else robust[p.key],
+                    "on_bound": bounds[p.key],
                     "lower_bound": p.lower,
                     "upper_bound": p.upper,
                     "scale": "log" if p.log else "linear",
+                }
+            )
+        for key, value in dict(self.notes.get("fixed", {})).items():
+            rows.append(
+                {
+                    "parameter": key,
+                    "description": str(self.notes.get("fixed_reason", "")),
+                    "status": "fixed",
+                    "estimate": float(value),
+                    "on_bound": "",
+                    "scale": "",
                 }
             )
         return pd.DataFrame(rows)
@@ -196,3 +236,84 @@ def load_fit(path: str | os.PathLike) -> FitResult:
     except json.JSONDecodeError as exc:
         raise ParameterError("fit file", str(path), f"a JSON fit result ({exc})") from None
     return FitResult.from_dict(data)
+
+
+def _units(result: FitResult) -> np.ndarray:
+    return np.array([p.to_unit(result.estimates[p.key]) for p in result.parameters])
+
+
+def _scale(p: FitParameter, value: float) -> float:
+    """d value / d unit coordinate at ``value``."""
+    if p.log:
+        return value * math.log(p.upper / p.lower)
+    return p.upper - p.lower
+
+
+def sandwich_errors(result: FitResult) -> pd.DataFrame:
+    """Standard errors of the estimates, robust to misspecification.
+
+    ``(J'J)^-1 J' diag(r^2) J (J'J)^-1`` from the Jacobian ``J`` of the weighted
+    residuals (unit coordinates) and the residuals ``r`` at the estimates, scaled to
+    the parameters' units (White 1982, Econometrica 50(1), 1-25).
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit with its Jacobian (of the weighted residuals in unit coordinates).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``estimate``, ``robust_std_error`` (sandwich, in the
+        parameter's units; NaN where ``J'J`` is singular in that direction),
+        ``condition`` (condition number of ``J'J``).
+
+    Raises
+    ------
+    ParameterError
+        When the fit has no Jacobian.
+    """
+    if result.jacobian is None:
+        raise ParameterError("result.jacobian", None, "a fit with its Jacobian")
+    J = np.asarray(result.jacobian, dtype=float)
+    r = residuals(result.targets, result.moments)
+    A = J.T @ J
+    A_inv = np.linalg.pinv(A)
+    B = J.T @ (r[:, None] ** 2 * J)
+    cov_u = A_inv @ B @ A_inv
+    cond = float(np.linalg.cond(A))
+    rows = []
+    for j, p in enumerate(result.parameters):
+        est = result.estimates[p.key]
+        var = cov_u[j, j]
+        se = math.sqrt(var) * _scale(p, est) if var > 0 and np.isfinite(var) else math.nan
+        rows.append(
+            {"parameter": p.key, "estimate": est, "robust_std_error": se, "condition": cond}
+        )
+    return pd.DataFrame(rows)
+
+
+def on_bounds(result: FitResult) -> pd.DataFrame:
+    """Which estimates sit on a bound of their search.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``estimate``, ``lower_bound``, ``upper_bound``,
+        ``unit`` (position in [0, 1] between the bounds, log scale where stated),
+        ``on_bound`` (``lower``, ``upper`` or empty).
+    """
+    rows = []
+    for p, u in zip(result.parameters, _units(result), strict=True):
+        side = "lower" if u <= _BOUND_TOLERANCE else "upper" if u >= 1 - _BOUND_TOLERANCE else ""
+        rows.append(
+            {
+                "parameter": p.key,
+                "estimate": result.estimates[p.key],
+                "lower_bound": p.lower,
+                "upper_bound": p.upper,
+                "unit": float(u),
+                "on_bound": side,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -41,7 +41,9 @@ CONFIDENCE_WEIGHTS: dict[str, float] = {
 KINDS: tuple[str, ...] = (
     "registered",
     "solved",
+    "rescued",
     "clearance",
+    "growth",
     "window_solved",
     "window_victims_per_solved",
 )
@@ -56,8 +58,10 @@ class Target:
     id : str
         Name of the moment.
     kind : str
-        One of :data:`KINDS`: registered or solved cases in a calendar ``year``;
-        the clearance rate (solved / registered) in ``year``; cases solved, or
+        One of :data:`KINDS`: registered or solved cases, or victims rescued, in a
+        calendar ``year``; the clearance rate (solved / registered) in ``year``;
+        ``growth``, registered cases in ``year`` over those of the year before;
+        cases solved, or
         victims per solved case, between ``first_day`` and ``last_day``.
     case_type : str
         ``women``, ``children`` or ``all``.
@@ -75,6 +79,9 @@ class Target:
         The window, ISO dates.
     description : str
         What the figure is, for the fit table.
+    value_high : float, optional
+        Upper end of a figure published as a range (``value`` is then its lower
+        end); a model value inside ``[value, value_high]`` meets it.
     """
 
     id: str
@@ -87,6 +94,7 @@ class Target:
     first_day: str | None = None
     last_day: str | None = None
     description: str = ""
+    value_high: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -104,6 +112,10 @@ class Target:
             raise ParameterError(f"target {self.id}.first_day", None, "a window for this kind")
         if not windowed and self.year is None:
             raise ParameterError(f"target {self.id}.year", None, "a year for this kind")
+        if self.value_high is not None and not self.value_high >= self.value:
+            raise ParameterError(
+                f"target {self.id}.value_high", self.value_high, f"a number >= value {self.value}"
+            )
         object.__setattr__(self, "sources", tuple(self.sources))
 
     @property
@@ -229,6 +241,15 @@ def _moments_of_frame(frame: pd.DataFrame, targets: Sequence[Target]) -> np.ndar
                 raise ParameterError(
                     f"target {t.id}.year", t.year, "a year inside the simulated calendar"
                 )
+            if t.kind == "growth":
+                before = (t.year - 1, t.case_type)
+                if before not in annual.index:
+                    raise ParameterError(
+                        f"target {t.id}.year", t.year, "a year after the calendar's first"
+                    )
+                base = annual.loc[before, "registered"]
+                out[i] = annual.loc[(t.year, t.case_type), "registered"] / base if base else np.nan
+                continue
             row = annual.loc[(t.year, t.case_type)]
             out[i] = row[t.kind]
     return out

@@ -1,0 +1,279 @@
+"""Tests of the fit's out-of-sample validation and identification (tipresearch.fit)."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tipresearch.data import DATA_DIR, load_published, load_reform_timeline, published_value
+from tipresearch.errors import ParameterError
+from tipresearch.experiments import run_points
+from tipresearch.fit import (
+    FLAT_PROFILE,
+    HOLDOUTS,
+    NOT_PRODUCED,
+    PREDICTION_SEEDS,
+    FitParameter,
+    FitResult,
+    HoldOut,
+    Target,
+    china_figures,
+    china_targets,
+    fit_holdouts,
+    identification_table,
+    model_moments,
+    on_bounds,
+    out_of_sample_table,
+    sandwich_errors,
+)
+from tipresearch.reforms import ChinaModel, annual_counts, window_counts
+
+
+@pytest.fixture(scope="module")
+def figures() -> tuple[Target, ...]:
+    return china_figures()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_every_target_is_a_figure_and_the_others_come_from_the_tables(figures):
+    pub = load_published()
+    ids = [f.id for f in figures]
+    assert len(ids) == len(set(ids))
+    targets = china_targets(pub)
+    assert [f.id for f in figures[: len(targets)]] == [t.id for t in targets]
+    by_id = {f.id: f for f in figures}
+    assert by_id["growth_2009"].value == pytest.approx(
+        published_value(pub, "cn_reg_traf_2009") / published_value(pub, "cn_reg_traf_2008")
+    )
+    assert by_id["registered_children_2012"].value == published_value(pub, "cn_child_traf_reg_2012")
+    assert by_id["registered_children_2020"].value == published_value(pub, "cn_child_traf_reg_2020")
+    assert by_id["rescued_women_2011"].value == published_value(pub, "cn_rescued_women_2011")
+    assert by_id["rescued_children_2011"].value == published_value(pub, "cn_rescued_children_2011")
+    low = by_id["registered_2007"]
+    assert (low.value, low.value_high) == (2500.0, 3000.0)
+    window = by_id["solved_2009_to_may25"]
+    assert (window.first_day, window.last_day) == ("2009-04-09", "2009-05-25")
+
+
+def test_every_china_row_of_the_sources_is_produced_or_said_not_to_be(figures):
+    """No published figure on China is dropped silently."""
+    with open(DATA_DIR / "sources" / "published_figures.csv", encoding="utf-8") as fh:
+        china = {row["id"] for row in csv.DictReader(fh) if row["jurisdiction"] == "China"}
+    used = {s for f in figures for s in f.sources}
+    dated = set()
+    timeline = load_reform_timeline()
+    for text in timeline["source"].astype(str) + " " + timeline["locator"].astype(str):
+        dated |= {rid for rid in china if rid in text}
+    left = china - used - set(NOT_PRODUCED) - dated
+    assert not left, f"China rows neither produced nor explained: {sorted(left)}"
+    assert not set(NOT_PRODUCED) & used
+    assert set(NOT_PRODUCED) <= china
+
+
+def test_new_kinds_are_computed_from_the_annual_counts():
+    model = ChinaModel().updated({"settings.n_bureaus": 20})
+    frame = model.simulate(seed=4)
+    annual = annual_counts(frame).set_index(["year", "case_type"])
+    targets = (
+        Target("g", "growth", "all", 1.0, "primary", year=2009),
+        Target("r", "rescued", "children", 1.0, "primary", year=2011),
+        Target("c", "registered", "children", 1.0, "primary", year=2012),
+        Target(
+            "w",
+            "window_solved",
+            "all",
+            1.0,
+            "primary",
+            first_day="2009-04-09",
+            last_day="2009-05-25",
+        ),
+    )
+    m = model_moments(model, targets, (4,))
+    reg = annual["registered"]
+    assert m[0] == pytest.approx(reg[(2009, "all")] / reg[(2008, "all")])
+    assert m[1] == pytest.approx(annual.loc[(2011, "children"), "rescued"])
+    assert m[2] == pytest.approx(reg[(2012, "children")])
+    solved = window_counts(frame, "2009-04-09", "2009-05-25").set_index("case_type")["solved"]
+    assert m[3] == pytest.approx(solved["all"])
+    with pytest.raises(ParameterError, match="growth_2007.year"):
+        model_moments(model, (Target("growth_2007", "growth", "all", 1.0, "primary", year=2007),))
+
+
+def test_a_range_needs_its_upper_end_above_its_lower():
+    with pytest.raises(ParameterError, match="value_high"):
+        Target("x", "registered", "all", 3000.0, "primary", year=2007, value_high=2500.0)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def test_hold_out_designs_fit_subsets_of_the_targets(figures):
+    targets = {t.id for t in china_targets()}
+    assert set(HOLDOUTS["full"].fitted) == targets
+    for name, design in HOLDOUTS.items():
+        fitted = {f.id for f in design.targets(figures)}
+        assert fitted == set(design.fitted) and fitted <= targets
+        if name != "full":
+            assert targets - fitted, f"{name} holds nothing out"
+        kept = {p.key for p in design.parameters()}
+        assert not kept & set(design.fixed)
+    assert "registered_2020" not in HOLDOUTS["through_2009"].fitted
+    assert HOLDOUTS["through_2009"].fixed["dynamics.deterrence"] == 0.0
+
+
+def test_bad_designs_are_named(figures):
+    with pytest.raises(ParameterError, match="odd.fixed"):
+        HoldOut("odd", "", ("registered_2008",), {"metric.solved": 1.0}).parameters()
+    with pytest.raises(ParameterError, match="odd.fitted"):
+        HoldOut("odd", "", ("registered_1999",)).targets(figures)
+    with pytest.raises(ParameterError, match="design"):
+        fit_holdouts({}, ["nope"])
+
+
+def test_prediction_seeds_are_not_fit_seeds():
+    assert not set(PREDICTION_SEEDS) & {0, 1}
+    assert len(set(PREDICTION_SEEDS)) == len(PREDICTION_SEEDS)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _predictions(values: dict[str, list[float]], design: str = "full") -> pd.DataFrame:
+    rows = [
+        {"design": design, "seed": s, "figure": fid, "model": v}
+        for fid, vs in values.items()
+        for s, v in enumerate(vs)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_out_of_sample_table_marks_roles_bands_and_ranges(figures):
+    preds = _predictions(
+        {
+            "registered_2008": [2500.0, 2600.0, 2700.0],  # fitted, band holds 2,566
+            "registered_children_2020": [1500.0, 1600.0, 1700.0],  # held out, 666 below
+            "registered_2007": [2600.0, 2700.0, 2800.0],  # inside the 2,500-3,000 range
+            "growth_2009": [2.0, 2.1, 2.2],
+        }
+    )
+    table = out_of_sample_table(preds, figures).set_index("figure")
+    assert table.loc["registered_2008", "role"] == "fitted"
+    assert table.loc["registered_children_2020", "role"] == "held out"
+    assert bool(table.loc["registered_2008", "in_band"])
+    assert not bool(table.loc["registered_children_2020", "in_band"])
+    assert table.loc["registered_children_2020", "relative_error"] == pytest.approx(1600 / 666 - 1)
+    assert table.loc["registered_2007", "relative_error"] == 0.0
+    assert bool(table.loc["registered_2007", "in_band"])
+    assert table.loc["growth_2009", "relative_error"] == pytest.approx(2.1 / (6513 / 2566) - 1)
+    assert (table["seeds"] == 3).all()
+    assert (table["low_5"] <= table["model"]).all()
+
+
+def test_a_model_below_a_range_misses_it_by_its_distance_to_the_lower_end(figures):
+    table = out_of_sample_table(_predictions({"registered_2007": [2000.0, 2000.0]}), figures)
+    assert table.iloc[0]["relative_error"] == pytest.approx(2000 / 2500 - 1)
+    assert not table.iloc[0]["in_band"]
+
+
+def test_bad_predictions_are_named(figures):
+    with pytest.raises(ParameterError, match="predictions"):
+        out_of_sample_table(pd.DataFrame({"design": ["full"]}), figures)
+    with pytest.raises(ParameterError, match="predictions"):
+        out_of_sample_table(_predictions({"registered_1999": [1.0]}), figures)
+
+
+# --------------------------------------------------------------------------- identification
+
+
+def _result(jac: np.ndarray, log_ratios: np.ndarray, estimates=(0.5, 0.25)) -> FitResult:
+    params = (FitParameter("metric.rate", 0.0, 2.0), FitParameter("dynamics.deterrence", 0.0, 1.0))
+    targets = tuple(
+        Target(f"t{i}", "registered", "all", 100.0, "primary", year=2008)
+        for i in range(len(log_ratios))
+    )
+    return FitResult(
+        parameters=params,
+        estimates=dict(zip([p.key for p in params], estimates, strict=True)),
+        changes={},
+        targets=targets,
+        moments=100.0 * np.exp(log_ratios),
+        seeds=(0,),
+        objective=float(log_ratios @ log_ratios),
+        jacobian=jac,
+    )
+
+
+def test_sandwich_errors_follow_the_formula():
+    rng = np.random.default_rng(2)
+    jac = rng.normal(size=(6, 2))
+    r = rng.normal(scale=0.1, size=6)
+    table = sandwich_errors(_result(jac, r)).set_index("parameter")
+    bread = np.linalg.inv(jac.T @ jac)
+    meat = sum(r[i] ** 2 * np.outer(jac[i], jac[i]) for i in range(6))
+    cov = bread @ meat @ bread
+    assert table.loc["metric.rate", "robust_std_error"] == pytest.approx(math.sqrt(cov[0, 0]) * 2)
+    assert table.loc["dynamics.deterrence", "robust_std_error"] == pytest.approx(
+        math.sqrt(cov[1, 1])
+    )
+    # a perfect fit has no misfit to carry: errors vanish
+    exact = sandwich_errors(_result(jac, np.zeros(6)))
+    assert np.allclose(exact["robust_std_error"].fillna(0.0), 0.0)
+    with pytest.raises(ParameterError, match="jacobian"):
+        sandwich_errors(_result(None, r))  # type: ignore[arg-type]
+
+
+def test_an_estimate_on_a_bound_is_reported():
+    table = on_bounds(_result(np.eye(2), np.zeros(2), estimates=(0.0, 0.999))).set_index(
+        "parameter"
+    )
+    assert table.loc["metric.rate", "on_bound"] == "lower"
+    assert table.loc["dynamics.deterrence", "on_bound"] == "upper"
+    inside = on_bounds(_result(np.eye(2), np.zeros(2)))
+    assert (inside["on_bound"] == "").all()
+
+
+def test_a_flat_profile_is_not_identified():
+    result = _result(np.eye(2), np.array([0.1, 0.1]))  # objective 0.02
+    rising = [0.02, 0.05, 0.3]
+    flat = [0.0201, 0.0200, 0.0202]
+    profile = pd.DataFrame(
+        {
+            "parameter": ["metric.rate"] * 3 + ["dynamics.deterrence"] * 3,
+            "value": [0.0, 1.0, 2.0, 0.0, 0.5, 1.0],
+            "objective": rising + flat,
+        }
+    )
+    table = identification_table(result, profile).set_index("parameter")
+    assert bool(table.loc["metric.rate", "identified"])
+    assert not bool(table.loc["dynamics.deterrence", "identified"])
+    assert table.loc["metric.rate", "profile_minimum_at"] == 0.0
+    assert table.loc["dynamics.deterrence", "profile_rise"] == pytest.approx(0.0002)
+    assert FLAT_PROFILE * result.objective < 0.005  # the absolute floor applies here
+    with pytest.raises(ParameterError, match="profile"):
+        identification_table(result, profile[profile["parameter"] == "metric.rate"])
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _square(values, seed, settings):
+    if values["x"] < 0:
+        raise ValueError("negative")
+    return {"y": values["x"] ** 2 + settings, "seed_used": float(seed % 7)}
+
+
+def test_run_points_evaluates_each_point_the_same_on_one_worker_or_two():
+    points = [{"x": float(x)} for x in (3, -1, 2, 0)]
+    one = run_points(_square, points, 10.0, root_seed=5, executor="inprocess")
+    two = run_points(_square, points, 10.0, root_seed=5, executor="processes", workers=2)
+    assert list(one["point"]) == [0, 1, 2, 3]
+    assert one.loc[one["x"] == 3, "y"].item() == 19.0
+    assert "ValueError: negative" in one.loc[1, "error"]
+    cols = ["point", "x", "y", "seed", "seed_used", "error"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])

@@ -1,0 +1,186 @@
+"""What the China fit can pin down: profile curves, errors robust to misspecification, bounds.
+
+- :func:`profiles`: for each fitted parameter, the objective when that parameter is
+  held at each point of a grid over its bounds and the others are refitted (a profile
+  of the objective). A profile that stays flat says the figures do not pin the
+  parameter down (:func:`identification_table`).
+- :func:`~tipresearch.fit.result.sandwich_errors`: standard errors of the estimates
+  from the Jacobian of the weighted residuals ``J`` and the residuals ``r`` at the
+  estimates,
+  ``(J'J)^-1 J' diag(r^2) J (J'J)^-1`` (White 1982; a sandwich estimator robust to
+  misspecification), beside the one-step bootstrap of
+  :func:`tipresearch.fit.bootstrap`, which by design leaves the misfit out.
+- :func:`~tipresearch.fit.result.on_bounds`: which estimates sit on (or next to) a
+  bound of their search.
+
+References
+----------
+White, H. (1982). Maximum likelihood estimation of misspecified models.
+Econometrica 50(1), 1-25. Murphy, S. A., van der Vaart, A. W. (2000). On profile
+likelihood. Journal of the American Statistical Association 95(450), 449-465.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+from tipresearch.experiments import run_points
+from tipresearch.reforms import ChinaModel
+
+from .calibrate import fit
+from .parameters import FitParameter, expand
+from .result import FitResult, _units, on_bounds, sandwich_errors
+
+__all__ = ["FLAT_PROFILE", "identification_table", "profiles"]
+
+#: A profile whose highest point is less than this above its lowest, relative to the
+#: objective at the estimates (and at least 0.005 absolute), is called flat: over the
+#: parameter's whole range the fit changes by less than a tenth of its own misfit.
+FLAT_PROFILE: float = 0.10
+
+
+def _profile_point(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any]) -> dict:
+    """Refit with one parameter held at a value (runs on a sweep executor)."""
+    params: tuple[FitParameter, ...] = settings["parameters"]
+    held = next(p for p in params if p.key == values["parameter"])
+    value = held.to_value(float(values["unit"]))
+    others = tuple(p for p in params if p.key != held.key)
+    base = ChinaModel().updated({**settings["changes"], **expand((held,), {held.key: value})})
+    start = {k: v for k, v in settings["estimates"].items() if k != held.key}
+    result = fit(
+        base,
+        settings["targets"],
+        others,
+        start=start,
+        seeds=settings["seeds"],
+        max_evaluations=settings["max_evaluations"],
+        diff_step=settings["diff_step"],
+        jacobian=False,
+    )
+    return {"value": value, "objective": result.objective, "evaluations": result.evaluations}
+
+
+def profiles(
+    result: FitResult,
+    points: int = 5,
+    *,
+    max_evaluations: int = 25,
+    executor: str = "auto",
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Profile of the objective for each fitted parameter.
+
+    Each parameter is held at ``points`` values evenly spaced in its unit
+    coordinate (log scale where stated) and the other parameters are refitted from
+    the estimates, with the fit's targets and seeds (common random numbers), so the
+    curves are comparable with the objective at the estimates.
+
+    Parameters
+    ----------
+    result : FitResult
+    points : int
+        Grid points per parameter (>= 3).
+    max_evaluations : int
+        Evaluations of each refit (a local refit from the estimates).
+    executor, workers
+        Sweep executors (:func:`tipresearch.experiments.run_points`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``unit``, ``value``, ``objective``, ``evaluations``, and a
+        row per parameter at the estimate itself (``at_estimate`` True).
+    """
+    if isinstance(points, bool) or not isinstance(points, int) or points < 3:
+        raise ParameterError("points", points, "a whole number >= 3")
+    grid = np.linspace(0.0, 1.0, points)
+    todo = [{"parameter": p.key, "unit": float(u)} for p in result.parameters for u in grid]
+    fixed = {
+        k: v
+        for k, v in result.changes.items()
+        if k not in {key for p in result.parameters for key in p.keys}
+    }
+    settings = {
+        "parameters": tuple(result.parameters),
+        "changes": fixed,
+        "estimates": dict(result.estimates),
+        "targets": tuple(result.targets),
+        "seeds": tuple(result.seeds),
+        "max_evaluations": int(max_evaluations),
+        "diff_step": float(result.notes.get("diff_step", 0.03)),
+    }
+    frame = run_points(_profile_point, todo, settings, executor=executor, workers=workers)
+    failed = frame[frame["error"].notna()]
+    if len(failed):
+        first = failed.iloc[0]
+        raise ParameterError("profile", first["parameter"], f"refits that run ({first['error']})")
+    out = frame[["parameter", "unit", "value", "objective", "evaluations"]].copy()
+    out["at_estimate"] = False
+    here = pd.DataFrame(
+        {
+            "parameter": [p.key for p in result.parameters],
+            "unit": _units(result),
+            "value": [result.estimates[p.key] for p in result.parameters],
+            "objective": result.objective,
+            "evaluations": 0,
+            "at_estimate": True,
+        }
+    )
+    out = pd.concat([out, here], ignore_index=True)
+    order = {p.key: i for i, p in enumerate(result.parameters)}
+    return out.sort_values(
+        ["parameter", "unit"],
+        key=lambda c: c.map(order) if c.name == "parameter" else c,
+        ignore_index=True,
+    )
+
+
+def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFrame:
+    """One row per fitted parameter: how well the figures pin it down.
+
+    Parameters
+    ----------
+    result : FitResult
+    profile : pandas.DataFrame
+        From :func:`profiles`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``estimate``, ``profile_rise`` (highest minus lowest
+        objective over the grid), ``identified`` (the rise is at least
+        :data:`FLAT_PROFILE` times the objective at the estimates, and 0.005),
+        ``profile_minimum_at`` (the grid value with the lowest objective),
+        ``robust_std_error`` (:func:`sandwich_errors`), ``on_bound``
+        (:func:`on_bounds`).
+    """
+    need = {"parameter", "value", "objective"}
+    if not isinstance(profile, pd.DataFrame) or not need <= set(profile.columns):
+        raise ParameterError("profile", type(profile).__name__, f"a frame with {need}")
+    robust = sandwich_errors(result).set_index("parameter")
+    bounds = on_bounds(result).set_index("parameter")
+    floor = max(FLAT_PROFILE * result.objective, 0.005)
+    rows = []
+    for p in result.parameters:
+        curve = profile[profile["parameter"] == p.key]
+        if curve.empty:
+            raise ParameterError("profile", p.key, "a profile of every fitted parameter")
+        rise = float(curve["objective"].max() - curve["objective"].min())
+        best = curve.loc[curve["objective"].idxmin(), "value"]
+        rows.append(
+            {
+                "parameter": p.key,
+                "estimate": result.estimates[p.key],
+                "profile_rise": rise,
+                "identified": bool(rise >= floor),
+                "profile_minimum_at": float(best),
+                "robust_std_error": robust.loc[p.key, "robust_std_error"],
+                "on_bound": bounds.loc[p.key, "on_bound"],
+            }
+        )
+    return pd.DataFrame(rows)
