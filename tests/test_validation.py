@@ -277,3 +277,61 @@ def test_run_points_evaluates_each_point_the_same_on_one_worker_or_two():
     assert "ValueError: negative" in one.loc[1, "error"]
     cols = ["point", "x", "y", "seed", "seed_used", "error"]
     pd.testing.assert_frame_equal(one[cols], two[cols])
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_out_of_sample_figure_has_a_row_per_figure_and_a_legend_per_design(figures):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures.validation import plot_out_of_sample
+
+    preds = pd.concat(
+        [
+            _predictions({"registered_2008": [2500.0, 2600.0], "growth_2009": [2.0, 2.2]}, d)
+            for d in ("full", "through_2009")
+        ]
+    )
+    table = out_of_sample_table(preds, figures)
+    fig = plot_out_of_sample(table)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["trafficking cases registered in 2008", "registered cases in 2009 over 2008"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"full", "through 2009", "held out"} <= set(legend)
+    assert ax.get_xscale() == "log" and ax.get_xlabel()
+    plt.close(fig)
+    with pytest.raises(ParameterError, match="table"):
+        plot_out_of_sample(table.drop(columns="role"))
+
+
+def test_profile_figure_marks_flat_profiles():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures.validation import plot_profiles
+
+    profile = pd.DataFrame(
+        {
+            "parameter": ["metric.rate"] * 3 + ["reforms.campaign_persist"] * 3,
+            "value": [1.0, 5.0, 20.0, 0.0, 0.5, 1.0],
+            "objective": [0.5, 0.04, 0.9, 0.041, 0.04, 0.0405],
+            "at_estimate": [False, True, False, False, True, False],
+        }
+    )
+    ident = pd.DataFrame(
+        {"parameter": ["metric.rate", "reforms.campaign_persist"], "identified": [True, False]}
+    )
+    fig = plot_profiles(profile, ident)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2
+    notes = [t.get_text() for ax in visible for t in ax.texts]
+    assert notes == ["flat: not pinned down"]
+    assert "clearance rate" in visible[0].get_title()
+    plt.close(fig)

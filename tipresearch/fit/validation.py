@@ -136,7 +136,7 @@ def china_figures(published: pd.DataFrame | None = None) -> tuple[Target, ...]:
             str(row["confidence"]),
             ("cn_reg_traf_pre2009",),
             year=2007,
-            description="cases registered in 2007 (2,500 to 3,000 a year before 2009)",
+            description="cases registered in 2007 (published: 2,500-3,000 a year)",
             value_high=float(row["value_high"]),
         )
     )

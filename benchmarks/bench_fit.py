@@ -1,0 +1,120 @@
+"""Speed of the China fit: objective evaluations per second, and what a full calibration costs.
+
+    .venv/bin/python benchmarks/bench_fit.py            # about a minute
+    .venv/bin/python benchmarks/bench_fit.py --quick    # fewer repeats
+
+Prints a table of figures (a report, not a test: it exits 0 whatever the figures):
+
+- one simulation of the China calendar (2007-2020, monthly, the committed fit's model),
+  seconds;
+- the fit's objective: evaluations per second (each evaluation simulates every fit
+  seed, two by default);
+- a short fit (a few evaluations) on one worker, wall time per evaluation;
+- estimated wall time of ``tipresearch calibrate`` with its defaults, from the counts
+  of evaluations it makes (the fit's screen and local search, the bootstrap, the four
+  hold-out refits and the profiles) and the measured time per evaluation, on one and
+  on two workers.
+
+On a shared machine other work slows the figures; compare best times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tipresearch.fit import FITTED, HOLDOUTS, china_targets, fit, load_fit, model_moments  # noqa: E402
+
+
+def _best(fn, repeats: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        gc.enable()
+    times.sort()
+    return times[0], times[len(times) // 2]
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args(argv)
+    repeats = 2 if args.quick else 4
+
+    result = load_fit(ROOT / "data" / "fit")
+    model = result.model()
+    targets = china_targets()
+    seeds = tuple(result.seeds)
+    print(f"tipresearch fit benchmark, commit {_commit()}, Python {platform.python_version()}")
+    print(
+        f"{os.cpu_count()} CPUs; model: {model.params.n_bureaus} simulated units, "
+        f"{model.start} to {model.end}, fit seeds {seeds}\n"
+    )
+
+    sim_best, sim_med = _best(lambda: model.simulate(seed=0), repeats)
+    ev_best, ev_med = _best(lambda: model_moments(model, targets, seeds), repeats)
+    rows = [
+        ("one simulation of the calendar", f"{sim_best:.3f} s", f"median {sim_med:.3f} s"),
+        (
+            f"objective evaluations ({len(seeds)} seeds each)",
+            f"{1 / ev_best:.2f} /s",
+            f"{ev_best:.3f} s each, median {ev_med:.3f} s",
+        ),
+    ]
+    t0 = time.perf_counter()
+    short = fit(model, targets, FITTED, seeds=seeds, max_evaluations=3, jacobian=False)
+    per_eval = (time.perf_counter() - t0) / max(short.evaluations, 1)
+    rows.append(
+        (
+            "short fit (local search from the estimates)",
+            f"{per_eval:.3f} s/evaluation",
+            f"{short.evaluations} evaluations",
+        )
+    )
+    # evaluations of `tipresearch calibrate` with its defaults (screen 64, at most 200
+    # local steps, finite differences of 7 parameters per step, Jacobian, bootstrap 30,
+    # four hold-out refits like the fit, 5 profile points x 7 parameters x 25 steps)
+    k = len(FITTED)
+    fit_evals = 64 + 200 + 2 * k
+    holdout_evals = (len(HOLDOUTS) - 1) * (64 + 200)
+    profile_evals = 5 * k * 25
+    bootstrap_evals = 30
+    total = fit_evals + bootstrap_evals + holdout_evals + profile_evals
+    one = total * ev_best
+    two = (fit_evals + bootstrap_evals) * ev_best + (holdout_evals + profile_evals) * ev_best / 2
+    rows.append(
+        ("calibrate, evaluations at most", f"{total:,}", "fit, bootstrap, hold-outs, profiles")
+    )
+    rows.append(("calibrate, estimated wall time", f"{one / 60:.1f} min", "one worker"))
+    rows.append(("", f"{two / 60:.1f} min", "two workers (hold-outs and profiles in parallel)"))
+    width = max(len(r[0]) for r in rows)
+    for name, figure, note in rows:
+        print(f"{name:<{width}}  {figure:>18}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Figures of the fit's tests (notebook 03): predictions against published figures by
+hold-out design, and the profile of the objective for each fitted parameter.
+
+Each function takes a tidy frame from :mod:`tipresearch.fit`
+(:func:`~tipresearch.fit.out_of_sample_table`, :func:`~tipresearch.fit.profiles`)
+and returns its :class:`matplotlib.figure.Figure`, in the collection's theme.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from tipresearch.errors import ParameterError
+
+__all__ = ["PARAMETER_LABELS", "plot_out_of_sample", "plot_profiles"]
+
+#: Plain-language names of the fitted parameters, for axes.
+PARAMETER_LABELS: dict[str, str] = {
+    "settings.reports_per_bureau": "reports per county bureau and month",
+    "settings.women_solvability+settings.children_solvability": "mean solvability of reports",
+    "metric.rate": "weight of the clearance rate in the rating",
+    "reforms.mandatory_audit_prob": "audit probability under the 2009 filing rule",
+    "dynamics.adjust_rate": "share of the gap to the best threshold closed a month",
+    "dynamics.deterrence": "deterrence: elasticity of incidence to the catch rate",
+    "reforms.campaign_persist": "share of the 2009 campaign kept after 2009",
+}
+
+_DESIGN_COLOURS = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#949494")
+
+
+def _need(frame: object, name: str, columns: set[str]) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame) or not columns <= set(frame.columns):
+        raise ParameterError(name, type(frame).__name__, f"a frame with columns {sorted(columns)}")
+    if frame.empty:
+        raise ParameterError(name, "an empty frame", "at least one row")
+    return frame
+
+
+def plot_out_of_sample(table: pd.DataFrame) -> Figure:
+    """Model over published, with the 5-95% band over seeds, for every figure and design.
+
+    One row per published figure, one marker per hold-out design (filled where the
+    design was fitted to the figure, open where the figure was held out), on a log
+    scale of model / published: 1 is a perfect prediction. A figure published as a
+    range is drawn against the range's nearer end (1 inside it).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`tipresearch.fit.out_of_sample_table`.
+    """
+    table = _need(
+        table,
+        "table",
+        {"design", "figure", "description", "role", "published", "model", "low_5", "high_95"},
+    )
+    designs = list(dict.fromkeys(table["design"]))
+    figures = list(dict.fromkeys(table["figure"]))
+    labels = table.drop_duplicates("figure").set_index("figure")["description"].reindex(figures)
+    fig, ax = plt.subplots(figsize=(10.5, 0.42 * len(figures) + 2.4))
+    step = 0.7 / max(len(designs), 1)
+    for d, design in enumerate(designs):
+        rows = table[table["design"] == design].set_index("figure")
+        colour = _DESIGN_COLOURS[d % len(_DESIGN_COLOURS)]
+        for i, fid in enumerate(figures):
+            if fid not in rows.index:
+                continue
+            r = rows.loc[fid]
+            ref = _reference(r)
+            y = i - 0.35 + step * (d + 0.5)
+            ax.plot([r["low_5"] / ref, r["high_95"] / ref], [y, y], color=colour, lw=1.4)
+            held = r["role"] == "held out"
+            ax.plot(
+                r["model"] / ref,
+                y,
+                marker="o",
+                ms=5.5,
+                color=colour,
+                mfc="white" if held else colour,
+                mew=1.4,
+                ls="none",
+            )
+    ax.axvline(1.0, color="0.3", lw=1.0)
+    ax.set_xscale("log")
+    lo = float(np.nanmin(table["low_5"] / table.apply(_reference, axis=1)))
+    hi = float(np.nanmax(table["high_95"] / table.apply(_reference, axis=1)))
+    ax.set_xlim(min(lo, 0.5) / 1.15, max(hi, 2.0) * 1.15)
+    ticks = [2.0**k for k in range(-6, 7) if min(lo, 0.5) / 1.2 <= 2.0**k <= max(hi, 2.0) * 1.2]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"1/{round(1 / x)}" if x < 1 else f"{x:g}" for x in ticks])
+    ax.minorticks_off()
+    ax.set_yticks(range(len(figures)))
+    ax.set_yticklabels([textwrap.shorten(str(s), 58, placeholder="…") for s in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel("model / published (log scale; 1 = the published figure)")
+    handles = [
+        Line2D([], [], color=_DESIGN_COLOURS[d % 6], marker="o", lw=1.4, label=_name(name))
+        for d, name in enumerate(designs)
+    ]
+    handles += [
+        Line2D([], [], color="0.3", marker="o", ls="none", label="fitted to this figure"),
+        Line2D([], [], color="0.3", marker="o", mfc="white", ls="none", label="held out"),
+    ]
+    ax.legend(
+        handles=handles,
+        title="hold-out design (bar: 5-95% band over seeds)",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=4,
+        fontsize="small",
+        title_fontsize="small",
+        frameon=False,
+    )
+    ax.set_title("Published figures against the model, fitted and held out")
+    fig.tight_layout()
+    return fig
+
+
+def _name(design: str) -> str:
+    return "without the campaign" if design == "without_campaign" else design.replace("_", " ")
+
+
+def _reference(row: pd.Series) -> float:
+    """The published value a model value is compared with (a range's nearer end)."""
+    high = row.get("published_high")
+    if high is None or (isinstance(high, float) and math.isnan(high)):
+        return float(row["published"])
+    if row["model"] < row["published"]:
+        return float(row["published"])
+    if row["model"] > high:
+        return float(high)
+    return float(row["model"])  # inside the range: ratio 1
+
+
+def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = None) -> Figure:
+    """The objective with each parameter held on a grid and the others refitted.
+
+    One panel per fitted parameter: the profile (line and points), the estimate
+    (a star) and, where ``identification`` says so, a note that the profile is flat.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        From :func:`tipresearch.fit.profiles`.
+    identification : pandas.DataFrame, optional
+        From :func:`tipresearch.fit.identification_table`.
+    """
+    profile = _need(profile, "profile", {"parameter", "value", "objective", "at_estimate"})
+    names = list(dict.fromkeys(profile["parameter"]))
+    flat = set()
+    if identification is not None:
+        ident = _need(identification, "identification", {"parameter", "identified"})
+        flat = set(ident.loc[~ident["identified"].astype(bool), "parameter"])
+    cols = min(4, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.7 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        p = profile[profile["parameter"] == name].sort_values("value")
+        grid = p[~p["at_estimate"].astype(bool)]
+        est = p[p["at_estimate"].astype(bool)]
+        ax.plot(grid["value"], grid["objective"], "-o", color="#0173b2", ms=4)
+        ax.plot(est["value"], est["objective"], "*", color="#d55e00", ms=11, label="estimate")
+        ax.set_title(textwrap.fill(PARAMETER_LABELS.get(name, name), 30), fontsize="small")
+        ax.set_xlabel("value held", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        if name in flat:
+            ax.text(
+                0.5,
+                0.92,
+                "flat: not pinned down",
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize="small",
+                color="#d55e00",
+            )
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("objective (weighted sum of\nsquared log errors)", fontsize="small")
+    fig.suptitle("Profiles of the fit's objective: each parameter held, the others refitted")
+    fig.tight_layout()
+    return fig
