@@ -91,12 +91,12 @@ def test_month_periods_cover_whole_months(cable):
         ("solved_children", 1174, 8, "children"),
         ("rescued_women", 2291, 8, "women"),
         ("rescued_children", 1460, 8, "children"),
-        ("rings_broken", 574, 8, "all"),
+        ("rings_targeted", 574, 8, "all"),
         ("dna_cases", 64, 8, "all"),
         ("train_campaign_rescued", 800, 8, "all"),
         ("most_wanted_caught", 15, 7, None),
         ("most_wanted_listed", 20, 7, None),
-        ("missing_wait_hours", 24, 7, "all"),
+        ("missing_wait_hours", 24, 7, None),
         ("office_staff", 4, 3, None),
         ("coordinated_bodies", 29, 3, None),
         ("sentence_min_years", 5, 10, None),
@@ -202,6 +202,28 @@ def test_value_check_catches_a_typo(paragraphs):
     assert not _written_in("1,241", text)
     assert not _written_in("1,124", text)
     assert not _written_in("21", text)  # not inside 1,214 or 2,291
+
+
+def test_paragraph_7_wait_concerns_missing_persons_not_children(cable, paragraphs):
+    """¶7's 24-hour wait was for anyone reported missing, and the cable gives its end no date."""
+    text = paragraphs[7].lower()
+    wait = text.index("24")
+    sentence = text[text.rfind(".", 0, wait) : text.find(".", wait)]
+    assert "missing" in sentence and "child" not in sentence
+    assert "april" not in text  # the 9 April 2009 date is the Ministry's, not the cable's
+    row = cable.set_index("id").loc["missing_wait_hours"]
+    assert pd.isna(row["case_type"])  # a wait, not a count of cases of one type
+    assert "child" not in row["quantity"].replace("not limited to children", "")
+
+
+def test_paragraph_8_rings_are_not_said_to_be_dismantled(cable, paragraphs):
+    text = paragraphs[8].lower()
+    assert "574" in text
+    for word in ("broken up", "broke up", "dismantled", "destroyed"):
+        assert word not in text
+        assert word not in cable.set_index("id").loc["rings_targeted", "quantity"].replace(
+            "does not say they were dismantled", ""
+        )
 
 
 # --- malformed files -------------------------------------------------------------------------

@@ -12,10 +12,14 @@ import pytest
 from tipresearch.data.published import (
     PUBLISHED_COLUMNS,
     PUBLISHED_DIR,
+    RECORDING_COLUMNS,
+    RECORDING_ROWS,
+    RECORDING_TABLE,
     SOURCE_FILE,
     TABLES,
     build_published_tables,
     load_published,
+    load_recording_shares,
     published_row,
     published_value,
 )
@@ -71,7 +75,7 @@ def test_key_figures_and_periods():
 def test_committed_tables_are_what_the_build_gives(tmp_path):
     """Rebuilding data/published/ from data/sources/published_figures.csv gives the same bytes."""
     written = build_published_tables(out_dir=tmp_path)
-    assert set(written) == set(TABLES)
+    assert set(written) == set(TABLES) | {RECORDING_TABLE}
     for name, path in written.items():
         committed = PUBLISHED_DIR / f"{name}.csv"
         assert path.read_bytes() == committed.read_bytes(), name
@@ -152,3 +156,89 @@ def test_malformed_table_names_the_column(tmp_path, edit, column):
 def test_unknown_table_is_refused():
     with pytest.raises(ParameterError, match="registered_cases"):
         load_published("arrests")
+
+
+# --- the recording studies -------------------------------------------------------------------
+
+
+def _source_rows() -> dict[str, dict[str, str]]:
+    with SOURCE_FILE.open(encoding="utf-8") as handle:
+        return {row["id"]: row for row in csv.DictReader(handle)}
+
+
+def test_recording_table_rows_and_provenance():
+    frame = load_recording_shares()
+    assert list(frame["id"]) == list(RECORDING_ROWS)
+    source = _source_rows()
+    for _, row in frame.iterrows():
+        src = source[row["id"]]
+        for column in ("jurisdiction", "measure", "source", "locator", "confidence", "unit"):
+            assert src[column] == row[column], (row["id"], column)
+        assert float(src["value"]) == row["value"]
+        assert row["qualifier"] == "exact"
+        assert (row["place"], row["crime"], row["stage"], row["quantity"]) == RECORDING_ROWS[
+            row["id"]
+        ]
+    # its ids are not among the trafficking tables' ids
+    assert not set(frame["id"]) & set(load_published()["id"])
+
+
+def test_recording_table_stages_and_periods():
+    frame = load_recording_shares().set_index("id")
+    # the city study and the HMIC audit measure what police record of what is reported
+    for row_id in ("cn_recorded_share_1985", "cn_recorded_share_1987", "ew_unrecorded_share_2014"):
+        assert frame.loc[row_id, "stage"] == "police_recording"
+    # the NCVS measures what victims report to the police
+    assert frame.loc["us_reported_violent_2017", "stage"] == "victim_reporting"
+    # estimated against recorded crimes spans both stages
+    assert frame.loc["cn_actual_crimes_2004", "stage"] == "both_stages"
+    assert frame.loc["cn_recorded_share_1987", "value"] == 0.194
+    assert frame.loc["ew_unrecorded_share_2014", "quantity"] == "share_not_recorded"
+    # a financial year 2002/03 is April 2002 to March 2003
+    row = frame.loc["ew_recorded_all_2002"]
+    assert (row["period_start"], row["period_end"]) == (
+        pd.Timestamp("2002-04-01"),
+        pd.Timestamp("2003-03-31"),
+    )
+    assert frame.loc["ew_unrecorded_share_2014", "period_end"] == pd.Timestamp("2013-10-31")
+    shares = frame[frame["quantity"].astype(str).str.startswith("share_")]
+    assert shares["value"].between(0, 1).all()
+
+
+def _source_with(tmp_path: Path, row_id: str, column: str, value: str) -> Path:
+    with SOURCE_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    for row in rows[1:]:
+        if row[0] == row_id:
+            row[header.index(column)] = value
+    path = tmp_path / "published_figures.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("row_id", "column", "value", "message"),
+    [
+        ("ew_recorded_all_2002", "period", "2002/05", "not a financial year"),
+        ("cn_recorded_share_1985", "value", "0.2-0.3", "a range"),
+        ("cn_recorded_share_1985", "value", "1.3", "a share above 1"),
+    ],
+)
+def test_recording_build_refuses_what_it_cannot_copy(tmp_path, row_id, column, value, message):
+    source = _source_with(tmp_path, row_id, column, value)
+    out = tmp_path / "out"
+    with pytest.raises(DataFileError, match=message):
+        build_published_tables(source, out)
+
+
+def test_recording_table_schema_names_the_column(tmp_path):
+    folder = _copy_tables(tmp_path)
+    path = folder / f"{RECORDING_TABLE}.csv"
+    _rewrite(path, lambda rows: rows[1].__setitem__(RECORDING_COLUMNS.index("stage"), "gossip"))
+    with pytest.raises(DataFileError, match="column 'stage'"):
+        load_recording_shares(folder)
+    _rewrite(path, lambda rows: [r.pop(RECORDING_COLUMNS.index("locator")) for r in rows])
+    with pytest.raises(DataFileError, match="column 'locator'"):
+        load_recording_shares(folder)

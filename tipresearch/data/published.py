@@ -11,11 +11,22 @@ sources are copied, never computed; only the form changes (an interval
 with qualifier ``about``). The committed CSV files are what the package loads
 (:func:`load_published`), checked against :data:`PUBLISHED_SCHEMA`.
 
+A fourth table, ``recording_shares.csv`` (:data:`RECORDING_TABLE`), holds the
+studies of how much crime gets recorded, in China and elsewhere: each row says
+which stage it measures (:data:`RECORDING_STAGES`: victims reporting to the
+police, the police recording what is reported, or both together) and what its
+value is (:data:`RECORDING_QUANTITIES`). It is built by the same function from
+:data:`RECORDING_ROWS`, checked against :data:`RECORDING_SCHEMA` and loaded by
+:func:`load_recording_shares`; shares derived from it (one minus a share not
+recorded, recorded over estimated crimes) are computed by the package, never stored.
+
 References
 ----------
 National Bureau of Statistics, China Statistical Yearbook 2010, table 22-11;
 Xinhua, 9 March 2012; China Daily, 2 June 2009; US Embassy Beijing cable
-09BEIJING2594 ¶8 (full list in ``data/README.md``).
+09BEIJING2594 ¶8; Yu & Zhang (1999); Hu & Hu (2006); HMIC (2014); Smith & Allen
+(2004); Home Office (2003); Bureau of Justice Statistics (2018) (full list in
+``data/README.md``).
 """
 
 from __future__ import annotations
@@ -37,10 +48,17 @@ from .schema import Column, Schema
 __all__ = [
     "PUBLISHED_DIR",
     "PUBLISHED_SCHEMA",
+    "RECORDING_COLUMNS",
+    "RECORDING_QUANTITIES",
+    "RECORDING_ROWS",
+    "RECORDING_SCHEMA",
+    "RECORDING_STAGES",
+    "RECORDING_TABLE",
     "SOURCE_FILE",
     "TABLES",
     "build_published_tables",
     "load_published",
+    "load_recording_shares",
     "published_row",
     "published_value",
 ]
@@ -130,6 +148,142 @@ PUBLISHED_SCHEMA = Schema(
     ordered=(),
 )
 
+#: Name of the table of recording studies (``data/published/recording_shares.csv``).
+RECORDING_TABLE = "recording_shares"
+#: Stage of the path from a crime to a police record that a figure measures.
+RECORDING_STAGES: tuple[str, ...] = ("victim_reporting", "police_recording", "both_stages")
+#: What a figure of the recording table is.
+RECORDING_QUANTITIES: tuple[str, ...] = (
+    "share_recorded",
+    "share_not_recorded",
+    "share_reported",
+    "crimes_estimated",
+    "crimes_recorded",
+)
+#: Crimes a recording figure covers.
+RECORDING_CRIMES: tuple[str, ...] = ("all_crimes", "violence", "sexual_offences", "property")
+#: How a recording figure is stated.
+RECORDING_QUALIFIERS: tuple[str, ...] = ("exact", "about", "more than")
+
+#: Rows of the recording table: id -> (place, crime, stage, quantity). ``place`` says
+#: where the figure was measured, in the project's words (the source's jurisdiction is
+#: copied into its own column); the rest classify the row, as ``crime`` and
+#: ``case_type`` do in :data:`TABLES`.
+RECORDING_ROWS: dict[str, tuple[str, str, str, str]] = {
+    "cn_recorded_share_1985": (
+        "one city in China",
+        "all_crimes",
+        "police_recording",
+        "share_recorded",
+    ),
+    "cn_recorded_share_1987": (
+        "one city in China",
+        "all_crimes",
+        "police_recording",
+        "share_recorded",
+    ),
+    "cn_recorded_share_1988": (
+        "one city in China",
+        "all_crimes",
+        "police_recording",
+        "share_recorded",
+    ),
+    "cn_actual_crimes_2004": ("China", "all_crimes", "both_stages", "crimes_estimated"),
+    "cn_recorded_crimes_2004": ("China", "all_crimes", "both_stages", "crimes_recorded"),
+    "ew_unrecorded_share_2014": (
+        "England and Wales",
+        "all_crimes",
+        "police_recording",
+        "share_not_recorded",
+    ),
+    "ew_unrecorded_violence_2014": (
+        "England and Wales",
+        "violence",
+        "police_recording",
+        "share_not_recorded",
+    ),
+    "ew_unrecorded_sexual_2014": (
+        "England and Wales",
+        "sexual_offences",
+        "police_recording",
+        "share_not_recorded",
+    ),
+    "ew_violent_recorded_1999": (
+        "England and Wales",
+        "violence",
+        "police_recording",
+        "share_recorded",
+    ),
+    "ew_violent_recorded_2002": (
+        "England and Wales",
+        "violence",
+        "police_recording",
+        "share_recorded",
+    ),
+    "ew_recorded_all_2002": (
+        "England and Wales",
+        "all_crimes",
+        "police_recording",
+        "share_recorded",
+    ),
+    "us_reported_violent_2017": ("United States", "violence", "victim_reporting", "share_reported"),
+    "us_reported_property_2017": (
+        "United States",
+        "property",
+        "victim_reporting",
+        "share_reported",
+    ),
+}
+
+RECORDING_COLUMNS: tuple[str, ...] = (
+    "id",
+    "jurisdiction",
+    "place",
+    "measure",
+    "crime",
+    "stage",
+    "quantity",
+    "period",
+    "value",
+    "qualifier",
+    "unit",
+    "source",
+    "locator",
+    "confidence",
+)
+
+RECORDING_SCHEMA = Schema(
+    name="recording studies",
+    columns=(
+        Column("id", "id", description="the figure's row id in published_figures.csv"),
+        Column("jurisdiction", "text", description="the source row's jurisdiction, copied"),
+        Column("place", "text", description="where the figure was measured, in plain words"),
+        Column("measure", "text", description="what was measured, in the project's words"),
+        Column("crime", "category", allowed=RECORDING_CRIMES, description="crimes covered"),
+        Column("stage", "category", allowed=RECORDING_STAGES, description="stage measured"),
+        Column(
+            "quantity", "category", allowed=RECORDING_QUANTITIES, description="what the value is"
+        ),
+        Column(
+            "period",
+            "date_span",
+            description="YYYY, YYYY-MM or start/end; a financial year 2002/03 as 2002-04/2003-03",
+        ),
+        Column("value", "float", minimum=0, description="the figure, as published"),
+        Column(
+            "qualifier",
+            "category",
+            allowed=RECORDING_QUALIFIERS,
+            description="exact, about or more than",
+        ),
+        Column("unit", "text", description="share or crimes"),
+        Column("source", "text", description="publication"),
+        Column("locator", "text", description="where in the publication"),
+        Column("confidence", "category", allowed=CONFIDENCE_LEVELS, description="source level"),
+    ),
+    ordered=(),
+)
+
 _SOURCE_COLUMNS = (
     "id",
     "jurisdiction",
@@ -144,6 +298,8 @@ _SOURCE_COLUMNS = (
 _YEAR_RANGE = re.compile(r"^(\d{4})-(\d{4})$")
 _NUMBER_RANGE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$")
 _ABOUT = re.compile(r"^(.*\S)\s*\(about\)$")
+_MORE_THAN = re.compile(r"^(.*\S)\s*\(more than\)$")
+_FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
 def _tidy_row(path: Path, number: int, row: dict[str, str], crime: str, case_type: str) -> list:
@@ -178,6 +334,45 @@ def _tidy_row(path: Path, number: int, row: dict[str, str], crime: str, case_typ
     ]
 
 
+def _recording_row(path: Path, number: int, row: dict[str, str], spec: tuple[str, ...]) -> list:
+    """One source row of the recording table: copy, and only restate a financial year
+    (``2002/03`` -> ``2002-04/2003-03``, April to March) and ``(about)``/``(more than)``."""
+    place, crime, stage, quantity = spec
+    period = row["period"].strip()
+    match = _FINANCIAL_YEAR.match(period)
+    if match:
+        first = int(match.group(1))
+        if (first + 1) % 100 != int(match.group(2)):
+            raise DataFileError(str(path), number, "period", f"{period!r} is not a financial year")
+        period = f"{first}-04/{first + 1}-03"
+    value = row["value"].strip()
+    if _NUMBER_RANGE.match(value):
+        raise DataFileError(
+            str(path), number, "value", "a range: the recording table takes one figure"
+        )
+    unit, qualifier = row["unit"].strip(), "exact"
+    for pattern, name in ((_ABOUT, "about"), (_MORE_THAN, "more than")):
+        match = pattern.match(unit)
+        if match:
+            unit, qualifier = match.group(1), name
+    return [
+        row["id"].strip(),
+        row["jurisdiction"].strip(),
+        place,
+        row["measure"].strip(),
+        crime,
+        stage,
+        quantity,
+        period,
+        value,
+        qualifier,
+        unit,
+        row["source"].strip(),
+        row["locator"].strip(),
+        row["confidence"].strip(),
+    ]
+
+
 def build_published_tables(
     source: str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None
 ) -> dict[str, Path]:
@@ -194,14 +389,15 @@ def build_published_tables(
     Returns
     -------
     dict of str to pathlib.Path
-        Table name to the file written (atomically); each file is then checked
-        by :func:`load_published`.
+        Table name to the file written (atomically): the tables of :data:`TABLES`,
+        each checked against :data:`PUBLISHED_SCHEMA`, and :data:`RECORDING_TABLE`,
+        checked by :func:`load_recording_shares`.
 
     Raises
     ------
     DataFileError
-        If the source lacks a column or a row a table needs, or a built table
-        fails its schema.
+        If the source lacks a column or a row a table needs, a recording row is
+        a range or a malformed financial year, or a built table fails its checks.
     """
     path = Path(SOURCE_FILE if source is None else source)
     out = Path(PUBLISHED_DIR if out_dir is None else out_dir)
@@ -229,6 +425,20 @@ def build_published_tables(
         write_text(target, buffer.getvalue())
         PUBLISHED_SCHEMA.read(target)
         written[table] = target
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RECORDING_COLUMNS)
+    for row_id, spec in RECORDING_ROWS.items():
+        if row_id not in rows:
+            raise DataFileError(
+                str(path), None, "id", f"no row {row_id!r} (table {RECORDING_TABLE})"
+            )
+        number, row = rows[row_id]
+        writer.writerow(_recording_row(path, number, row, spec))
+    target = out / f"{RECORDING_TABLE}.csv"
+    write_text(target, buffer.getvalue())
+    load_recording_shares(out)
+    written[RECORDING_TABLE] = target
     return written
 
 
@@ -289,6 +499,45 @@ def load_published(
         dup = out.loc[out["id"].duplicated(), "id"].iloc[0]
         raise DataFileError(str(folder), None, "id", f"id {dup!r} in more than one table")
     return out
+
+
+def load_recording_shares(folder: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load the table of recording studies (``data/published/recording_shares.csv``).
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        Where the table is; by default ``data/published/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`RECORDING_SCHEMA`, ``period`` expanded into
+        ``period_start``, ``period_end`` and ``period_precision``; ``crime``,
+        ``stage``, ``quantity``, ``qualifier`` and ``confidence`` as categoricals
+        in the order of their allowed values.
+
+    Raises
+    ------
+    DataFileError
+        If the file does not match the schema, or a share (a value of a
+        ``share_*`` quantity) is above 1.
+    """
+    folder = Path(PUBLISHED_DIR if folder is None else folder)
+    path = folder / f"{RECORDING_TABLE}.csv"
+    frame = RECORDING_SCHEMA.read(path)
+    for i, row in frame.iterrows():
+        if str(row["quantity"]).startswith("share_") and row["value"] > 1:
+            raise DataFileError(str(path), i + 1, "value", "a share above 1")
+    for column, allowed in (
+        ("crime", RECORDING_CRIMES),
+        ("stage", RECORDING_STAGES),
+        ("quantity", RECORDING_QUANTITIES),
+        ("qualifier", RECORDING_QUALIFIERS),
+        ("confidence", CONFIDENCE_LEVELS),
+    ):
+        frame[column] = pd.Categorical(frame[column].astype(str), categories=list(allowed))
+    return frame
 
 
 def published_row(frame: pd.DataFrame, row_id: str) -> pd.Series:

@@ -1,5 +1,6 @@
 """Every figure of the collection, in one theme: the cable's figures, intake under each
-rating rule, the reform calendar and its fit, and sweep results.
+rating rule, the reform calendar and its fit, the world the fit implies, and sweep
+results.
 
 Each function takes tidy frames from the rooms below and returns a
 :class:`matplotlib.figure.Figure`.
@@ -43,6 +44,7 @@ from .theme import (
     save_figure,
     set_theme,
 )
+from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
     "CASE_TYPE_COLOURS",
@@ -51,6 +53,7 @@ __all__ = [
     "DEFAULT_DPI",
     "DPI_RANGE",
     "METRIC_MARKERS",
+    "STAGE_COLOURS",
     "THEME",
     "band",
     "check_dpi",
@@ -61,11 +64,13 @@ __all__ = [
     "plot_capacity",
     "plot_counterfactuals",
     "plot_fit_series",
+    "plot_implied_world",
     "plot_intake_clearance_frontier",
     "plot_metric_outcomes",
     "plot_monthly_path",
     "plot_prim_trajectory",
     "plot_ratios",
+    "plot_recording_comparison",
     "plot_response_map",
     "plot_sobol",
     "plot_timeline",

@@ -15,7 +15,10 @@ China's 2008-2015 calendar with its national counts.
 - :mod:`tipresearch.reforms.china`: the whole China model (:class:`ChinaModel`), its
   counterfactual calendars and replications (:func:`replicate`);
 - :mod:`tipresearch.reforms.counts`: national counts of a simulated calendar per
-  year, month and window of days.
+  year, month and window of days;
+- :mod:`tipresearch.reforms.world`: the world a simulated calendar implies
+  (reports received, recorded and unrecorded shares, solvable reports declined) and
+  the published recording studies it is compared with.
 
 Builds on :mod:`tipresearch.model`.
 
@@ -32,6 +35,18 @@ from .counts import annual_counts, monthly_counts, to_annual, window_counts, win
 from .files import REFORM_KEYS, load_reforms, reforms_from_dict
 from .reform import FIXED_PARAMETERS, OPERATORS, Reform, as_month
 from .timeline import Timeline, simulate_timeline
+from .world import (
+    STAGE_NAMES,
+    WORLD_COUNTS,
+    WORLD_MEASURES,
+    WORLD_SHARES,
+    implied_world,
+    incidence_change,
+    recording_comparison,
+    recording_studies,
+    replicate_world,
+    world_bands,
+)
 
 __all__ = [
     "BASE_METRIC",
@@ -40,6 +55,10 @@ __all__ = [
     "OPERATORS",
     "REFORM_IDS",
     "REFORM_KEYS",
+    "STAGE_NAMES",
+    "WORLD_COUNTS",
+    "WORLD_MEASURES",
+    "WORLD_SHARES",
     "ChinaModel",
     "ChinaReforms",
     "Reform",
@@ -49,12 +68,18 @@ __all__ = [
     "china_params",
     "china_timeline",
     "counterfactual_timelines",
+    "implied_world",
+    "incidence_change",
     "load_reforms",
     "monthly_counts",
+    "recording_comparison",
+    "recording_studies",
     "reforms_from_dict",
     "replicate",
+    "replicate_world",
     "simulate_timeline",
     "to_annual",
     "window_counts",
     "window_totals",
+    "world_bands",
 ]
