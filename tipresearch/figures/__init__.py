@@ -1,6 +1,6 @@
 """Every figure of the collection, in one theme: the cable's figures, intake under each
-rating rule, the reform calendar and its fit, the world the fit implies, and sweep
-results.
+rating rule, the reform calendar and its fit, the fit's tests out of sample and its
+profiles, the world the fit implies, and sweep results.
 
 Each function takes tidy frames from the rooms below and returns a
 :class:`matplotlib.figure.Figure`.
@@ -44,9 +44,13 @@ from .theme import (
     save_figure,
     set_theme,
 )
+from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles
 from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
+    "PARAMETER_LABELS",
+    "plot_out_of_sample",
+    "plot_profiles",
     "CASE_TYPE_COLOURS",
     "CASE_TYPE_NAMES",
     "CONFIDENCE_COLOURS",

@@ -213,8 +213,12 @@ class HoldOut:
     reason: str = ""
 
     def parameters(self, parameters: Sequence[FitParameter] = FITTED) -> tuple[FitParameter, ...]:
-        """The parameters this design fits."""
-        unknown = sorted(set(self.fixed) - {p.key for p in parameters})
+        """The parameters this design fits: ``parameters`` less those it fixes.
+
+        A fixed key must be one of :data:`~tipresearch.fit.parameters.FITTED`; it may be
+        missing from ``parameters`` when the base fit already holds it fixed.
+        """
+        unknown = sorted(set(self.fixed) - {p.key for p in FITTED})
         if unknown:
             raise ParameterError(f"{self.name}.fixed", unknown[0], "a fitted parameter's key")
         return tuple(p for p in parameters if p.key not in self.fixed)
