@@ -153,3 +153,25 @@ def test_checks():
     for bad in ("", "  ", None, 1):
         with pytest.raises(ParameterError, match="non-empty string"):
             check_text("s", bad)
+
+
+def test_written_files_are_readable_by_others(tmp_path, fig):
+    """Atomic writes end with the mode ``open`` would give (0o666 less the umask)."""
+    import os
+    import stat
+
+    import pandas as pd
+
+    from tipresearch.io import write_table, write_text
+
+    old = os.umask(0o022)
+    try:
+        paths = [
+            write_text(tmp_path / "a.txt", "x"),
+            write_table(pd.DataFrame({"a": [1]}), tmp_path / "b.csv"),
+            figures.save_figure(fig, "c", tmp_path, dpi=50),
+        ]
+    finally:
+        os.umask(old)
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name

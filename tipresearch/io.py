@@ -20,7 +20,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     Parameters
     ----------
     path : path-like
-        The final file. Its folder is created if missing.
+        The final file. Its folder is created if missing. It gets the mode a file
+        created with ``open`` would (``0o666`` less the umask, usually ``0o644``), not
+        the private mode of a temporary file.
     write : callable
         Called with a temporary path in the same folder; it must create that file.
 
@@ -36,6 +38,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, 0o666 & ~_umask())  # as open() would: readable by others
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -71,3 +74,17 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path)
+
+
+def _umask() -> int:
+    """The process's umask: from ``/proc/self/status`` where there is one (no change of
+    state, safe across threads), else by setting it and putting it back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
