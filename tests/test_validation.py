@@ -245,6 +245,7 @@ def test_a_flat_profile_is_not_identified():
     profile = pd.DataFrame(
         {
             "parameter": ["metric.rate"] * 3 + ["dynamics.deterrence"] * 3,
+            "unit": [0.0, 0.5, 1.0] * 2,
             "value": [0.0, 1.0, 2.0, 0.0, 0.5, 1.0],
             "objective": rising + flat,
         }
@@ -254,7 +255,26 @@ def test_a_flat_profile_is_not_identified():
     assert not bool(table.loc["dynamics.deterrence", "identified"])
     assert table.loc["metric.rate", "profile_minimum_at"] == 0.0
     assert table.loc["dynamics.deterrence", "profile_rise"] == pytest.approx(0.0002)
+    assert (
+        table.loc["dynamics.deterrence", "near_best_low"],
+        table.loc["dynamics.deterrence", "near_best_high"],
+    ) == (0.0, 1.0)
     assert FLAT_PROFILE * result.objective < 0.005  # the absolute floor applies here
+    assert not table["below_estimate"].any()
+    # a profile point well below the fit's own objective says the fit stopped short
+    lower = profile.assign(objective=[0.02, 0.001, 0.3] + flat)
+    assert bool(
+        identification_table(result, lower)
+        .set_index("parameter")
+        .loc["metric.rate", "below_estimate"]
+    )
+    # rising towards one end only: pinned down near the other
+    half = profile.assign(objective=rising + [0.5, 0.3, 0.0201])
+    assert bool(
+        identification_table(result, half)
+        .set_index("parameter")
+        .loc["dynamics.deterrence", "identified"]
+    )
     with pytest.raises(ParameterError, match="profile"):
         identification_table(result, profile[profile["parameter"] == "metric.rate"])
 

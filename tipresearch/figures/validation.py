@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
 from tipresearch.errors import ParameterError
 
@@ -142,8 +143,9 @@ def _reference(row: pd.Series) -> float:
 def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = None) -> Figure:
     """The objective with each parameter held on a grid and the others refitted.
 
-    One panel per fitted parameter: the profile (line and points), the estimate
-    (a star) and, where ``identification`` says so, a note that the profile is flat.
+    One panel per fitted parameter: the profile (line and points; the objective, a
+    weighted sum of squared log errors, on a log scale), the estimate (a star) and,
+    where ``identification`` says so, a note that the profile is flat.
 
     Parameters
     ----------
@@ -167,6 +169,8 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
         est = p[p["at_estimate"].astype(bool)]
         ax.plot(grid["value"], grid["objective"], "-o", color="#0173b2", ms=4)
         ax.plot(est["value"], est["objective"], "*", color="#d55e00", ms=11, label="estimate")
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title(textwrap.fill(PARAMETER_LABELS.get(name, name), 30), fontsize="small")
         ax.set_xlabel("value held", fontsize="small")
         ax.tick_params(labelsize="x-small")
@@ -184,7 +188,7 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
-        ax.set_ylabel("objective (weighted sum of\nsquared log errors)", fontsize="small")
+        ax.set_ylabel("objective (log scale)", fontsize="small")
     fig.suptitle("Profiles of the fit's objective: each parameter held, the others refitted")
     fig.tight_layout()
     return fig

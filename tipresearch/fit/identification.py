@@ -38,9 +38,9 @@ from .result import FitResult, _units, on_bounds, sandwich_errors
 
 __all__ = ["FLAT_PROFILE", "identification_table", "profiles"]
 
-#: A profile whose highest point is less than this above its lowest, relative to the
-#: objective at the estimates (and at least 0.005 absolute), is called flat: over the
-#: parameter's whole range the fit changes by less than a tenth of its own misfit.
+#: Values of a parameter whose profile objective is within this share of the profile's
+#: minimum (and at least 0.005 absolute) fit about as well as the best: less than a
+#: tenth of the misfit apart (:func:`identification_table`).
 FLAT_PROFILE: float = 0.10
 
 
@@ -143,42 +143,56 @@ def profiles(
 def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFrame:
     """One row per fitted parameter: how well the figures pin it down.
 
+    The values that fit about as well as the best are the grid points whose profile
+    objective is within ``max(FLAT_PROFILE * minimum, 0.005)`` of the profile's minimum.
+    A parameter is *identified* when they span less than half of its search range (in
+    unit coordinates, log scale where stated); otherwise a wide range of values fits
+    about equally well and the figures do not pin it down.
+
     Parameters
     ----------
     result : FitResult
     profile : pandas.DataFrame
-        From :func:`profiles`.
+        From :func:`profiles` (``parameter``, ``unit``, ``value``, ``objective``).
 
     Returns
     -------
     pandas.DataFrame
-        ``parameter``, ``estimate``, ``profile_rise`` (highest minus lowest
-        objective over the grid), ``identified`` (the rise is at least
-        :data:`FLAT_PROFILE` times the objective at the estimates, and 0.005),
+        ``parameter``, ``estimate``, ``profile_rise`` (highest minus lowest objective
+        over the grid), ``near_best_low`` and ``near_best_high`` (the lowest and highest
+        grid values that fit about as well as the best), ``identified``,
         ``profile_minimum_at`` (the grid value with the lowest objective),
-        ``robust_std_error`` (:func:`sandwich_errors`), ``on_bound``
+        ``profile_minimum``, ``below_estimate`` (the profile found an objective lower
+        than the fit's own by more than the tolerance: the fit did not reach its
+        minimum), ``robust_std_error`` (:func:`sandwich_errors`) and ``on_bound``
         (:func:`on_bounds`).
     """
-    need = {"parameter", "value", "objective"}
+    need = {"parameter", "unit", "value", "objective"}
     if not isinstance(profile, pd.DataFrame) or not need <= set(profile.columns):
         raise ParameterError("profile", type(profile).__name__, f"a frame with {need}")
     robust = sandwich_errors(result).set_index("parameter")
     bounds = on_bounds(result).set_index("parameter")
-    floor = max(FLAT_PROFILE * result.objective, 0.005)
     rows = []
     for p in result.parameters:
         curve = profile[profile["parameter"] == p.key]
         if curve.empty:
             raise ParameterError("profile", p.key, "a profile of every fitted parameter")
-        rise = float(curve["objective"].max() - curve["objective"].min())
-        best = curve.loc[curve["objective"].idxmin(), "value"]
+        low = float(curve["objective"].min())
+        tolerance = max(FLAT_PROFILE * low, 0.005)
+        near = curve[curve["objective"] <= low + tolerance]
+        span = float(near["unit"].max() - near["unit"].min())
+        best = curve.loc[curve["objective"].idxmin()]
         rows.append(
             {
                 "parameter": p.key,
                 "estimate": result.estimates[p.key],
-                "profile_rise": rise,
-                "identified": bool(rise >= floor),
-                "profile_minimum_at": float(best),
+                "profile_rise": float(curve["objective"].max()) - low,
+                "near_best_low": float(near["value"].min()),
+                "near_best_high": float(near["value"].max()),
+                "identified": bool(span < 0.5),
+                "profile_minimum_at": float(best["value"]),
+                "profile_minimum": low,
+                "below_estimate": bool(low < result.objective - tolerance),
                 "robust_std_error": robust.loc[p.key, "robust_std_error"],
                 "on_bound": bounds.loc[p.key, "on_bound"],
             }
