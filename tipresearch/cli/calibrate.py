@@ -173,7 +173,7 @@ def main(args: argparse.Namespace) -> int:
     seeds = [check_int("--seeds", s, 0, 2**32 - 1) for s in args.seeds]
     if len(set(seeds)) != len(seeds):
         raise ParameterError("--seeds", args.seeds, "distinct seeds")
-    holdouts = _holdout_names(args.holdouts, HOLDOUTS, ParameterError)
+    holdouts = _holdout_names(args.holdouts, HOLDOUTS)
     changes = dict(parse_assignment(text) for text in args.changes)
     if args.bureaus is not None:
         changes["settings.n_bureaus"] = check_int("--bureaus", args.bureaus, 1, 100_000)
@@ -262,7 +262,10 @@ def _fitted_keys(parameters) -> set[str]:
     return {k for p in parameters for k in p.keys}
 
 
-def _holdout_names(text: str, known, error) -> list[str]:
+def _holdout_names(text: str, known) -> list[str]:
+    """``--holdouts``: all, none, or names joined by commas."""
+    from tipresearch.errors import ParameterError
+
     if text == "none":
         return []
     if text == "all":
@@ -270,7 +273,7 @@ def _holdout_names(text: str, known, error) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in known]
     if bad or not names:
-        raise error("--holdouts", text, f"all, none, or names among {', '.join(known)}")
+        raise ParameterError("--holdouts", text, f"all, none, or names among {', '.join(known)}")
     return names
 
 
