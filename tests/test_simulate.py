@@ -119,7 +119,7 @@ def test_mean_counts_match_expected_outcomes():
     exp = best_response(params, "solved_count", bureaus.reports, bureaus.capacity).outcomes
     for k, name in enumerate(params.type_names):
         rows = f[f.case_type == name]
-        for col in ("reports", "opened"):
+        for col in ("reports", "opened", "solved"):
             per_bureau = rows.groupby("bureau")[col].mean().to_numpy()
             expected = exp[col][:, k]
             se = rows.groupby("bureau")[col].std().to_numpy() / np.sqrt(10)

@@ -18,7 +18,11 @@ is opening with the hard threshold ``tau - sigma z``.
 Effort is diluted over the opened cases: with ``O`` open cases and capacity
 ``K`` each gets ``e = K / O`` and is solved with probability ``s' h(e)``,
 ``h(e) = e / (e + e_half)`` (``docs/model.md``, §3.3.6 "Dilution of effort"), so
-``S = N E[s' 1(open)] K / (K + e_half O)``.
+``E[S] = lam E[s' 1(open)] h_eff(lam P(open))`` with ``h_eff(mu) = E[O h(O)] / mu``
+the effort factor averaged over the random number opened
+(:func:`tipresearch.model.effort.effort_factor`, a closed form in Kummer's
+function); putting the expected count inside ``h`` would overstate solved cases.
+The clearance rate is the ratio of expectations ``E[S] / E[O]``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from scipy import special
 
 from tipresearch.errors import ParameterError
 
+from .effort import EffortRows, effort_factor, effort_factor_fast
 from .metrics import PLANNER, Metric, get_metric
 from .params import CaseType, ModelParams
 
@@ -190,13 +195,19 @@ def _score(
     cap: np.ndarray,
     p: np.ndarray,
     m: np.ndarray,
+    effort: EffortRows | None = None,
 ) -> np.ndarray:
     """Expected metric score; broadcasts ``lam, cap`` against ``p, m``.
 
     Victims count those rescued now and, in expectation, later from the backlog.
+    ``effort``, the effort-factor rows of these bureaus, saves the table lookups of
+    their capacities when the score is evaluated many times.
     """
     opened = lam * p
-    h = cap / (cap + params.effort_half * opened)
+    if effort is None:
+        h = effort_factor_fast(opened, cap, params.effort_half, params.dispersion)
+    else:
+        h = effort(opened)
     solved = lam * m * h
     q, pen = params.audit(ct)
     audit = metric.penalty_weight * q * pen
@@ -324,7 +335,8 @@ def expected_outcomes(
         moments = intake_moments if exact else tabulated_moments
         p, m = moments(tau[:, k], ct, params.screening_noise)
         opened = lam * p
-        h = cap / (cap + params.effort_half * opened)
+        effort = effort_factor if exact else effort_factor_fast
+        h = effort(opened, cap, params.effort_half, params.dispersion)
         solved = lam * m * h
         values = {
             "reports": lam,
@@ -359,16 +371,17 @@ def _best_for_type(
 
     def score_at(t: np.ndarray, lam_: np.ndarray, cap_: np.ndarray) -> np.ndarray:
         p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
-        return _score(metric, params, ct, lam_, cap_, p, m)
+        return _score(metric, params, ct, lam_, cap_, p, m, effort)
 
     def rate_at(t: np.ndarray, lam_: np.ndarray, cap_: np.ndarray) -> np.ndarray:
         p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
-        h = cap_ / (cap_ + params.effort_half * lam_ * p)
+        h = effort(lam_ * p)
         return np.divide(m * h, p, out=np.zeros_like(p), where=p > 1e-12)
 
     for start in range(0, lam.size, rows):
         lam_, cap_ = lam[start : start + rows], cap[start : start + rows]
-        grid = _score(metric, params, ct, lam_[:, None], cap_[:, None], p_c, m_c)
+        effort = EffortRows(cap_, params.effort_half, params.dispersion)
+        grid = _score(metric, params, ct, lam_[:, None], cap_[:, None], p_c, m_c, effort)
         i = np.argmax(grid, axis=1)
         best_t, best_s = tau_c[i], grid[np.arange(i.size), i]
         lo = tau_c[np.maximum(i - 1, 0)]

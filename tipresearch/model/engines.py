@@ -28,6 +28,7 @@ from tipresearch.errors import ParameterError
 from .bureaus import Bureaus, draw_bureaus, draw_reports
 from .decision import best_response, tabulated_moments
 from .dynamics import Dynamics, DynamicState
+from .effort import effort_factor
 from .metrics import Metric, get_metric
 from .outputs import frame_of_counts, realized_score
 from .params import CaseType, ModelParams
@@ -321,8 +322,8 @@ class _Run:
         late, backlogs = self.advance_backlog(models, opened, solved)
         late_victims = late + self.st.late.poisson(extra * late)
         if self.dyn.has_feedback:
-            e_half = self.plan[t0][0].effort_half
-            h = cap[0] / (cap[0] + e_half * lam[0] * p_open[0])
+            p_0 = self.plan[t0][0]
+            h = effort_factor(lam[0] * p_open[0], cap[0], p_0.effort_half, p_0.dispersion)
             self.state.update(opened[0], mass[0] * h)
         rescued = victims + late_victims
         counts = (n, opened, solved, late, rescued, backlogs, dsolv)

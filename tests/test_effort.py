@@ -1,0 +1,111 @@
+"""The effort factor averaged over the number of cases opened."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tipresearch.model import ModelParams, best_response, draw_bureaus, simulate
+from tipresearch.model.effort import (
+    TABLE_ERROR,
+    TABLE_ERROR_DISPERSED,
+    EffortRows,
+    effort_factor,
+    effort_factor_fast,
+    plug_in_effort_factor,
+)
+
+
+def _summed(mu: float, capacity: float, effort_half: float, dispersion: float) -> float:
+    """``E[O h(O)] / mu`` by summing the count's probabilities."""
+    if dispersion == 0:
+        top = int(mu + 40 * np.sqrt(mu + 1) + 100)
+        k = np.arange(top)
+        pmf = stats.poisson.pmf(k, mu)
+    else:
+        r = 1.0 / dispersion
+        dist = stats.nbinom(r, r / (r + mu))
+        k = np.arange(int(dist.ppf(1 - 1e-15)) + 2)
+        pmf = dist.pmf(k)
+    return float(np.sum(pmf * k * capacity / (capacity + effort_half * k)) / mu)
+
+
+@pytest.mark.parametrize("dispersion", [0.0, 0.1, 0.5, 2.0, 5.0])
+@pytest.mark.parametrize("mu", [1e-3, 0.4, 3.0, 25.0, 400.0, 3000.0])
+@pytest.mark.parametrize("capacity", [0.05, 1.0, 30.0, 2000.0])
+def test_closed_form_matches_summed_probabilities(mu, capacity, dispersion):
+    for effort_half in (0.05, 0.25, 3.0):
+        exact = _summed(mu, capacity, effort_half, dispersion)
+        got = float(effort_factor(mu, capacity, effort_half, dispersion))
+        assert got == pytest.approx(exact, rel=1e-8)
+
+
+def test_limits_and_order():
+    cap, e = np.array([0.3, 5.0, 80.0]), 0.25
+    # a lone case gets the whole capacity: K / (K + e_half)
+    np.testing.assert_allclose(effort_factor(0.0, cap, e), cap / (cap + e), rtol=1e-12)
+    mu = np.linspace(0.01, 200.0, 400)
+    for c in cap:
+        h = effort_factor(mu, c, e)
+        assert np.all(np.diff(h) < 0)  # more cases, less effort each
+        # x h(x) is concave: the expected count inside h overstates (Jensen)
+        assert np.all(h < plug_in_effort_factor(mu, c, e))
+    # over-dispersed counts spread the effort less evenly: less effort per case
+    assert np.all(effort_factor(mu, 5.0, e, 0.5) < effort_factor(mu, 5.0, e))
+
+
+@pytest.mark.parametrize("dispersion", [0.0, 0.3])
+def test_table_is_within_its_stated_error(dispersion):
+    rng = np.random.default_rng(5)
+    a = np.exp(rng.uniform(np.log(1e-3), np.log(1e7), 20_000))
+    mu = np.expm1(rng.uniform(0.0, np.log1p(1e6), 20_000))
+    e = 0.25
+    exact = effort_factor(mu, a * e, e, dispersion)
+    bound = TABLE_ERROR if dispersion == 0 else TABLE_ERROR_DISPERSED
+    assert np.max(np.abs(effort_factor_fast(mu, a * e, e, dispersion) / exact - 1)) < bound
+    rows = EffortRows(a * e, e, dispersion)
+    assert np.max(np.abs(rows(mu) / exact - 1)) < bound
+    # two-dimensional lookups and points outside the table (exact form there)
+    grid = np.outer(mu[:50], [0.1, 1.0, 10.0])
+    np.testing.assert_allclose(
+        EffortRows(a[:50] * e, e, dispersion)(grid),
+        effort_factor(grid, (a[:50] * e)[:, None], e, dispersion),
+        rtol=bound,
+    )
+    far = np.array([1e-5, 1e8])
+    np.testing.assert_allclose(
+        effort_factor_fast(np.array([3.0, 2e6]), far * e, e),
+        effort_factor(np.array([3.0, 2e6]), far * e, e),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_mean_solved_matches_expectation_and_rejects_the_plug_in(engine):
+    # small bureaus with little capacity: the plug-in overstates solved cases by
+    # several per cent, well beyond the Monte Carlo error of this test
+    params = ModelParams(n_bureaus=300, reports_mean=4.0, capacity_ratio=0.4)
+    periods = 40
+    f = simulate(params, "solved_count", periods=periods, seed=3, engine=engine)
+    bureaus = draw_bureaus(params, np.random.SeedSequence(3).spawn(2)[0])
+    response = best_response(params, "solved_count", bureaus.reports, bureaus.capacity)
+    exp = response.outcomes
+    for k, name in enumerate(params.type_names):
+        rows = f[f.case_type == name].groupby("bureau")
+        mean = rows.solved.mean().to_numpy()
+        se = rows.solved.std().to_numpy() / np.sqrt(periods)
+        total_se = np.sqrt(np.sum(se**2))
+        z = (mean.sum() - exp["solved"][:, k].sum()) / total_se
+        assert abs(z) < 4, (name, z)
+        # the same thresholds with the expected count inside h
+        lam = bureaus.reports * params.case_types[k].share
+        cap = bureaus.capacity * params.case_types[k].share
+        opened = exp["opened"][:, k]
+        ratio = plug_in_effort_factor(opened, cap, params.effort_half) / effort_factor(
+            opened, cap, params.effort_half
+        )
+        plug_in = exp["solved"][:, k] * ratio
+        z_plug = (mean.sum() - plug_in.sum()) / total_se
+        assert z_plug < -4, (name, z_plug)
+        assert np.all(lam > 0)
