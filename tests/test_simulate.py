@@ -293,6 +293,24 @@ def test_deterrence_lowers_incidence_after_more_cases_are_solved():
     assert deterred.reports[-6:].sum() < 0.9 * without.reports[-6:].sum()
 
 
+def test_deterrence_floor_sets_how_far_incidence_can_fall():
+    params = ModelParams(n_bureaus=50, reports_mean=40.0)
+    strong = params.updated(capacity_ratio=8 * params.capacity_ratio)
+
+    def schedule(t, month):
+        return (params if t < 4 else strong), PRESETS["solved_count"]
+
+    kw = dict(periods=30, seed=3, schedule=schedule)
+    late = {}
+    for floor in (0.5, 0.8):
+        dyn = Dynamics(deterrence=3.0, deterrence_floor=floor)
+        late[floor] = summarise(simulate(params, "solved_count", dynamics=dyn, **kw), by_type=False)
+    first = late[0.5].reports[:4].sum()
+    # a strong elasticity drives incidence to the floor: the floor sets the level
+    for floor, frame in late.items():
+        assert frame.reports[-6:].sum() / 6 == pytest.approx(floor * first / 4, rel=0.08)
+
+
 def test_deterrence_alone_does_not_drift_under_a_fixed_policy():
     params = ModelParams(n_bureaus=100, reports_mean=40.0)
     kw = dict(periods=48, seed=5)
@@ -324,3 +342,9 @@ def test_dynamics_validation():
         Dynamics(learning_rate=-1)
     with pytest.raises(ParameterError, match="deterrence_memory"):
         Dynamics(deterrence_memory=0)
+    with pytest.raises(ParameterError, match="deterrence_floor"):
+        Dynamics(deterrence_floor=0)
+    with pytest.raises(ParameterError, match="deterrence_floor"):
+        Dynamics(deterrence_floor=1.5)
+    with pytest.raises(ParameterError, match="deterrence_ceiling"):
+        Dynamics(deterrence_ceiling=0.5)

@@ -113,6 +113,13 @@ FITTED: tuple[FitParameter, ...] = (
         description="elasticity of incidence to the chance a trafficker is caught",
     ),
     FitParameter(
+        "dynamics.deterrence_floor",
+        0.005,
+        0.5,
+        log=True,
+        description="lowest share of its first level that deterrence can bring incidence to",
+    ),
+    FitParameter(
         "reforms.campaign_persist",
         0.0,
         1.0,

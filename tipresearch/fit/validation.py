@@ -259,9 +259,14 @@ HOLDOUTS: dict[str, HoldOut] = {
             "through_2009",
             "fitted to 2008-2009 only; predicts 2011, 2012 and 2020",
             tuple(i for i in _TARGET_IDS if i not in _Y2011 + ("registered_2020",)),
-            {"dynamics.deterrence": 0.0, "reforms.campaign_persist": 0.0},
+            {
+                "dynamics.deterrence": 0.0,
+                "dynamics.deterrence_floor": 0.05,
+                "reforms.campaign_persist": 0.0,
+            },
             "no figure before 2010 can show deterrence or what the 2009 campaign left "
-            "behind: both are set to none (no deterrence, the campaign ends in December 2009)",
+            "behind: both are set to none (no deterrence, the campaign ends in December "
+            "2009; the floor of deterrence, then idle, at its default 0.05)",
         ),
         HoldOut(
             "without_2011",
@@ -272,6 +277,9 @@ HOLDOUTS: dict[str, HoldOut] = {
             "without_2020",
             "2020's registered cases held out",
             tuple(i for i in _TARGET_IDS if i != "registered_2020"),
+            {"dynamics.deterrence_floor": 0.05},
+            "no other figure bears on the floor of deterrence, which sets the level of "
+            "2016-2020: it is held at its default 0.05",
         ),
         HoldOut(
             "without_campaign",

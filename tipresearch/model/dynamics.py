@@ -12,7 +12,10 @@
   exponentially weighted average of the bureau's expected share of reports solved
   (what traffickers can learn of the police's chances, free of month-to-month
   noise, so that a fixed policy leaves incidence unchanged) and ``pi_b0`` its
-  value in the first period; the factor is kept within [0.05, 20].
+  value in the first period; the factor is kept within
+  ``[deterrence_floor, deterrence_ceiling]`` (0.05 and 20 by default). The floor is
+  an assumption no published figure gives: where the catch probability rises
+  many times over, it, not ``epsilon``, sets how far incidence falls.
 
 References
 ----------
@@ -29,8 +32,6 @@ import numpy as np
 from .params import _in_range
 
 __all__ = ["Dynamics", "DynamicState"]
-
-_FACTOR_BOUNDS = (0.05, 20.0)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Dynamics:
         ``epsilon >= 0``, the elasticity of incidence to the catch probability.
     deterrence_memory : float
         Weight in (0, 1] of the latest period in the catch-probability average.
+    deterrence_floor, deterrence_ceiling : float
+        Bounds of the incidence factor ``(pi / pi_0)^(-epsilon)``:
+        ``0 < floor <= 1 <= ceiling``. The floor is the lowest share of its first
+        level that deterrence can bring incidence to.
     """
 
     adjust_rate: float = 1.0
@@ -57,6 +62,8 @@ class Dynamics:
     learning_scale: float = 100.0
     deterrence: float = 0.0
     deterrence_memory: float = 0.2
+    deterrence_floor: float = 0.05
+    deterrence_ceiling: float = 20.0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -72,6 +79,16 @@ class Dynamics:
             self,
             "deterrence_memory",
             _in_range("deterrence_memory", self.deterrence_memory, 0, 1, lo_open=True),
+        )
+        set_(
+            self,
+            "deterrence_floor",
+            _in_range("deterrence_floor", self.deterrence_floor, 0, 1, lo_open=True),
+        )
+        set_(
+            self,
+            "deterrence_ceiling",
+            _in_range("deterrence_ceiling", self.deterrence_ceiling, 1),
         )
 
     @property
@@ -95,15 +112,15 @@ class DynamicState:
         return (1.0 + self.cumulative_opened / d.learning_scale) ** d.learning_rate
 
     def incidence_factor(self) -> np.ndarray:
-        """``(pi / pi_0)^(-epsilon)`` within [0.05, 20]; 1 before any observation."""
+        """``(pi / pi_0)^(-epsilon)`` within the floor and ceiling; 1 before any observation."""
         d = self.dynamics
         if d.deterrence == 0 or self.catch is None:
             return np.ones_like(self.cumulative_opened)
         ref = self.catch_reference
         ratio = np.divide(self.catch, ref, out=np.ones_like(self.catch), where=ref > 0)
         with np.errstate(divide="ignore"):
-            factor = np.where(ratio > 0, ratio ** (-d.deterrence), _FACTOR_BOUNDS[1])
-        return np.clip(factor, *_FACTOR_BOUNDS)
+            factor = np.where(ratio > 0, ratio ** (-d.deterrence), d.deterrence_ceiling)
+        return np.clip(factor, d.deterrence_floor, d.deterrence_ceiling)
 
     def start(self, expected_catch: np.ndarray) -> None:
         """Set the reference catch probability from the first period's expectation."""
