@@ -277,6 +277,23 @@ def test_china_timeline_takes_its_dates_from_the_data():
     )
 
 
+def test_abolition_can_remove_the_weight_on_solved_cases_too():
+    from tipresearch.reforms import BASE_METRIC, china_params
+
+    kept = china_timeline()
+    removed = china_timeline(ChinaReforms(abolition_solved_times=0.0))
+    _, m_kept = kept.resolve(china_params(), BASE_METRIC, "2016-01")
+    _, m_removed = removed.resolve(china_params(), BASE_METRIC, "2016-01")
+    assert m_kept.solved > 0 and m_removed.solved == 0.0
+    # before the abolition the two calendars are the same
+    for month in ("2008-06", "2009-05", "2015-10"):
+        assert kept.resolve(china_params(), BASE_METRIC, month) == removed.resolve(
+            china_params(), BASE_METRIC, month
+        )
+    with pytest.raises(ParameterError, match="abolition_solved_times"):
+        ChinaReforms(abolition_solved_times=-1)
+
+
 def test_counterfactual_calendars_change_one_reform_each():
     from tipresearch.reforms import COUNTERFACTUALS, ChinaModel, counterfactual_timelines
 

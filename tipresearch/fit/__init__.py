@@ -18,6 +18,7 @@ from .checks import (
 )
 from .identification import FLAT_PROFILE, identification_table, profiles
 from .parameters import FITTED, FitParameter
+from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
 from .result import FitResult, fit_table, load_fit, on_bounds, sandwich_errors
 from .targets import (
     CONFIDENCE_WEIGHTS,
@@ -39,6 +40,9 @@ from .validation import (
 
 __all__ = [
     "FLAT_PROFILE",
+    "RECOVERY_DATA_SEED",
+    "coverage_table",
+    "recovery",
     "HOLDOUTS",
     "NOT_PRODUCED",
     "PREDICTION_SEEDS",

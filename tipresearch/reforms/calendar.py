@@ -26,7 +26,9 @@ reform                           in effect    change (defaults)
                                               (¶6, ¶8); a share ``campaign_persist``
                                               (fitted) stays afterwards
 ``indicator_abolished``          2015-11 on   clearance-rate weight, quota and quota
-                                              penalty set to 0 (6 November 2015)
+                                              penalty set to 0 (6 November 2015);
+                                              weight on solved cases ×
+                                              ``abolition_solved_times`` (1: kept)
 ================================ ============ ===========================================
 
 References
@@ -91,6 +93,12 @@ class ChinaReforms:
         attention and resources (09BEIJING2594 ¶6).
     campaign_persist : float
         Share in [0, 1] of the campaign's changes that stays after December 2009.
+    abolition_solved_times : float
+        Multiplier (>= 0) of the weight on solved cases from the 2015 abolition of
+        the case-count and clearance-rate indicators. 1 (the default) keeps the
+        weight, as in the calendar fitted so far: the Opinion abolished the
+        indicators, but the count of cases solved may still weigh with superiors;
+        0 removes it with the indicators.
     """
 
     indicator_quota: float = 0.05
@@ -103,6 +111,7 @@ class ChinaReforms:
     campaign_audit_prob: float = 0.3
     campaign_capacity_times: float = 1.5
     campaign_persist: float = 0.85
+    abolition_solved_times: float = 1.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -116,6 +125,7 @@ class ChinaReforms:
             "campaign_audit_prob": (0, 1),
             "campaign_capacity_times": (1e-6, np.inf),
             "campaign_persist": (0, 1),
+            "abolition_solved_times": (0, np.inf),
         }
         for name, (lo, hi) in checks.items():
             object.__setattr__(
@@ -199,7 +209,16 @@ def china_timeline(
             Reform(
                 "indicator_abolished",
                 when("indicator_abolished")[0],
-                metric={"rate": 0.0, "quota": 0.0, "quota_penalty": 0.0},
+                metric={
+                    "rate": 0.0,
+                    "quota": 0.0,
+                    "quota_penalty": 0.0,
+                    **(
+                        {}
+                        if r.abolition_solved_times == 1.0
+                        else {"solved": {"times": r.abolition_solved_times}}
+                    ),
+                },
                 source=source("indicator_abolished"),
             ),
         ]
