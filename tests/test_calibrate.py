@@ -255,6 +255,8 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
             "--fix",
             "dynamics.deterrence=0",
             "--fix",
+            "dynamics.deterrence_floor=0.05",
+            "--fix",
             "reforms.mandatory_audit_prob=0.1",
             "--fix",
             "settings.reports_per_bureau=2",
@@ -272,6 +274,10 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
             "2",
             "--workers",
             "1",
+            "--recovery",
+            "1",
+            "--recovery-bureaus",
+            "20",
         ]
     )
     assert status == 0
@@ -285,7 +291,7 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert estimates.loc["reforms.campaign_persist", "status"] == "fixed"
     assert estimates.loc["reforms.campaign_persist", "estimate"] == 0.5
     assert (estimates["status"] == "fitted").sum() == 2
-    assert (estimates["status"] == "fixed").sum() == 5
+    assert (estimates["status"] == "fixed").sum() == 6
     assert estimates.loc[estimates["status"] == "fitted", "robust_std_error"].notna().any()
     # every published figure, for each design: fitted figures are the design's targets
     oos = pd.read_csv(out / "out_of_sample.csv")
@@ -302,7 +308,14 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert profile.groupby("parameter").size().eq(4).all()  # 3 grid points + the estimate
     ident = pd.read_csv(out / "identification.csv")
     assert len(ident) == 2 and ident["profile_rise"].ge(0).all()
+    rec = pd.read_csv(out / "recovery.csv")
+    assert len(rec) == 2 and set(rec.replication) == {0}
+    assert set(rec.parameter) == set(ident.parameter)
+    coverage = pd.read_csv(out / "recovery_coverage.csv")
+    assert coverage["replications"].eq(1).all()
     assert "published" in capsys.readouterr().err
+    assert cli_main(["calibrate", "--out", str(out), "--recovery", "-1"]) == 2
+    assert "--recovery" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2
     assert "--bootstrap" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--holdouts", "nope"]) == 2
