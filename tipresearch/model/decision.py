@@ -316,8 +316,10 @@ def expected_outcomes(
         shares) or per bureau and type; default the mean bureau
         (``reports_mean`` and ``capacity_ratio * reports_mean``).
     exact : bool
-        Closed form / quadrature (True) or interpolation in the tabulated moments
-        (False, much faster for many bureaus, relative error below 1e-5).
+        Intake moments by closed form / quadrature (True) or by interpolation in the
+        tabulated moments (False, much faster for many bureaus, relative error below
+        1e-5). The effort factor is always the exact expectation
+        (:func:`tipresearch.model.effort.effort_factor`).
 
     Returns
     -------
@@ -335,8 +337,7 @@ def expected_outcomes(
         moments = intake_moments if exact else tabulated_moments
         p, m = moments(tau[:, k], ct, params.screening_noise)
         opened = lam * p
-        effort = effort_factor if exact else effort_factor_fast
-        h = effort(opened, cap, params.effort_half, params.dispersion)
+        h = effort_factor(opened, cap, params.effort_half, params.dispersion)
         solved = lam * m * h
         values = {
             "reports": lam,
