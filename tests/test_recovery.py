@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from tipresearch.errors import ParameterError
@@ -60,6 +61,11 @@ def test_recovery_refits_each_replication_and_resumes():
     )
     assert list(more.replication) == [0, 1, 2]
     assert more.iloc[:2].equals(rows)
+    # the same refits on two workers give the same rows
+    parallel = recovery(
+        BASE, truth, PARAMETERS, TARGETS, replications=2, screen=4, max_evaluations=25, workers=2
+    )
+    pd.testing.assert_frame_equal(parallel, rows)
 
 
 def test_recovery_refuses_bad_input():

@@ -277,11 +277,11 @@ def main(args: argparse.Namespace) -> int:
             bound = f", on its {row.on_bound} bound" if row.on_bound else ""
             say(f"  {row.parameter:58s} rise {row.profile_rise:8.4f}  {flag}{bound}")
     if n_recovery:
-        _recovery(result, n_recovery, recovery_bureaus, screen, evaluations, out, say)
+        _recovery(result, n_recovery, recovery_bureaus, screen, evaluations, workers, out, say)
     return 0
 
 
-def _recovery(result, replications, bureaus, screen, evaluations, out, say) -> None:
+def _recovery(result, replications, bureaus, screen, evaluations, workers, out, say) -> None:
     """Refit synthetic figures drawn at the estimates; write recovery(_coverage).csv."""
     from pathlib import Path
 
@@ -315,6 +315,7 @@ def _recovery(result, replications, bureaus, screen, evaluations, out, say) -> N
         max_evaluations=evaluations,
         done=done,
         after_each=save,
+        workers=workers,
     )
     write_table(rows, path)
     table = coverage_table(rows)

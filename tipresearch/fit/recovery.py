@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tipresearch.errors import ParameterError
+from tipresearch.experiments import run_points
 from tipresearch.reforms import ChinaModel
 
 from .calibrate import fit, synthetic_targets
@@ -45,6 +46,7 @@ def recovery(
     max_evaluations: int = 150,
     done: pd.DataFrame | None = None,
     after_each: Callable[[pd.DataFrame], None] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Refit ``parameters`` to synthetic targets drawn at ``truth``, once per replication.
 
@@ -67,7 +69,11 @@ def recovery(
     done : pandas.DataFrame, optional
         Rows of an earlier call; replications already there are not redone.
     after_each : callable, optional
-        Called with the rows so far after each replication (to save them).
+        Called with the rows so far after each batch of replications (to save them).
+    workers : int
+        Replications refitted at once on the sweep executors
+        (:func:`tipresearch.experiments.run_points`); one batch of ``workers``
+        replications at a time, so that an interrupted run keeps whole batches.
 
     Returns
     -------
@@ -87,40 +93,88 @@ def recovery(
         raise ParameterError("fit_seeds", overlap[0], "seeds other than the data seeds")
     rows = [] if done is None else done.to_dict("records")
     finished = {int(r["replication"]) for r in rows}
-    true_model = base.updated(expand(parameters, truth))
-    for rep in range(replications):
-        if rep in finished:
-            continue
-        data = synthetic_targets(true_model, targets, seeds=(RECOVERY_DATA_SEED + rep,))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            result = fit(
-                base,
-                data,
-                parameters,
-                seeds=fit_seeds,
-                screen=screen,
-                screen_seed=rep,
-                max_evaluations=max_evaluations,
+    todo = [rep for rep in range(replications) if rep not in finished]
+    settings = {
+        "base": base,
+        "truth": dict(truth),
+        "parameters": tuple(parameters),
+        "targets": tuple(targets),
+        "fit_seeds": tuple(fit_seeds),
+        "screen": screen,
+        "max_evaluations": max_evaluations,
+    }
+    batch = max(1, int(workers))
+    for start in range(0, len(todo), batch):
+        reps = todo[start : start + batch]
+        if batch == 1:
+            results = [_refit(reps[0], settings)]
+        else:
+            frame = run_points(
+                _refit_point, [{"data_replication": r} for r in reps], settings, workers=batch
             )
-        errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]
-        for key in keys:
-            est, se = result.estimates[key], float(errors[key])
-            rows.append(
-                {
-                    "replication": rep,
-                    "parameter": key,
-                    "truth": float(truth[key]),
-                    "estimate": float(est),
-                    "robust_std_error": se,
-                    "covered_90": bool(np.isfinite(se) and abs(est - truth[key]) <= _Z90 * se),
-                    "objective": result.objective,
-                    "evaluations": result.evaluations,
-                }
-            )
+            errors = frame["error"].dropna()
+            if len(errors):
+                raise ParameterError("recovery", errors.iloc[0], "refits that run")
+            results = [
+                _refit_from_row(row, keys)
+                for row in frame.sort_values("data_replication").to_dict("records")
+            ]
+        for rep, result in zip(reps, results, strict=True):
+            for key in keys:
+                est, se = result[f"estimate:{key}"], result[f"error:{key}"]
+                rows.append(
+                    {
+                        "replication": rep,
+                        "parameter": key,
+                        "truth": float(truth[key]),
+                        "estimate": float(est),
+                        "robust_std_error": float(se),
+                        "covered_90": bool(np.isfinite(se) and abs(est - truth[key]) <= _Z90 * se),
+                        "objective": result["objective"],
+                        "evaluations": int(result["evaluations"]),
+                    }
+                )
         if after_each is not None:
             after_each(pd.DataFrame(rows))
     return pd.DataFrame(rows)
+
+
+def _refit(rep: int, settings: Mapping) -> dict[str, float]:
+    """One replication: synthetic targets from data seed ``RECOVERY_DATA_SEED + rep``, refitted."""
+    parameters = settings["parameters"]
+    base = settings["base"]
+    true_model = base.updated(expand(parameters, settings["truth"]))
+    data = synthetic_targets(true_model, settings["targets"], seeds=(RECOVERY_DATA_SEED + rep,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = fit(
+            base,
+            data,
+            parameters,
+            seeds=settings["fit_seeds"],
+            screen=settings["screen"],
+            screen_seed=rep,
+            max_evaluations=settings["max_evaluations"],
+        )
+    errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]
+    out = {"objective": float(result.objective), "evaluations": float(result.evaluations)}
+    for p in parameters:
+        out[f"estimate:{p.key}"] = float(result.estimates[p.key])
+        out[f"error:{p.key}"] = float(errors[p.key])
+    return out
+
+
+def _refit_point(values: Mapping, seed: int, settings: Mapping) -> dict[str, float]:
+    """:func:`_refit` as an executor task (the point's seed is not used: the data seed is)."""
+    return _refit(int(values["data_replication"]), settings)
+
+
+def _refit_from_row(row: Mapping, keys: Sequence[str]) -> dict[str, float]:
+    out = {"objective": row["objective"], "evaluations": row["evaluations"]}
+    for key in keys:
+        out[f"estimate:{key}"] = row[f"estimate:{key}"]
+        out[f"error:{key}"] = row[f"error:{key}"]
+    return out
 
 
 def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
