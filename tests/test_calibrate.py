@@ -322,6 +322,15 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert "--holdouts" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--fix", "metric.solved=1"]) == 2
     assert "--fix" in capsys.readouterr().err
+    for bad, needle in (
+        ("reforms.nope=0:1", "reforms.nope"),
+        ("reforms.abolition_solved_times=1", "--also-fit"),
+        ("reforms.abolition_solved_times=1:0", "bounds"),
+        ("dynamics.deterrence=0:1", "already"),
+    ):
+        assert cli_main(["calibrate", "--out", str(out), "--also-fit", bad]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1
 
 
 def _synthetic_monthly(scale: float = 1.0) -> pd.DataFrame:

@@ -94,6 +94,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="hold a fitted parameter at a value instead of fitting it (repeatable)",
     )
     p.add_argument(
+        "--also-fit",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI[:log]",
+        help="fit a further parameter of the China model within bounds, e.g. a mechanism's "
+        "switch such as reforms.abolition_solved_times=0:1 (repeatable)",
+    )
+    p.add_argument(
         "--fix-reason",
         default="",
         metavar="TEXT",
@@ -205,7 +213,9 @@ def main(args: argparse.Namespace) -> int:
             raise ParameterError("--fix", key, f"a fitted parameter: {', '.join(sorted(keys))}")
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ParameterError(f"--fix {key}", value, "a number")
-    parameters = tuple(p for p in FITTED if p.key not in fixed)
+    parameters = tuple(p for p in FITTED if p.key not in fixed) + tuple(
+        _also_fit(text, keys) for text in args.also_fit
+    )
     if not parameters:
         raise ParameterError("--fix", sorted(fixed), "at least one parameter left to fit")
 
@@ -325,6 +335,29 @@ def _recovery(result, replications, bureaus, screen, evaluations, workers, out, 
             f"  {row.parameter:58s} bias {row.bias:+.3g}  rmse {row.rmse:.3g}  "
             f"90% coverage {row.coverage_90:.0%} of {row.replications}"
         )
+
+
+def _also_fit(text: str, fitted: set[str]):
+    """``--also-fit KEY=LO:HI[:log]`` as a FitParameter of a valid China-model key."""
+    from tipresearch.errors import ParameterError
+    from tipresearch.fit import FitParameter
+    from tipresearch.reforms import ChinaModel
+
+    allowed = "KEY=LO:HI or KEY=LO:HI:log with numbers LO < HI and KEY a China-model key"
+    key, sep, bounds = text.partition("=")
+    parts = bounds.split(":")
+    if not sep or len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "log"):
+        raise ParameterError("--also-fit", text, allowed)
+    try:
+        lower, upper = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ParameterError("--also-fit", text, allowed) from None
+    key = key.strip()
+    if key in fitted:
+        raise ParameterError("--also-fit", key, "a key not fitted already")
+    ChinaModel().updated({key: lower})  # an unknown key or a bad value names itself
+    ChinaModel().updated({key: upper})
+    return FitParameter(key, lower, upper, log=len(parts) == 3, description=f"--also-fit {text}")
 
 
 def _fitted_keys(parameters) -> set[str]:
