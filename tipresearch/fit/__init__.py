@@ -17,6 +17,7 @@ from .checks import (
     trade_off_table,
 )
 from .identification import FLAT_PROFILE, identification_table, profiles
+from .mechanisms import mechanism_table
 from .parameters import FITTED, FitParameter
 from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
 from .result import FitResult, fit_table, load_fit, on_bounds, sandwich_errors
@@ -42,6 +43,7 @@ __all__ = [
     "FLAT_PROFILE",
     "RECOVERY_DATA_SEED",
     "coverage_table",
+    "mechanism_table",
     "recovery",
     "HOLDOUTS",
     "NOT_PRODUCED",

@@ -1,0 +1,54 @@
+"""Mechanisms judged against the committed fit, on its targets and out of sample."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tipresearch.errors import ParameterError
+from tipresearch.fit import mechanism_table
+
+
+def _run(folder, objective, errors, extra=None):
+    folder.mkdir()
+    params = [{"key": "metric.rate"}] + ([{"key": extra[0]}] if extra else [])
+    estimates = {"metric.rate": 5.0, **({extra[0]: extra[1]} if extra else {})}
+    (folder / "fit.json").write_text(
+        json.dumps({"objective": objective, "parameters": params, "estimates": estimates})
+    )
+    rows = [
+        {
+            "design": "full",
+            "figure": f"f{i}",
+            "role": "held out",
+            "relative_error": e,
+            "in_band": abs(e) < 0.1,
+        }
+        for i, e in enumerate(errors)
+    ] + [
+        {"design": "full", "figure": "t", "role": "fitted", "relative_error": 5.0, "in_band": False}
+    ]
+    pd.DataFrame(rows).to_csv(folder / "out_of_sample.csv", index=False)
+    return folder
+
+
+def test_a_mechanism_is_kept_only_if_it_fits_better_in_and_out_of_sample(tmp_path):
+    runs = {
+        "committed": _run(tmp_path / "a", 0.05, [0.3, -0.2, 0.05]),
+        "helps both": _run(tmp_path / "b", 0.04, [0.1, -0.15, 0.05], ("reforms.recall_share", 0.2)),
+        "fits only": _run(tmp_path / "c", 0.03, [0.5, -0.4, 0.3], ("reforms.recall_share", 0.9)),
+    }
+    table = mechanism_table(runs, "committed").set_index("run")
+    assert table.loc["committed", "held_out_median_abs_error"] == pytest.approx(0.2)
+    assert table.loc["helps both", "held_out_median_abs_error"] == pytest.approx(0.1)
+    assert table.loc["helps both", "held_out_in_band"] == 1
+    assert table.loc["helps both", "mechanism_estimates"] == "reforms.recall_share = 0.2"
+    assert list(table["keep"]) == [False, True, False]
+    assert bool(table.loc["fits only", "better_fit"])
+    assert not bool(table.loc["fits only", "better_out_of_sample"])
+    with pytest.raises(ParameterError, match="baseline"):
+        mechanism_table(runs, "nope")
+    with pytest.raises(ParameterError, match="folder"):
+        mechanism_table({"x": tmp_path / "missing"}, "x")

@@ -1,0 +1,89 @@
+"""Mechanisms the misses point to, each judged against the committed fit.
+
+A mechanism enters the model as a switch (off: the calendar fitted so far). It is
+worth keeping on only if the fit with it is better on its targets *and* out of
+sample. :func:`mechanism_table` compares fits made by ``tipresearch calibrate``
+(each in its own folder, with ``fit.json`` and ``out_of_sample.csv``) with the
+committed fit: the objective on the targets, and the figures held out of the
+``full`` design (the published figures no fit is fitted to).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from tipresearch.errors import ParameterError
+
+from .parameters import FITTED
+
+__all__ = ["mechanism_table"]
+
+
+def _summary(folder: Path) -> dict:
+    fit_path, oos_path = folder / "fit.json", folder / "out_of_sample.csv"
+    for path in (fit_path, oos_path):
+        if not path.exists():
+            raise ParameterError("folder", str(folder), f"a calibrate output with {path.name}")
+    data = json.loads(fit_path.read_text(encoding="utf-8"))
+    oos = pd.read_csv(oos_path)
+    held = oos[(oos["design"] == "full") & (oos["role"] == "held out")]
+    if held.empty:
+        raise ParameterError("folder", str(folder), "an out_of_sample.csv with the full design")
+    fitted = {p["key"] for p in data["parameters"]}
+    extra = sorted(fitted - {p.key for p in FITTED})
+    return {
+        "objective": float(data["objective"]),
+        "fitted_parameters": len(fitted),
+        "mechanism_estimates": "; ".join(f"{k} = {data['estimates'][k]:.4g}" for k in extra),
+        "held_out_figures": len(held),
+        "held_out_median_abs_error": float(held["relative_error"].abs().median()),
+        "held_out_in_band": int(held["in_band"].sum()),
+    }
+
+
+def mechanism_table(
+    runs: Mapping[str, str | Path], baseline: str, descriptions: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Each run's fit on its targets and out of sample, against the baseline's.
+
+    Parameters
+    ----------
+    runs : mapping of str to path
+        Name of each run (the baseline among them) to its ``tipresearch calibrate``
+        output folder.
+    baseline : str
+        The name of the committed fit's run.
+    descriptions : mapping of str to str, optional
+        What each run switches on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``run``, ``description``, ``objective``,
+        ``fitted_parameters``, ``mechanism_estimates``, ``held_out_figures``,
+        ``held_out_median_abs_error``, ``held_out_in_band``, and ``better_fit``,
+        ``better_out_of_sample`` and ``keep`` (both) against the baseline.
+    """
+    if baseline not in runs:
+        raise ParameterError("baseline", baseline, f"one of the runs: {', '.join(runs)}")
+    rows = {name: _summary(Path(folder)) for name, folder in runs.items()}
+    base = rows[baseline]
+    out = []
+    for name, row in rows.items():
+        better_fit = row["objective"] < base["objective"]
+        better_oos = row["held_out_median_abs_error"] < base["held_out_median_abs_error"]
+        out.append(
+            {
+                "run": name,
+                "description": (descriptions or {}).get(name, ""),
+                **row,
+                "better_fit": name != baseline and better_fit,
+                "better_out_of_sample": name != baseline and better_oos,
+                "keep": name != baseline and better_fit and better_oos,
+            }
+        )
+    return pd.DataFrame(out)
