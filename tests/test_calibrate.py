@@ -314,6 +314,8 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     coverage = pd.read_csv(out / "recovery_coverage.csv")
     assert coverage["replications"].eq(1).all()
     assert "published" in capsys.readouterr().err
+    assert cli_main(["calibrate", "--out", str(out), "--start", "metric.nope=1"]) == 2
+    assert "--start" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--recovery", "-1"]) == 2
     assert "--recovery" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2

@@ -94,6 +94,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="hold a fitted parameter at a value instead of fitting it (repeatable)",
     )
     p.add_argument(
+        "--start-from",
+        default=None,
+        metavar="DIR",
+        help="start the local search from the estimates of the fit in DIR",
+    )
+    p.add_argument(
+        "--start",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="start value of a fitted parameter (repeatable; after --start-from)",
+    )
+    p.add_argument(
         "--also-fit",
         action="append",
         default=[],
@@ -229,15 +242,19 @@ def main(args: argparse.Namespace) -> int:
     else:
         tied = {k: fixed[p.key] for p in FITTED if p.key in fixed for k in p.keys}
         base = ChinaModel().updated({**changes, **tied})
+        start = _start_values(args, parameters)
         say(f"fitting on seeds {seeds}: {screen} screening points, then up to {evaluations} steps")
         result = fit(
             base,
             parameters=parameters,
+            start=start,
             seeds=seeds,
             screen=screen,
             max_evaluations=evaluations,
             progress=None if args.quiet else _every(25, say),
         )
+        if start:
+            result.notes["start"] = {k: float(v) for k, v in start.items()}
         if fixed:
             result.notes["fixed"] = {k: float(v) for k, v in fixed.items()}
             result.notes["fixed_reason"] = args.fix_reason
@@ -335,6 +352,27 @@ def _recovery(result, replications, bureaus, screen, evaluations, workers, out, 
             f"  {row.parameter:58s} bias {row.bias:+.3g}  rmse {row.rmse:.3g}  "
             f"90% coverage {row.coverage_90:.0%} of {row.replications}"
         )
+
+
+def _start_values(args, parameters) -> dict[str, float]:
+    """``--start-from DIR`` then ``--start KEY=VALUE``: start values of fitted parameters."""
+    from tipresearch.errors import ParameterError
+    from tipresearch.fit import load_fit
+    from tipresearch.model import parse_assignment
+
+    keys = {p.key for p in parameters}
+    start: dict[str, float] = {}
+    if args.start_from is not None:
+        earlier = load_fit(args.start_from)
+        start.update({k: v for k, v in earlier.estimates.items() if k in keys})
+    for text in args.start:
+        key, value = parse_assignment(text)
+        if key not in keys:
+            raise ParameterError("--start", key, f"a fitted parameter: {', '.join(sorted(keys))}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ParameterError(f"--start {key}", value, "a number")
+        start[key] = float(value)
+    return start
 
 
 def _also_fit(text: str, fitted: set[str]):
