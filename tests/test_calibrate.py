@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import warnings
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tipresearch.cli import main as cli_main
+from tipresearch.cli.calibrate import _start_values
 from tipresearch.data import load_published, published_value
 from tipresearch.errors import ParameterError
 from tipresearch.fit import (
@@ -19,6 +21,7 @@ from tipresearch.fit import (
     FitParameter,
     FitResult,
     Target,
+    best_profile_point,
     bootstrap,
     campaign_solved,
     china_figures,
@@ -306,6 +309,17 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert designs["without_2020"]["reforms.campaign_persist"] == 0.5
     profile = pd.read_csv(out / "profiles.csv")
     assert profile.groupby("parameter").size().eq(4).all()  # 3 grid points + the estimate
+    # every point carries the whole parameter vector: the held value and the refitted others
+    for row in profile.itertuples():
+        assert profile.loc[row.Index, f"at.{row.parameter}"] == pytest.approx(row.value)
+    lowest, values = best_profile_point(profile)
+    assert lowest == profile["objective"].min()
+    best_row = profile.loc[profile["objective"].idxmin()]
+    assert values == {k: best_row[f"at.{k}"] for k in values}
+    assert set(values) == set(estimates.index[estimates["status"] == "fitted"])
+    args = argparse.Namespace(start_from=str(out), start_from_profile=str(out), start=[])
+    fitted = [p for p in FITTED if p.key in values]
+    assert _start_values(args, fitted) == values
     ident = pd.read_csv(out / "identification.csv")
     assert len(ident) == 2 and ident["profile_rise"].ge(0).all()
     rec = pd.read_csv(out / "recovery.csv")
@@ -316,6 +330,13 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     assert "published" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--start", "metric.nope=1"]) == 2
     assert "--start" in capsys.readouterr().err
+    profile.drop(columns=[c for c in profile if c.startswith("at.")]).to_csv(
+        tmp_path / "profiles.csv", index=False
+    )
+    for folder in (tmp_path / "nowhere", tmp_path):
+        assert cli_main(["calibrate", "--out", str(out), "--start-from-profile", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert "--start-from-profile" in err and len(err.strip().splitlines()) == 1
     assert cli_main(["calibrate", "--out", str(out), "--recovery", "-1"]) == 2
     assert "--recovery" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2

@@ -100,6 +100,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="start the local search from the estimates of the fit in DIR",
     )
     p.add_argument(
+        "--start-from-profile",
+        default=None,
+        metavar="DIR",
+        help="start from the lowest point of DIR/profiles.csv (its held value and "
+        "the refitted others); after --start-from, before --start",
+    )
+    p.add_argument(
         "--start",
         action="append",
         default=[],
@@ -365,6 +372,8 @@ def _start_values(args, parameters) -> dict[str, float]:
     if args.start_from is not None:
         earlier = load_fit(args.start_from)
         start.update({k: v for k, v in earlier.estimates.items() if k in keys})
+    if args.start_from_profile is not None:
+        start.update(_profile_start(args.start_from_profile, keys))
     for text in args.start:
         key, value = parse_assignment(text)
         if key not in keys:
@@ -373,6 +382,34 @@ def _start_values(args, parameters) -> dict[str, float]:
             raise ParameterError(f"--start {key}", value, "a number")
         start[key] = float(value)
     return start
+
+
+def _profile_start(folder: str, keys: set[str]) -> dict[str, float]:
+    """The lowest point of ``folder/profiles.csv`` as start values of fitted parameters."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tipresearch.errors import ParameterError
+    from tipresearch.fit import best_profile_point
+
+    path = Path(folder) / "profiles.csv"
+    if not path.is_file():
+        raise ParameterError("--start-from-profile", folder, "a fit folder with profiles.csv")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise ParameterError("--start-from-profile", str(path), f"a readable CSV ({exc})") from None
+    try:
+        _, values = best_profile_point(frame)
+    except ParameterError as exc:
+        raise ParameterError(
+            "--start-from-profile",
+            str(path),
+            "a profiles.csv with at.<key> columns "
+            "(written by this version of tipresearch calibrate)",
+        ) from exc
+    return {k: v for k, v in values.items() if k in keys}
 
 
 def _also_fit(text: str, fitted: set[str]):

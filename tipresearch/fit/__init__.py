@@ -16,7 +16,7 @@ from .checks import (
     replication_means,
     trade_off_table,
 )
-from .identification import FLAT_PROFILE, identification_table, profiles
+from .identification import FLAT_PROFILE, best_profile_point, identification_table, profiles
 from .mechanisms import mechanism_table
 from .parameters import FITTED, FitParameter
 from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
@@ -42,6 +42,7 @@ from .validation import (
 __all__ = [
     "FLAT_PROFILE",
     "RECOVERY_DATA_SEED",
+    "best_profile_point",
     "coverage_table",
     "mechanism_table",
     "recovery",

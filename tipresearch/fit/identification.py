@@ -36,12 +36,17 @@ from .calibrate import fit
 from .parameters import FitParameter, expand
 from .result import FitResult, _units, on_bounds, sandwich_errors
 
-__all__ = ["FLAT_PROFILE", "identification_table", "profiles"]
+__all__ = ["AT", "FLAT_PROFILE", "best_profile_point", "identification_table", "profiles"]
 
 #: Values of a parameter whose profile objective is within this share of the profile's
 #: minimum (and at least 0.005 absolute) fit about as well as the best: less than a
 #: tenth of the misfit apart (:func:`identification_table`).
 FLAT_PROFILE: float = 0.10
+
+
+#: Prefix of the profile columns holding every fitted parameter's value at a point
+#: (the held value and the others' refitted values), so a search can restart there.
+AT: str = "at."
 
 
 def _profile_point(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any]) -> dict:
@@ -62,7 +67,14 @@ def _profile_point(values: Mapping[str, Any], seed: int, settings: Mapping[str, 
         diff_step=settings["diff_step"],
         jacobian=False,
     )
-    return {"value": value, "objective": result.objective, "evaluations": result.evaluations}
+    point = {f"{AT}{k}": float(v) for k, v in result.estimates.items()}
+    point[f"{AT}{held.key}"] = float(value)
+    return {
+        "value": value,
+        "objective": result.objective,
+        "evaluations": result.evaluations,
+        **point,
+    }
 
 
 def profiles(
@@ -93,8 +105,10 @@ def profiles(
     Returns
     -------
     pandas.DataFrame
-        ``parameter``, ``unit``, ``value``, ``objective``, ``evaluations``, and a
-        row per parameter at the estimate itself (``at_estimate`` True).
+        ``parameter``, ``unit``, ``value``, ``objective``, ``evaluations``,
+        ``at.<key>`` (every fitted parameter's value at the point: the held one and
+        the refitted others), and a row per parameter at the estimate itself
+        (``at_estimate`` True).
     """
     if isinstance(points, bool) or not isinstance(points, int) or points < 3:
         raise ParameterError("points", points, "a whole number >= 3")
@@ -119,7 +133,8 @@ def profiles(
     if len(failed):
         first = failed.iloc[0]
         raise ParameterError("profile", first["parameter"], f"refits that run ({first['error']})")
-    out = frame[["parameter", "unit", "value", "objective", "evaluations"]].copy()
+    at = [f"{AT}{p.key}" for p in result.parameters]
+    out = frame[["parameter", "unit", "value", "objective", "evaluations", *at]].copy()
     out["at_estimate"] = False
     here = pd.DataFrame(
         {
@@ -128,6 +143,7 @@ def profiles(
             "value": [result.estimates[p.key] for p in result.parameters],
             "objective": result.objective,
             "evaluations": 0,
+            **{f"{AT}{k}": float(v) for k, v in result.estimates.items()},
             "at_estimate": True,
         }
     )
@@ -138,6 +154,36 @@ def profiles(
         key=lambda c: c.map(order) if c.name == "parameter" else c,
         ignore_index=True,
     )
+
+
+def best_profile_point(profile: pd.DataFrame) -> tuple[float, dict[str, float]]:
+    """The lowest objective on a profile and every fitted parameter's value there.
+
+    A profile that finds a lower objective than the estimates shows the search
+    stopped in a local minimum; restarting the search from this point
+    (``tipresearch calibrate --start-from-profile DIR``) continues from the best
+    point found.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        From :func:`profiles` (with its ``at.<key>`` columns).
+
+    Returns
+    -------
+    tuple of (float, dict)
+        The objective and the values by parameter key.
+    """
+    at = [c for c in profile.columns if c.startswith(AT)]
+    if not at or "objective" not in profile:
+        raise ParameterError(
+            "profile", sorted(profile.columns), "a profile with objective and at.<key> columns"
+        )
+    rows = profile.dropna(subset=["objective", *at])
+    if rows.empty:
+        raise ParameterError("profile", len(profile), "at least one point with every value")
+    best = rows.loc[rows["objective"].idxmin()]
+    return float(best["objective"]), {c[len(AT) :]: float(best[c]) for c in at}
 
 
 def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFrame:
