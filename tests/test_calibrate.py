@@ -190,6 +190,36 @@ def test_calibration_recovers_parameters_through_simulation_noise():
         assert result.estimates[key] == pytest.approx(true, rel=NOISY_TOLERANCE), key
 
 
+def test_several_starts_keep_the_lowest_local_search():
+    data = synthetic_targets(SMALL.updated(TRUTH), small_targets(), seeds=(11,))
+    runs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for starts in (1, 3):
+            runs[starts] = fit(
+                SMALL,
+                data,
+                PARAMETERS,
+                start=START,
+                seeds=(11,),
+                max_evaluations=8,
+                screen=4,
+                starts=starts,
+                jacobian=False,
+            )
+    one, three = runs[1], runs[3]
+    assert len(one.notes["start_objectives"]) == 1
+    assert len(three.notes["start_objectives"]) == 3 and three.notes["starts"] == 3
+    # the estimate is the lowest point any search reached, and the first search is the same
+    assert three.objective <= min(three.notes["start_objectives"]) + 1e-12
+    assert three.notes["start_objectives"][0] == pytest.approx(one.notes["start_objectives"][0])
+    assert three.objective <= one.objective + 1e-12
+    assert three.evaluations > one.evaluations
+    for bad in (0, 6, True, 1.5):
+        with pytest.raises(ParameterError, match="starts"):
+            fit(SMALL, data, PARAMETERS, screen=4, starts=bad, max_evaluations=1)
+
+
 def test_fit_result_round_trips_through_files(tmp_path):
     targets = small_targets()
     result = FitResult(
@@ -337,6 +367,8 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
         assert cli_main(["calibrate", "--out", str(out), "--start-from-profile", str(folder)]) == 2
         err = capsys.readouterr().err
         assert "--start-from-profile" in err and len(err.strip().splitlines()) == 1
+    assert cli_main(["calibrate", "--out", str(out), "--screen", "2", "--starts", "4"]) == 2
+    assert "--starts" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--recovery", "-1"]) == 2
     assert "--recovery" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--bootstrap", "-1"]) == 2

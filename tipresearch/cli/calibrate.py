@@ -62,6 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="Sobol' points screened before the local search (default 64)",
     )
     p.add_argument(
+        "--starts",
+        type=int,
+        default=1,
+        metavar="K",
+        help="local searches from the K lowest of the start and the screened points "
+        "(default 1; at most --screen + 1); the same for hold-out designs and recovery",
+    )
+    p.add_argument(
         "--max-evaluations",
         type=int,
         default=200,
@@ -209,6 +217,7 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.reforms import ChinaModel
 
     screen = check_int("--screen", args.screen, 0, 100_000)
+    starts = check_int("--starts", args.starts, 1, screen + 1)
     evaluations = check_int("--max-evaluations", args.max_evaluations, 1, 100_000)
     replications = check_int("--bootstrap", args.bootstrap, 0, 100_000)
     points = check_int("--profile-points", args.profile_points, 0, 101)
@@ -250,13 +259,17 @@ def main(args: argparse.Namespace) -> int:
         tied = {k: fixed[p.key] for p in FITTED if p.key in fixed for k in p.keys}
         base = ChinaModel().updated({**changes, **tied})
         start = _start_values(args, parameters)
-        say(f"fitting on seeds {seeds}: {screen} screening points, then up to {evaluations} steps")
+        say(
+            f"fitting on seeds {seeds}: {screen} screening points, then {starts} local "
+            f"search(es) of up to {evaluations} evaluations"
+        )
         result = fit(
             base,
             parameters=parameters,
             start=start,
             seeds=seeds,
             screen=screen,
+            starts=starts,
             max_evaluations=evaluations,
             progress=None if args.quiet else _every(25, say),
         )
@@ -289,6 +302,7 @@ def main(args: argparse.Namespace) -> int:
             parameters=result.parameters,
             seeds=result.seeds,
             screen=screen,
+            starts=starts,
             max_evaluations=evaluations,
             workers=workers,
         )
@@ -311,11 +325,15 @@ def main(args: argparse.Namespace) -> int:
             bound = f", on its {row.on_bound} bound" if row.on_bound else ""
             say(f"  {row.parameter:58s} rise {row.profile_rise:8.4f}  {flag}{bound}")
     if n_recovery:
-        _recovery(result, n_recovery, recovery_bureaus, screen, evaluations, workers, out, say)
+        _recovery(
+            result, n_recovery, recovery_bureaus, screen, starts, evaluations, workers, out, say
+        )
     return 0
 
 
-def _recovery(result, replications, bureaus, screen, evaluations, workers, out, say) -> None:
+def _recovery(
+    result, replications, bureaus, screen, starts, evaluations, workers, out, say
+) -> None:
     """Refit synthetic figures drawn at the estimates; write recovery(_coverage).csv."""
     from pathlib import Path
 
@@ -346,6 +364,7 @@ def _recovery(result, replications, bureaus, screen, evaluations, workers, out, 
         replications=replications,
         fit_seeds=result.seeds,
         screen=min(screen, 16),
+        starts=min(starts, min(screen, 16) + 1),
         max_evaluations=evaluations,
         done=done,
         after_each=save,

@@ -108,6 +108,7 @@ def fit(
     seeds: Sequence[int] = (0, 1),
     screen: int = 0,
     screen_seed: int = 0,
+    starts: int = 1,
     max_evaluations: int = 200,
     diff_step: float = 0.03,
     progress: Callable[[str], None] | None = None,
@@ -134,8 +135,14 @@ def fit(
         screen avoids the worst of them.
     screen_seed : int
         Seed of the Sobol' scrambling.
+    starts : int
+        Local searches, from the ``starts`` lowest of the start values and the
+        screen's points (1: from the lowest only). The search is local and the
+        objective has separate basins: started in one, it stays there (recovery
+        tests in ``docs/fit.md``), so several starts are needed to find the lowest.
+        Must be at most ``screen + 1``.
     max_evaluations : int
-        Budget of objective evaluations for the optimiser.
+        Budget of objective evaluations for each local search.
     diff_step : float
         Finite-difference step in unit coordinates.
     progress : callable, optional
@@ -164,27 +171,33 @@ def fit(
     if unknown:
         raise ParameterError(f"start.{unknown[0]}", given[unknown[0]], "a fitted parameter's key")
     u0 = np.array([p.to_unit(given.get(p.key, current[p.key])) for p in parameters])
+    if isinstance(starts, bool) or not isinstance(starts, int | np.integer) or starts < 1:
+        raise ParameterError("starts", starts, "a whole number >= 1")
+    if starts > int(screen) + 1:
+        raise ParameterError("starts", starts, f"at most screen + 1 = {int(screen) + 1}")
     began = time.perf_counter()
+    candidates = [(float(obj(u0) @ obj(u0)), 0, u0)]
     if screen:
         design = qmc.Sobol(len(parameters), seed=screen_seed).random(int(screen))
-        best = (float(obj(u0) @ obj(u0)), u0)
-        for u in design:
+        for i, u in enumerate(design, start=1):
             r = obj(u)
-            if float(r @ r) < best[0]:
-                best = (float(r @ r), u)
-        u0 = best[1]
-    sol = least_squares(
-        obj,
-        u0,
-        bounds=(0.0, 1.0),
-        method="trf",
-        diff_step=diff_step,
-        x_scale=1.0,
-        max_nfev=max_evaluations,
-        xtol=1e-4,
-        ftol=1e-6,
-    )
-    u_hat = sol.x if float(sol.fun @ sol.fun) <= obj.best[0] else obj.best[1]
+            candidates.append((float(r @ r), i, u))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    ends = []
+    for _, _, u_start in candidates[: int(starts)]:
+        sol = least_squares(
+            obj,
+            u_start,
+            bounds=(0.0, 1.0),
+            method="trf",
+            diff_step=diff_step,
+            x_scale=1.0,
+            max_nfev=max_evaluations,
+            xtol=1e-4,
+            ftol=1e-6,
+        )
+        ends.append(float(sol.fun @ sol.fun))
+    u_hat = obj.best[1]
     jac = _jacobian(obj, u_hat, diff_step) if jacobian else None
     moments = obj.moments(u_hat)
     r = residuals(targets, moments)
@@ -205,6 +218,8 @@ def fit(
             "optimizer": "scipy.optimize.least_squares (trf)",
             "status": int(sol.status),
             "screen": int(screen),
+            "starts": int(starts),
+            "start_objectives": ends,
             "diff_step": float(diff_step),
         },
     )

@@ -43,6 +43,7 @@ def recovery(
     replications: int = 10,
     fit_seeds: Sequence[int] = (0,),
     screen: int = 16,
+    starts: int = 1,
     max_evaluations: int = 150,
     done: pd.DataFrame | None = None,
     after_each: Callable[[pd.DataFrame], None] | None = None,
@@ -64,8 +65,9 @@ def recovery(
         Synthetic data sets, each from its own seed (``RECOVERY_DATA_SEED + r``).
     fit_seeds : sequence of int
         Simulation seeds of the refits (none of them a data seed).
-    screen, max_evaluations : int
-        As in :func:`tipresearch.fit.fit`.
+    screen, starts, max_evaluations : int
+        As in :func:`tipresearch.fit.fit`; each refit searches from the package
+        defaults, as a fit to real figures would.
     done : pandas.DataFrame, optional
         Rows of an earlier call; replications already there are not redone.
     after_each : callable, optional
@@ -101,6 +103,7 @@ def recovery(
         "targets": tuple(targets),
         "fit_seeds": tuple(fit_seeds),
         "screen": screen,
+        "starts": starts,
         "max_evaluations": max_evaluations,
     }
     batch = max(1, int(workers))
@@ -154,6 +157,7 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
             seeds=settings["fit_seeds"],
             screen=settings["screen"],
             screen_seed=rep,
+            starts=settings.get("starts", 1),
             max_evaluations=settings["max_evaluations"],
         )
     errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]

@@ -302,6 +302,7 @@ def _fit_design(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any
         seeds=settings["seeds"],
         screen=settings["screen"],
         screen_seed=settings["screen_seed"],
+        starts=settings.get("starts", 1),
         max_evaluations=settings["max_evaluations"],
         jacobian=False,
     )
@@ -322,6 +323,7 @@ def fit_holdouts(
     seeds: Sequence[int] = (0, 1),
     screen: int = 32,
     screen_seed: int = 0,
+    starts: int = 1,
     max_evaluations: int = 120,
     executor: str = "auto",
     workers: int | None = None,
@@ -336,8 +338,10 @@ def fit_holdouts(
         Names in :data:`HOLDOUTS` (default: all).
     base : mapping, optional
         Changes of the base model every design starts from (values not fitted).
-    parameters, seeds, screen, screen_seed, max_evaluations
-        As for :func:`tipresearch.fit.fit`.
+    parameters, seeds, screen, screen_seed, starts, max_evaluations
+        As for :func:`tipresearch.fit.fit`. Each design is searched from the
+        package defaults (values fitted to none of the figures), never from the
+        full fit's estimates, which have seen the figures the design holds out.
     executor, workers
         Sweep executors (:func:`tipresearch.experiments.run_points`): the designs
         are refitted in parallel.
@@ -369,6 +373,7 @@ def fit_holdouts(
             "seeds": tuple(seeds),
             "screen": screen,
             "screen_seed": screen_seed,
+            "starts": starts,
             "max_evaluations": max_evaluations,
         }
         frame = run_points(
