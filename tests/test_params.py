@@ -39,6 +39,8 @@ from tipresearch.model import (
         ({"children.dna_effect": 1.0}, "children.dna_effect"),
         ({"children.backlog_hazard": 1.2}, "children.backlog_hazard"),
         ({"women.victims_per_solved": 0.5}, "women.victims_per_solved"),
+        ({"children.recall_prob": 1.5}, "children.recall_prob"),
+        ({"women.recall_prob": -0.1}, "women.recall_prob"),
         ({"audit_prob": "high"}, "audit_prob"),
         ({"audit_prob": True}, "audit_prob"),
         ({"audit_prob": float("nan")}, "audit_prob"),
@@ -59,6 +61,8 @@ def test_error_states_the_allowed_range():
         ModelParams(audit_prob=1.5)
     with pytest.raises(ParameterError, match=r"'women.beta_a' = 0 .*> 0"):
         CaseType("women", 0, 1)
+    with pytest.raises(ParameterError, match=r"'children.recall_prob' = 1.5 .*\[0, 1\]"):
+        CaseType("children", 1, 3, recall_prob=1.5)
 
 
 def test_unknown_key_lists_known_ones():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -292,6 +293,74 @@ def test_abolition_can_remove_the_weight_on_solved_cases_too():
         )
     with pytest.raises(ParameterError, match="abolition_solved_times"):
         ChinaReforms(abolition_solved_times=-1)
+
+
+def test_recall_switch_off_leaves_the_calendar_and_outputs_unchanged():
+    from tipresearch.reforms import BASE_METRIC, ChinaModel, china_params
+
+    assert ChinaReforms(recall_prob=0.0) == ChinaReforms()
+    off = china_timeline(ChinaReforms(recall_prob=0.0))
+    assert off.names == REFORM_IDS and "campaign_recall_2009" not in off.names
+    for month in ("2008-06", "2009-05", "2010-01"):
+        p, m = off.resolve(china_params(), BASE_METRIC, month)
+        assert (p, m) == china_timeline().resolve(china_params(), BASE_METRIC, month)
+        assert all(ct.recall_prob == 0.0 for ct in p.case_types)
+    small = dataclasses.replace(ChinaModel(), end="2010-06").updated({"settings.n_bureaus": 10})
+    zero = small.updated({"reforms.recall_prob": 0.0})
+    for seed in (0, 1):
+        a, b = small.simulate(seed=seed), zero.simulate(seed=seed)
+        pd.testing.assert_frame_equal(a, b)
+        assert (a.recalled == 0).all()
+
+
+def test_recall_in_2009_raises_childrens_registered_and_solved_only():
+    from tipresearch.reforms import BASE_METRIC, ChinaModel, annual_counts, china_params
+
+    tl = china_timeline(ChinaReforms(recall_prob=0.1))
+    assert tl["campaign_recall_2009"].start == tl["special_campaign_2009"].start
+    assert tl["campaign_recall_2009"].end == tl["special_campaign_2009"].end
+    for month, r in (("2009-03", 0.0), ("2009-04", 0.1), ("2009-12", 0.1), ("2010-01", 0.0)):
+        p, _ = tl.resolve(china_params(), BASE_METRIC, month)
+        assert p.case_type("children").recall_prob == r, month
+        assert p.case_type("women").recall_prob == 0.0, month
+    small = dataclasses.replace(ChinaModel(), end="2010-12").updated({"settings.n_bureaus": 20})
+    on = small.updated({"reforms.recall_prob": 0.1})
+    for seed in (0, 1):
+        f_off, f_on = small.simulate(seed=seed), on.simulate(seed=seed)
+        early = f_off.month.dt.year <= 2008
+        # the metric's name lists the reforms in effect (categories over the whole run)
+        pd.testing.assert_frame_equal(
+            f_on[early].astype({"metric": str}), f_off[early].astype({"metric": str})
+        )
+        a_off = annual_counts(f_off).set_index(["year", "case_type"])
+        a_on = annual_counts(f_on).set_index(["year", "case_type"])
+        for col in ("registered", "solved"):
+            assert a_on.loc[(2009, "children"), col] > a_off.loc[(2009, "children"), col]
+            assert a_on.loc[(2009, "women"), col] == a_off.loc[(2009, "women"), col]
+            for year in (2007, 2008, 2010):
+                assert a_on.loc[(year, "all"), col] == a_off.loc[(year, "all"), col]
+        # the recalled reports are what is added, registered and solved at once
+        gain = a_on["registered"] - a_off["registered"]
+        pd.testing.assert_series_equal(gain, a_on["recalled"], check_names=False)
+        pd.testing.assert_series_equal(
+            a_on["solved"] - a_off["solved"], a_on["recalled"], check_names=False
+        )
+        # and only in the campaign's months
+        months = f_on[f_on.recalled > 0].month
+        assert months.min() >= pd.Timestamp("2009-04-01")
+        assert months.max() <= pd.Timestamp("2009-12-01")
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "high"])
+def test_recall_probability_out_of_range_is_refused_by_name(value):
+    from tipresearch.model import CaseType
+
+    with pytest.raises(ParameterError, match=r"reforms\.recall_prob") as info:
+        ChinaReforms(recall_prob=value)
+    assert info.value.name == "reforms.recall_prob"
+    with pytest.raises(ParameterError, match=r"children\.recall_prob") as info:
+        CaseType("children", 1.0, 3.0, recall_prob=value)
+    assert info.value.name == "children.recall_prob"
 
 
 def test_counterfactual_calendars_change_one_reform_each():

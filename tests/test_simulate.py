@@ -16,6 +16,7 @@ from tipresearch.model import (
     ModelParams,
     best_response,
     draw_bureaus,
+    expected_outcomes,
     simulate,
     summarise,
 )
@@ -348,3 +349,84 @@ def test_dynamics_validation():
         Dynamics(deterrence_floor=1.5)
     with pytest.raises(ParameterError, match="deterrence_ceiling"):
         Dynamics(deterrence_ceiling=0.5)
+
+
+# --------------------------------------------------------------------------- recall
+
+
+def _recall_run(engine, seed, recall, t_on, periods, params):
+    """Simulate with recall off until period ``t_on``, then ``recall`` (a mapping of
+    type to recall_prob) from ``t_on`` on."""
+    on = params.updated({f"{k}.recall_prob": r for k, r in recall.items()})
+
+    def schedule(t, month):
+        return (on if t >= t_on else params), PRESETS["solved_count"]
+
+    bureaus = draw_bureaus(params, np.random.SeedSequence(seed).spawn(2)[0])
+    frame = simulate(
+        params, "solved_count", periods, seed, engine, schedule=schedule, bureaus=bureaus
+    )
+    return frame, bureaus
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_recall_matches_closed_form_from_a_known_stock(engine):
+    # recall off for T months builds the stock of declined solvable reports from
+    # empty; with D ~ Poisson(d) a month, each surviving a month's attrition with
+    # probability 1 - rho, the stock carried into month T is Poisson with mean
+    # d (1 - (1 - rho)^T) / rho, so recall r in month T gives C ~ Poisson(r E[G])
+    # (docs/model.md, §3.3.10)
+    params = ModelParams(n_bureaus=400, reports_mean=60.0, backlog_attrition=0.08)
+    rho, t_on = params.backlog_attrition, 40
+    recall = {"women": 0.3, "children": 0.5}
+    observed = {k: 0.0 for k in recall}
+    expected = {k: 0.0 for k in recall}
+    for seed in (11, 12, 13):
+        f, bureaus = _recall_run(engine, seed, recall, t_on, t_on + 1, params)
+        assert (f.recalled[f.period <= t_on] == 0).all()
+        last = f[f.period == t_on + 1]
+        tau = last.threshold.to_numpy().reshape(params.n_bureaus, 2)
+        d = expected_outcomes(
+            params, "solved_count", tau, bureaus.reports, bureaus.capacity, exact=False
+        )["declined_solvable"]
+        stock = d * (1 - (1 - rho) ** t_on) / rho
+        for k, name in enumerate(params.type_names):
+            observed[name] += last.recalled[last.case_type == name].sum()
+            expected[name] += recall[name] * stock[:, k].sum()
+    for name in recall:
+        z = (observed[name] - expected[name]) / np.sqrt(expected[name])
+        assert abs(z) < 4, (name, observed[name], expected[name], z)
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_recall_draws_only_from_its_own_stream(engine):
+    # the recall has its own random stream, so switching it on changes only the
+    # recalled reports and the victims their solves rescue: every other count of
+    # every month is the one drawn with recall off
+    params = ModelParams(n_bureaus=20, reports_mean=40.0)
+    off, _ = _recall_run(engine, 5, {}, 0, 12, params)
+    on, _ = _recall_run(engine, 5, {"children": 0.2}, 4, 12, params)
+    assert (off.recalled == 0).all()
+    assert on.recalled[on.case_type == "children"].sum() > 0
+    assert (on.recalled[(on.case_type == "women") | (on.period <= 4)] == 0).all()
+    same = [c for c in OUTPUT_COLUMNS if c not in ("recalled", "victims_rescued", "metric")]
+    pd.testing.assert_frame_equal(on[same], off[same])
+    # each recalled report is a solve that rescues at least one victim
+    assert (on.victims_rescued - off.victims_rescued >= on.recalled).all()
+    assert ((on.victims_rescued == off.victims_rescued) == (on.recalled == 0)).all()
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_recall_gives_the_same_numbers_planned_at_once_or_period_by_period(engine):
+    params = SMALL.updated({"children.recall_prob": 0.1, "women.recall_prob": 0.05})
+    base = simulate(params, "solved_count", periods=8, seed=4, engine=engine)
+    stepwise = simulate(
+        params,
+        "solved_count",
+        periods=8,
+        seed=4,
+        engine=engine,
+        dynamics=Dynamics(learning_rate=1e-300),
+    )
+    assert base.recalled.sum() > 0
+    pd.testing.assert_frame_equal(base, stepwise)

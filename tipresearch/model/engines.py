@@ -8,10 +8,10 @@ decision and outcome, processing reports in chunks so that memory stays bounded.
 
 Randomness: one seed gives two independent seed sequences, one for the bureaus
 (expected reports and capacity) and one for the draws, split into separate
-streams for report counts, solvability, screening noise, outcomes, victims and
-the backlog. Streams are consumed in report order, so the micro engine's result
-does not depend on its chunk size, and the report counts are common random
-numbers across metrics and engines.
+streams for report counts, solvability, screening noise, outcomes, victims,
+the backlog and the recall of declined reports. Streams are consumed in report
+order, so the micro engine's result does not depend on its chunk size, and the
+report counts are common random numbers across metrics and engines.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ _STREAMS = (
     "victims",
     "backlog",
     "late",
+    "recall",  # last: SeedSequence.spawn keeps the earlier streams' seeds
 )
 
 #: Counts each engine draws per block, by name.
@@ -57,6 +58,7 @@ _COUNTS = (
     "victims_rescued",
     "backlog",
     "declined_solvable",
+    "recalled",
 )
 
 #: A schedule maps (period index from 0, calendar month) to that period's
@@ -203,7 +205,7 @@ def simulate(
     -------
     pandas.DataFrame
         Columns :data:`OUTPUT_COLUMNS`: counts (reports, opened, declined, solved,
-        solved_backlog, victims_rescued, backlog, declined_solvable), the
+        solved_backlog, recalled, victims_rescued, backlog, declined_solvable), the
         clearance rate (solved / opened, NaN when nothing was opened), the
         threshold and the metric's realised score.
 
@@ -283,8 +285,9 @@ class _Run:
 
     :meth:`block` simulates periods ``t0 .. t1 - 1`` in four steps (``docs/model.md``,
     section 1.3): plan the parameters, metric and thresholds (:meth:`plan`); draw the
-    counts (:meth:`draw`); update the backlog (:meth:`advance_backlog`); record the
-    counts and each period's realised score (:meth:`record`).
+    counts (:meth:`draw`); update the backlog (:meth:`advance_backlog`) and the stock
+    of declined-but-solvable reports (:meth:`advance_declined`); record the counts
+    and each period's realised score (:meth:`record`).
     """
 
     def __init__(
@@ -312,6 +315,7 @@ class _Run:
         self.regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
         self.state = DynamicState(self.dyn, (n_b, n_k))
         self.backlog = np.zeros((n_b, n_k), dtype=np.int64)
+        self.declined = np.zeros((n_b, n_k), dtype=np.int64)  # declined-solvable stock
         self.static = self.schedule is None and not self.dyn.has_feedback
 
     def block(self, t0: int, t1: int) -> None:
@@ -321,12 +325,13 @@ class _Run:
         n, opened, solved, victims, dsolv, extra = self.draw(t0, models, lam, cap, p_open, mass)
         late, backlogs = self.advance_backlog(models, opened, solved)
         late_victims = late + self.st.late.poisson(extra * late)
+        recalled, recall_victims = self.advance_declined(models, dsolv, extra)
         if self.dyn.has_feedback:
             p_0 = self.plan[t0][0]
             h = effort_factor(lam[0] * p_open[0], cap[0], p_0.effort_half, p_0.dispersion)
             self.state.update(opened[0], mass[0] * h)
-        rescued = victims + late_victims
-        counts = (n, opened, solved, late, rescued, backlogs, dsolv)
+        rescued = victims + late_victims + recall_victims
+        counts = (n, opened, solved, late, rescued, backlogs, dsolv, recalled)
         self.record(t0, t1, models, dict(zip(_COUNTS, counts, strict=True)))
 
     def plan_block(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -454,6 +459,60 @@ class _Run:
             backlogs[i] = backlog
         self.backlog = backlog
         return late, backlogs
+
+    def advance_declined(
+        self, models: _BlockModels, dsolv: np.ndarray, extra: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Step 3b: recall from the stock of declined-but-solvable reports, attrition, inflow.
+
+        The stock holds, per bureau and type, the declined reports that standard
+        effort would have solved (``declined_solvable``): only those can be solved
+        if brought back. With ``G`` the stock carried into a period, ``r`` the
+        type's ``recall_prob`` and ``rho`` the model's ``backlog_attrition`` (the
+        trail of a declined report goes cold as fast as an unsolved case's),
+
+        ``C ~ Bin(G, r)`` reports are recalled, registered and solved in the period;
+        the remaining ``G - C`` lose ``Bin(G - C, rho)``; then the period's ``D``
+        join: ``G' = G - C - attrition + D``. So ``E[C | G] = r G``, and with recall
+        off and ``D`` constant in mean ``E[G] -> E[D] / rho``.
+
+        Parameters
+        ----------
+        models : _BlockModels
+            The block's parameters per period.
+        dsolv : ndarray, shape (periods, bureaus, types)
+            Declined-but-solvable reports of each period, ``D``.
+        extra : ndarray, shape (periods, 1, types)
+            Mean victims per solved case beyond the first, ``v_k - 1``.
+
+        Returns
+        -------
+        recalled, victims : ndarray, shape (periods, bureaus, types)
+            Recalled reports ``C`` and the victims their solves rescue (one plus a
+            Poisson count each, as for other solves).
+
+        Notes
+        -----
+        Every draw comes from the ``recall`` stream, so the other streams, and
+        every other count, do not depend on the stock; in a period whose
+        ``recall_prob`` is 0 for every type no recall is drawn. References:
+        ``docs/model.md``, §3.3.10; 09BEIJING2594 ¶7 (old cases solved after the
+        2009 reforms).
+        """
+        r = models.per_type("recall_prob")
+        rho = models.per_model("backlog_attrition")
+        recalled = np.zeros_like(dsolv)
+        victims = np.zeros_like(dsolv)
+        stock = self.declined
+        rng = self.st.recall
+        for i in range(len(dsolv)):
+            if (r[i] > 0).any():
+                recalled[i] = rng.binomial(stock, r[i])
+                victims[i] = recalled[i] + rng.poisson(extra[i] * recalled[i])
+            remaining = stock - recalled[i]
+            stock = remaining - rng.binomial(remaining, rho[i]) + dsolv[i]
+        self.declined = stock
+        return recalled, victims
 
     def record(self, t0: int, t1: int, models: _BlockModels, counts: dict[str, np.ndarray]) -> None:
         """Step 4: keep the block's counts, and each period's metric score on them."""

@@ -97,6 +97,12 @@ class CaseType:
         Audit probability and penalty for declined reports of this type, or None
         to use the model-wide values: mandatory intake for missing children alone
         (9 April 2009) is a strong audit on the children's type only.
+    recall_prob : float
+        Per-period probability, in [0, 1], that a declined report still in the
+        stock of declined-but-solvable reports is brought back, registered and
+        solved (``docs/model.md``, §3.3.10 "Backlog update" and "Recall of
+        declined reports"; 09BEIJING2594 ¶7). 0 (the default) switches recall
+        off: declined reports are never recorded.
     """
 
     name: str
@@ -108,6 +114,7 @@ class CaseType:
     backlog_hazard: float = 0.0
     audit_prob: float | None = None
     audit_penalty: float | None = None
+    recall_prob: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -128,6 +135,7 @@ class CaseType:
             set_(self, "audit_prob", _in_range(p + "audit_prob", self.audit_prob, 0, 1))
         if self.audit_penalty is not None:
             set_(self, "audit_penalty", _in_range(p + "audit_penalty", self.audit_penalty, 0))
+        set_(self, "recall_prob", _in_range(p + "recall_prob", self.recall_prob, 0, 1))
 
     @property
     def mean_solvability(self) -> float:

@@ -25,6 +25,11 @@ reform                           in effect    change (defaults)
                                  2009-12      probability at least 0.3, capacity × 1.5
                                               (¶6, ¶8); a share ``campaign_persist``
                                               (fitted) stays afterwards
+``campaign_recall_2009``         2009-04 to   children: ``recall_prob`` (0: off, and
+                                 2009-12      the reform is left out) of declined
+                                              solvable reports brought back, registered
+                                              and solved each month (¶7: old cases
+                                              solved); nothing stays afterwards
 ``indicator_abolished``          2015-11 on   clearance-rate weight, quota and quota
                                               penalty set to 0 (6 November 2015);
                                               weight on solved cases ×
@@ -99,6 +104,15 @@ class ChinaReforms:
         weight, as in the calendar fitted so far: the Opinion abolished the
         indicators, but the count of cases solved may still weigh with superiors;
         0 removes it with the indicators.
+    recall_prob : float
+        Children's ``recall_prob`` in [0, 1] during the 2009 campaign (April to
+        December): the monthly chance that a declined but solvable report still
+        in the stock is brought back, registered and solved (09BEIJING2594 ¶7
+        tells of old cases solved after the reforms; ``docs/model.md``, §3.3.10).
+        0 (the default) leaves the calendar as fitted so far; above 0 the
+        timeline gets the reform ``campaign_recall_2009`` on the campaign's
+        dates, with nothing left behind after December 2009 (the campaign's own
+        ``campaign_persist`` does not apply to it).
     """
 
     indicator_quota: float = 0.05
@@ -112,6 +126,7 @@ class ChinaReforms:
     campaign_capacity_times: float = 1.5
     campaign_persist: float = 0.85
     abolition_solved_times: float = 1.0
+    recall_prob: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -126,6 +141,7 @@ class ChinaReforms:
             "campaign_capacity_times": (1e-6, np.inf),
             "campaign_persist": (0, 1),
             "abolition_solved_times": (0, np.inf),
+            "recall_prob": (0, 1),
         }
         for name, (lo, hi) in checks.items():
             object.__setattr__(
@@ -149,7 +165,9 @@ def china_timeline(
     -------
     Timeline
         The five reforms of :data:`REFORM_IDS`, each starting in the month of its
-        ``date_start`` and, for the campaign, ending in the month of ``date_end``.
+        ``date_start`` and, for the campaign, ending in the month of ``date_end``;
+        when ``reforms.recall_prob > 0``, also ``campaign_recall_2009`` on the
+        campaign's dates (after the campaign, before the abolition).
     """
     r = ChinaReforms() if reforms is None else reforms
     dates = load_reform_timeline() if dates is None else dates
@@ -205,6 +223,19 @@ def china_timeline(
                 metric={"solved": {"times": r.campaign_solved_times}},
                 persist=r.campaign_persist,
                 source=source("special_campaign_2009"),
+            ),
+            *(
+                []
+                if r.recall_prob == 0.0
+                else [
+                    Reform(
+                        "campaign_recall_2009",
+                        campaign_start,
+                        campaign_end,
+                        params={"children.recall_prob": r.recall_prob},
+                        source=source("special_campaign_2009") + "; 09BEIJING2594 ¶7",
+                    )
+                ]
             ),
             Reform(
                 "indicator_abolished",

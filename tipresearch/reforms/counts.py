@@ -42,12 +42,19 @@ def annual_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``year``, ``case_type`` (women, children, all), ``reports``,
-        ``registered`` (opened), ``solved`` (new cases solved plus cold cases
-        solved from the backlog, as a year's published solved count includes
-        cases registered earlier), ``rescued``, ``clearance`` (solved /
-        registered) and ``victims_per_solved``.
+        ``registered`` (opened, plus declined reports recalled from the stock of
+        earlier declined ones), ``recalled`` (those recalled reports), ``solved``
+        (new cases solved, plus cold cases solved from the backlog, plus recalled
+        reports, as a year's published solved count includes cases reported
+        earlier), ``rescued``, ``clearance`` (solved / registered) and
+        ``victims_per_solved``. A frame without a ``recalled`` column (made
+        before recall existed) counts no recalled reports.
+
+    References
+    ----------
+    ``docs/model.md``, §3.3.10 (backlog solves and recalled reports), §3.5.
     """
-    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    cols = _frame_columns(frame)
     g = frame.groupby([frame["month"].dt.year.rename("year"), "case_type"], observed=True)[
         cols
     ].sum()
@@ -58,14 +65,25 @@ def annual_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     return _finish(out, scale, ["year", "case_type"])
 
 
+_BASE_COLUMNS = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+
+
+def _frame_columns(frame: pd.DataFrame) -> list[str]:
+    """Count columns of a simulation to sum: ``recalled`` too when the frame has it."""
+    return _BASE_COLUMNS + (["recalled"] if "recalled" in frame.columns else [])
+
+
 def _finish(out: pd.DataFrame, scale: float, keys: list[str]) -> pd.DataFrame:
     res = pd.DataFrame({k: out[k] for k in keys})
     res["case_type"] = pd.Categorical(
         res["case_type"].astype(str), categories=["women", "children", "all"]
     )
+    recalled = out["recalled"] if "recalled" in out.columns else 0
     res["reports"] = out["reports"] * scale
-    res["registered"] = out["opened"] * scale
-    res["solved"] = (out["solved"] + out["solved_backlog"]) * scale
+    # a recalled report is registered and solved in the month it is recalled
+    res["registered"] = (out["opened"] + recalled) * scale
+    res["recalled"] = recalled * scale
+    res["solved"] = (out["solved"] + out["solved_backlog"] + recalled) * scale
     res["rescued"] = out["victims_rescued"] * scale
     with np.errstate(invalid="ignore", divide="ignore"):
         res["clearance"] = res["solved"] / res["registered"].where(res["registered"] > 0)
@@ -105,7 +123,7 @@ def window_counts(
         ``case_type`` and the columns of :func:`annual_counts` but ``year``.
     """
     weight = _window_weights(frame["month"], first_day, last_day)
-    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    cols = _frame_columns(frame)
     weighted = frame[cols].mul(weight, axis=0)
     weighted["case_type"] = frame["case_type"].astype(str)
     g = weighted.groupby("case_type", as_index=False)[cols].sum()
@@ -116,7 +134,7 @@ def window_counts(
 
 def monthly_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     """National counts per month and case type (and ``all``), as :func:`annual_counts`."""
-    cols = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+    cols = _frame_columns(frame)
     g = frame.groupby(["month", "case_type"], observed=True)[cols].sum().reset_index()
     total = g.groupby("month", as_index=False)[cols].sum()
     total["case_type"] = "all"
@@ -132,6 +150,8 @@ def to_annual(monthly: pd.DataFrame) -> pd.DataFrame:
     """
     keys = [k for k in ("scenario", "seed") if k in monthly.columns]
     counts = ["reports", "registered", "solved", "rescued"]
+    if "recalled" in monthly.columns:
+        counts.insert(2, "recalled")
     year = monthly["month"].dt.year.rename("year")
     g = monthly.groupby([*(monthly[k] for k in keys), year, "case_type"], observed=True)[
         counts
@@ -154,10 +174,12 @@ def window_totals(monthly: pd.DataFrame, first_day: Any, last_day: Any) -> pd.Da
     -------
     pandas.DataFrame
         ``scenario`` and ``seed`` (when present), ``case_type``, ``registered``,
-        ``solved``, ``rescued``.
+        ``recalled`` (when present), ``solved``, ``rescued``.
     """
     weight = _window_weights(monthly["month"], first_day, last_day)
     cols = ["registered", "solved", "rescued"]
+    if "recalled" in monthly.columns:
+        cols.insert(1, "recalled")
     weighted = monthly[cols].mul(weight, axis=0)
     keys = [k for k in ("scenario", "seed") if k in monthly.columns] + ["case_type"]
     for k in keys:

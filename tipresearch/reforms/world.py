@@ -29,7 +29,8 @@ Per year and case type, with ``N`` reports, ``O`` opened (recorded, registered),
 ``unrecorded_share``             ``(N - O) / N`` (the ``unrecorded_share`` of §3.5)
 ``declined_solvable``            ``D``
 ``declined_solvable_share``      ``D / (N - O)``: declined reports that were solvable
-``solved``                       ``S``, new and cold cases, as
+``solved``                       ``S``, new and cold cases and recalled declined
+                                 reports, as
                                  :func:`~tipresearch.reforms.counts.annual_counts`
 ``clearance``                    ``S / O``
 ================================ ====================================================
@@ -185,10 +186,12 @@ def implied_world(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     pandas.DataFrame
         ``year``, ``case_type`` (women, children, all; categorical) and the
         columns of :data:`WORLD_MEASURES` (formulas in the module docstring,
-        ``docs/model.md`` §3.3.9, §3.3.10 and §3.5). ``recorded`` and ``solved``
-        equal ``registered`` and ``solved`` of
-        :func:`~tipresearch.reforms.counts.annual_counts`; ``recorded +
-        unrecorded = reports``. A share whose denominator is 0 is NaN.
+        ``docs/model.md`` §3.3.9, §3.3.10 and §3.5). ``solved`` equals ``solved``
+        of :func:`~tipresearch.reforms.counts.annual_counts`, and ``recorded``
+        its ``registered`` less the ``recalled`` reports (0 unless the recall of
+        declined reports is on): ``recorded`` is the year's own reports opened,
+        so that ``recorded + unrecorded = reports``. A share whose denominator is
+        0 is NaN.
 
     Raises
     ------
@@ -200,6 +203,9 @@ def implied_world(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     frame = _check_frame(frame)
     scale = _check_scale(scale)
     cols = list(_FRAME_COLUMNS[2:])
+    if "recalled" not in frame.columns:  # a frame made before recall existed
+        frame = frame.assign(recalled=0)
+    cols.append("recalled")
     year = frame["month"].dt.year.rename("year")
     by_type = frame.groupby([year, frame["case_type"].astype(str)])[cols].sum().reset_index()
     total = by_type.groupby("year", as_index=False)[cols].sum()
@@ -214,7 +220,7 @@ def implied_world(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     out["unrecorded_share"] = _share(out["unrecorded"], out["reports"])
     out["declined_solvable"] = sums["declined_solvable"] * scale
     out["declined_solvable_share"] = _share(out["declined_solvable"], out["unrecorded"])
-    out["solved"] = (sums["solved"] + sums["solved_backlog"]) * scale
+    out["solved"] = (sums["solved"] + sums["solved_backlog"] + sums["recalled"]) * scale
     out["clearance"] = _share(out["solved"], out["recorded"])
     return out.sort_values(["year", "case_type"], kind="stable").reset_index(drop=True)
 
