@@ -367,6 +367,14 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
         assert cli_main(["calibrate", "--out", str(out), "--start-from-profile", str(folder)]) == 2
         err = capsys.readouterr().err
         assert "--start-from-profile" in err and len(err.strip().splitlines()) == 1
+    # an output folder that cannot be made is refused before any fitting
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for bad in (blocker, blocker / "fit"):
+        assert cli_main(["calibrate", "--out", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "--out" in err and "fitting on seeds" not in err
+        assert len(err.strip().splitlines()) == 1
     assert cli_main(["calibrate", "--out", str(out), "--screen", "2", "--starts", "4"]) == 2
     assert "--starts" in capsys.readouterr().err
     assert cli_main(["calibrate", "--out", str(out), "--recovery", "-1"]) == 2

@@ -10,6 +10,8 @@ clear message.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
 from tipresearch.errors import ParameterError
@@ -68,6 +70,33 @@ def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ParameterError(name, value, "a non-empty string")
     return value
+
+
+def check_output_folder(name: str, value: Any) -> Path:
+    """Return ``value`` as a path if a folder there exists or can be made and written.
+
+    Checked before long work starts, so that a run does not fail on its output
+    folder after the work is done.
+
+    Raises
+    ------
+    ParameterError
+        If a file is in the way, or the folder (or the nearest existing folder
+        above it) cannot be written.
+    """
+    path = Path(check_text(name, str(value) if isinstance(value, os.PathLike) else value))
+    if path.exists() and not path.is_dir():
+        raise ParameterError(name, str(path), "a folder (a file of that name is in the way)")
+    here = path
+    while not here.exists():
+        if here.parent == here:
+            break
+        here = here.parent
+    if here.exists() and not here.is_dir():
+        raise ParameterError(name, str(path), f"a folder ({here} is a file, not a folder)")
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise ParameterError(name, str(path), f"a folder that can be written ({here} cannot)")
+    return path
 
 
 def check_seed(seed: object) -> int:

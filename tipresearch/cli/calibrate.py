@@ -197,7 +197,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the fit described by ``args``, test it, and write its results."""
     import json
 
-    from tipresearch.checks import check_int
+    from tipresearch.checks import check_int, check_output_folder
     from tipresearch.errors import ParameterError
     from tipresearch.fit import (
         FITTED,
@@ -216,6 +216,7 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.model import parse_assignment
     from tipresearch.reforms import ChinaModel
 
+    check_output_folder("--out", args.out)
     screen = check_int("--screen", args.screen, 0, 100_000)
     starts = check_int("--starts", args.starts, 1, screen + 1)
     evaluations = check_int("--max-evaluations", args.max_evaluations, 1, 100_000)
