@@ -379,6 +379,12 @@ def _recovery(
             f"  {row.parameter:58s} bias {row.bias:+.3g}  rmse {row.rmse:.3g}  "
             f"90% coverage {row.coverage_90:.0%} of {row.replications}"
         )
+    found = table["search_found_truth"].iloc[0]
+    if pd.notna(found):
+        say(
+            f"  the search reached an objective at least as low as the truth's in "
+            f"{found:.0%} of the refits (the others stopped in another basin)"
+        )
 
 
 def _start_values(args, parameters) -> dict[str, float]:

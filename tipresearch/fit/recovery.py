@@ -22,8 +22,8 @@ from tipresearch.reforms import ChinaModel
 
 from .calibrate import fit, synthetic_targets
 from .parameters import FitParameter, expand
-from .result import sandwich_errors
-from .targets import Target
+from .result import residuals, sandwich_errors
+from .targets import Target, model_moments
 
 __all__ = ["RECOVERY_DATA_SEED", "coverage_table", "recovery"]
 
@@ -82,7 +82,12 @@ def recovery(
     pandas.DataFrame
         One row per replication and parameter: ``replication``, ``parameter``,
         ``truth``, ``estimate``, ``robust_std_error``, ``covered_90`` (the truth
-        inside estimate ± 1.645 robust errors), ``objective``, ``evaluations``.
+        inside estimate ± 1.645 robust errors), ``objective``, ``evaluations``,
+        and ``truth_objective``: the objective of the same synthetic data at the
+        truth, on the fit's seeds. The truth is one of the points the search could
+        have found, so a refit whose ``objective`` is above ``truth_objective``
+        stopped short of the minimum: a failure of the search, not of the data.
+        Rows in ``done`` without it get it computed (one evaluation each).
     """
     keys = [p.key for p in parameters]
     missing = sorted(set(keys) - set(truth))
@@ -94,6 +99,17 @@ def recovery(
     if overlap:
         raise ParameterError("fit_seeds", overlap[0], "seeds other than the data seeds")
     rows = [] if done is None else done.to_dict("records")
+    missing_truth = {
+        int(r["replication"])
+        for r in rows
+        if not np.isfinite(float(r.get("truth_objective", np.nan)))
+    }
+    if missing_truth:
+        model = base.updated(expand(tuple(parameters), dict(truth)))
+        filled = {rep: _truth_objective(model, targets, fit_seeds, rep) for rep in missing_truth}
+        for r in rows:
+            if int(r["replication"]) in filled:
+                r["truth_objective"] = filled[int(r["replication"])]
     finished = {int(r["replication"]) for r in rows}
     todo = [rep for rep in range(replications) if rep not in finished]
     settings = {
@@ -135,6 +151,7 @@ def recovery(
                         "covered_90": bool(np.isfinite(se) and abs(est - truth[key]) <= _Z90 * se),
                         "objective": result["objective"],
                         "evaluations": int(result["evaluations"]),
+                        "truth_objective": result["truth_objective"],
                     }
                 )
         if after_each is not None:
@@ -161,11 +178,25 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
             max_evaluations=settings["max_evaluations"],
         )
     errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]
-    out = {"objective": float(result.objective), "evaluations": float(result.evaluations)}
+    at_truth = residuals(data, model_moments(true_model, data, settings["fit_seeds"]))
+    out = {
+        "objective": float(result.objective),
+        "evaluations": float(result.evaluations),
+        "truth_objective": float(at_truth @ at_truth),
+    }
     for p in parameters:
         out[f"estimate:{p.key}"] = float(result.estimates[p.key])
         out[f"error:{p.key}"] = float(errors[p.key])
     return out
+
+
+def _truth_objective(
+    true_model: ChinaModel, targets: Sequence[Target], fit_seeds: Sequence[int], rep: int
+) -> float:
+    """The objective at the truth of replication ``rep``'s synthetic data, on the fit seeds."""
+    data = synthetic_targets(true_model, targets, seeds=(RECOVERY_DATA_SEED + rep,))
+    r = residuals(data, model_moments(true_model, data, fit_seeds))
+    return float(r @ r)
 
 
 def _refit_point(values: Mapping, seed: int, settings: Mapping) -> dict[str, float]:
@@ -174,7 +205,11 @@ def _refit_point(values: Mapping, seed: int, settings: Mapping) -> dict[str, flo
 
 
 def _refit_from_row(row: Mapping, keys: Sequence[str]) -> dict[str, float]:
-    out = {"objective": row["objective"], "evaluations": row["evaluations"]}
+    out = {
+        "objective": row["objective"],
+        "evaluations": row["evaluations"],
+        "truth_objective": row["truth_objective"],
+    }
     for key in keys:
         out[f"estimate:{key}"] = row[f"estimate:{key}"]
         out[f"error:{key}"] = row[f"error:{key}"]
@@ -193,7 +228,10 @@ def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``parameter``, ``truth``, ``replications``, ``mean_estimate``, ``bias``,
-        ``rmse``, ``mean_robust_std_error``, ``coverage_90``.
+        ``rmse``, ``mean_robust_std_error``, ``coverage_90``, and
+        ``search_found_truth``: the share of refits whose objective is at most the
+        objective at the truth (where ``truth_objective`` is known; a refit above it
+        stopped in another basin).
     """
     out = []
     for key, g in rows.groupby("parameter", sort=False):
@@ -208,6 +246,15 @@ def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
                 "rmse": float(np.sqrt(np.mean(err**2))),
                 "mean_robust_std_error": float(g.robust_std_error.mean()),
                 "coverage_90": float(g.covered_90.mean()),
+                "search_found_truth": _found(g),
             }
         )
     return pd.DataFrame(out)
+
+
+def _found(rows: pd.DataFrame) -> float:
+    """Share of refits that reached an objective no higher than the truth's (NaN if unknown)."""
+    if "truth_objective" not in rows or rows["truth_objective"].isna().all():
+        return float("nan")
+    known = rows.dropna(subset=["truth_objective"])
+    return float((known["objective"] <= known["truth_objective"] * (1 + 1e-9)).mean())
