@@ -30,6 +30,7 @@ PARAMETER_LABELS: dict[str, str] = {
     "reforms.mandatory_audit_prob": "audit probability under the 2009 filing rule",
     "dynamics.adjust_rate": "share of the gap to the best threshold closed a month",
     "dynamics.deterrence": "deterrence: elasticity of incidence to the catch rate",
+    "dynamics.deterrence_floor": "floor of deterrence: lowest share of first incidence",
     "reforms.campaign_persist": "share of the 2009 campaign kept after 2009",
 }
 
@@ -175,16 +176,8 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
         ax.set_xlabel("value held", fontsize="small")
         ax.tick_params(labelsize="x-small")
         if name in flat:
-            ax.text(
-                0.5,
-                0.92,
-                "flat: not pinned down",
-                transform=ax.transAxes,
-                ha="center",
-                va="top",
-                fontsize="small",
-                color="#d55e00",
-            )
+            # below the axis, where no curve can run into it
+            ax.set_xlabel("value held  (flat: not pinned down)", fontsize="small", color="#d55e00")
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
