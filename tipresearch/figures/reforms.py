@@ -42,11 +42,22 @@ def band(counts: pd.DataFrame, keys: Sequence[str], value: str, level: float = 0
     return out.reset_index()
 
 
+#: Short plain names of the China reforms, for labels on reform lines.
+_SHORT_NAMES: dict[str, str] = {
+    "indicator_2008": "indicator",
+    "missing_child_filing_rule": "filing rule",
+    "dna_database": "DNA database",
+    "special_campaign_2009": "campaign",
+    "campaign_recall_2009": "recall",
+    "indicator_abolished": "indicators abolished",
+}
+
+
 def _mark_reforms(ax: plt.Axes, timeline: Timeline, *, years: bool, label: bool) -> None:
     """Dotted lines at reform starts; one label per date, naming every reform starting then."""
     starts: dict[pd.Period, list[str]] = {}
     for r in timeline.ordered():
-        starts.setdefault(r.start, []).append(r.name.replace("_", " "))
+        starts.setdefault(r.start, []).append(_SHORT_NAMES.get(r.name, r.name.replace("_", " ")))
     for start, names in starts.items():
         when = start.to_timestamp()
         x = when.year + (when.month - 1) / 12 if years else when
@@ -66,8 +77,14 @@ def _mark_reforms(ax: plt.Axes, timeline: Timeline, *, years: bool, label: bool)
 
 def _published_points(ax: plt.Axes, rows: pd.DataFrame) -> None:
     """Published figures: colour by case type, marker by confidence, labelled with the source."""
-    for i, row in enumerate(rows.sort_values(["period_start", "value"]).itertuples()):
+    ordered = rows.sort_values(["period_start", "value"])
+    same_year = ordered.groupby(ordered["period_start"].dt.year)["value"]
+    # several points in one year: the lower label below its point, the highest above
+    below_max = (ordered["value"] < same_year.transform("max")).to_numpy()
+    alone = (same_year.transform("size") == 1).to_numpy()
+    for i, row in enumerate(ordered.itertuples()):
         year = row.period_start.year + 0.5
+        up = (i % 2 == 0) if alone[i] else not below_max[i]
         ax.scatter(
             year,
             row.value,
@@ -82,7 +99,7 @@ def _published_points(ax: plt.Axes, rows: pd.DataFrame) -> None:
             f"{row.value:,.0f} ({row.case_type})\n{_short_source(row.source)}",
             (year, row.value),
             textcoords="offset points",
-            xytext=(6, 4 if i % 2 == 0 else -22),
+            xytext=(6, 4 if up else -22),
             fontsize=7,
         )
 
@@ -136,7 +153,8 @@ def plot_fit_series(
         ax.set_title(title)
         ax.set_xlabel("year")
         ax.set_ylabel("cases per year")
-        ax.set_ylim(bottom=0)
+        # headroom, so that the labels of the highest published points stay inside
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.12)
     for conf, marker in _MARKERS.items():
         axes[0].scatter([], [], marker=marker, color="white", edgecolor="black", label=conf)
     axes[0].legend(
