@@ -25,19 +25,23 @@ PARAMETERS = (FitParameter("settings.women_solvability", 0.3, 0.95),)
 TARGETS = tuple(t for t in china_targets() if t.year != 2020)
 
 
-def test_recovery_refits_each_replication_and_resumes():
-    truth = {"settings.women_solvability": 0.7}
-    saved = []
-    rows = recovery(
+def _small_recovery(truth, replications, **kwargs):
+    return recovery(
         BASE,
         truth,
         PARAMETERS,
         TARGETS,
-        replications=2,
+        replications=replications,
         screen=4,
         max_evaluations=25,
-        after_each=saved.append,
+        **kwargs,
     )
+
+
+def test_recovery_refits_each_replication_and_resumes():
+    truth = {"settings.women_solvability": 0.7}
+    saved = []
+    rows = _small_recovery(truth, 2, after_each=saved.append)
     assert list(rows.replication) == [0, 1]
     assert len(saved) == 2 and len(saved[-1]) == 2
     # near the truth, and the two data sets (different seeds) give different estimates
@@ -54,34 +58,14 @@ def test_recovery_refits_each_replication_and_resumes():
     assert (rows.objective <= rows.truth_objective * (1 + 1e-9)).all()
     assert table.loc[0, "search_found_truth"] == 1.0
     # rows saved without it (an earlier version) get it recomputed, the same numbers
-    refilled = recovery(
-        BASE,
-        truth,
-        PARAMETERS,
-        TARGETS,
-        replications=2,
-        screen=4,
-        max_evaluations=25,
-        done=rows.drop(columns="truth_objective"),
-    )
+    refilled = _small_recovery(truth, 2, done=rows.drop(columns="truth_objective"))
     assert refilled.truth_objective.tolist() == pytest.approx(rows.truth_objective.tolist())
     # a third replication reuses the first two
-    more = recovery(
-        BASE,
-        truth,
-        PARAMETERS,
-        TARGETS,
-        replications=3,
-        screen=4,
-        max_evaluations=25,
-        done=rows,
-    )
+    more = _small_recovery(truth, 3, done=rows)
     assert list(more.replication) == [0, 1, 2]
     assert more.iloc[:2].equals(rows)
     # the same refits on two workers give the same rows
-    parallel = recovery(
-        BASE, truth, PARAMETERS, TARGETS, replications=2, screen=4, max_evaluations=25, workers=2
-    )
+    parallel = _small_recovery(truth, 2, workers=2)
     pd.testing.assert_frame_equal(parallel, rows)
 
 

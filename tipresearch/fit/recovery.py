@@ -106,7 +106,7 @@ def recovery(
     }
     if missing_truth:
         model = base.updated(expand(tuple(parameters), dict(truth)))
-        filled = {rep: _truth_objective(model, targets, fit_seeds, rep) for rep in missing_truth}
+        filled = {rep: _synthetic_data(model, targets, fit_seeds, rep)[1] for rep in missing_truth}
         for r in rows:
             if int(r["replication"]) in filled:
                 r["truth_objective"] = filled[int(r["replication"])]
@@ -164,7 +164,7 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
     parameters = settings["parameters"]
     base = settings["base"]
     true_model = base.updated(expand(parameters, settings["truth"]))
-    data = synthetic_targets(true_model, settings["targets"], seeds=(RECOVERY_DATA_SEED + rep,))
+    data, at_truth = _synthetic_data(true_model, settings["targets"], settings["fit_seeds"], rep)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = fit(
@@ -178,11 +178,10 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
             max_evaluations=settings["max_evaluations"],
         )
     errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]
-    at_truth = residuals(data, model_moments(true_model, data, settings["fit_seeds"]))
     out = {
         "objective": float(result.objective),
         "evaluations": float(result.evaluations),
-        "truth_objective": float(at_truth @ at_truth),
+        "truth_objective": at_truth,
     }
     for p in parameters:
         out[f"estimate:{p.key}"] = float(result.estimates[p.key])
@@ -190,13 +189,13 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
     return out
 
 
-def _truth_objective(
+def _synthetic_data(
     true_model: ChinaModel, targets: Sequence[Target], fit_seeds: Sequence[int], rep: int
-) -> float:
-    """The objective at the truth of replication ``rep``'s synthetic data, on the fit seeds."""
+) -> tuple[tuple[Target, ...], float]:
+    """Replication ``rep``'s synthetic targets and their objective at the truth (fit seeds)."""
     data = synthetic_targets(true_model, targets, seeds=(RECOVERY_DATA_SEED + rep,))
     r = residuals(data, model_moments(true_model, data, fit_seeds))
-    return float(r @ r)
+    return data, float(r @ r)
 
 
 def _refit_point(values: Mapping, seed: int, settings: Mapping) -> dict[str, float]:

@@ -25,6 +25,7 @@ __all__ = [
     "to_annual",
     "window_counts",
     "window_totals",
+    "with_recalled",
 ]
 
 
@@ -54,7 +55,8 @@ def annual_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     ----------
     ``docs/model.md``, §3.3.10 (backlog solves and recalled reports), §3.5.
     """
-    cols = _frame_columns(frame)
+    frame = with_recalled(frame)
+    cols = _FRAME_COUNTS
     g = frame.groupby([frame["month"].dt.year.rename("year"), "case_type"], observed=True)[
         cols
     ].sum()
@@ -65,12 +67,17 @@ def annual_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     return _finish(out, scale, ["year", "case_type"])
 
 
-_BASE_COLUMNS = ["reports", "opened", "solved", "solved_backlog", "victims_rescued"]
+#: Count columns of a simulation frame that the national counts sum.
+_FRAME_COUNTS = ["reports", "opened", "solved", "solved_backlog", "recalled", "victims_rescued"]
 
 
-def _frame_columns(frame: pd.DataFrame) -> list[str]:
-    """Count columns of a simulation to sum: ``recalled`` too when the frame has it."""
-    return _BASE_COLUMNS + (["recalled"] if "recalled" in frame.columns else [])
+def with_recalled(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``recalled`` column of zeros if it has none.
+
+    Frames made before the recall of declined reports existed (or built by hand)
+    have no ``recalled`` column; they recalled nothing.
+    """
+    return frame if "recalled" in frame.columns else frame.assign(recalled=0)
 
 
 def _finish(out: pd.DataFrame, scale: float, keys: list[str]) -> pd.DataFrame:
@@ -78,7 +85,7 @@ def _finish(out: pd.DataFrame, scale: float, keys: list[str]) -> pd.DataFrame:
     res["case_type"] = pd.Categorical(
         res["case_type"].astype(str), categories=["women", "children", "all"]
     )
-    recalled = out["recalled"] if "recalled" in out.columns else 0
+    recalled = out["recalled"]
     res["reports"] = out["reports"] * scale
     # a recalled report is registered and solved in the month it is recalled
     res["registered"] = (out["opened"] + recalled) * scale
@@ -122,8 +129,9 @@ def window_counts(
     pandas.DataFrame
         ``case_type`` and the columns of :func:`annual_counts` but ``year``.
     """
+    frame = with_recalled(frame)
     weight = _window_weights(frame["month"], first_day, last_day)
-    cols = _frame_columns(frame)
+    cols = _FRAME_COUNTS
     weighted = frame[cols].mul(weight, axis=0)
     weighted["case_type"] = frame["case_type"].astype(str)
     g = weighted.groupby("case_type", as_index=False)[cols].sum()
@@ -134,7 +142,8 @@ def window_counts(
 
 def monthly_counts(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     """National counts per month and case type (and ``all``), as :func:`annual_counts`."""
-    cols = _frame_columns(frame)
+    frame = with_recalled(frame)
+    cols = _FRAME_COUNTS
     g = frame.groupby(["month", "case_type"], observed=True)[cols].sum().reset_index()
     total = g.groupby("month", as_index=False)[cols].sum()
     total["case_type"] = "all"
@@ -149,9 +158,8 @@ def to_annual(monthly: pd.DataFrame) -> pd.DataFrame:
     ``clearance`` and ``victims_per_solved`` from the sums.
     """
     keys = [k for k in ("scenario", "seed") if k in monthly.columns]
-    counts = ["reports", "registered", "solved", "rescued"]
-    if "recalled" in monthly.columns:
-        counts.insert(2, "recalled")
+    monthly = with_recalled(monthly)
+    counts = ["reports", "registered", "recalled", "solved", "rescued"]
     year = monthly["month"].dt.year.rename("year")
     g = monthly.groupby([*(monthly[k] for k in keys), year, "case_type"], observed=True)[
         counts
@@ -174,12 +182,11 @@ def window_totals(monthly: pd.DataFrame, first_day: Any, last_day: Any) -> pd.Da
     -------
     pandas.DataFrame
         ``scenario`` and ``seed`` (when present), ``case_type``, ``registered``,
-        ``recalled`` (when present), ``solved``, ``rescued``.
+        ``recalled``, ``solved``, ``rescued``.
     """
+    monthly = with_recalled(monthly)
     weight = _window_weights(monthly["month"], first_day, last_day)
-    cols = ["registered", "solved", "rescued"]
-    if "recalled" in monthly.columns:
-        cols.insert(1, "recalled")
+    cols = ["registered", "recalled", "solved", "rescued"]
     weighted = monthly[cols].mul(weight, axis=0)
     keys = [k for k in ("scenario", "seed") if k in monthly.columns] + ["case_type"]
     for k in keys:

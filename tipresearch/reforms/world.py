@@ -55,6 +55,7 @@ from tipresearch.data.published import RECORDING_STAGES, load_recording_shares
 from tipresearch.errors import ParameterError
 
 from .china import ChinaModel
+from .counts import with_recalled
 from .timeline import Timeline
 
 __all__ = [
@@ -202,10 +203,8 @@ def implied_world(frame: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     """
     frame = _check_frame(frame)
     scale = _check_scale(scale)
-    cols = list(_FRAME_COLUMNS[2:])
-    if "recalled" not in frame.columns:  # a frame made before recall existed
-        frame = frame.assign(recalled=0)
-    cols.append("recalled")
+    frame = with_recalled(frame)
+    cols = [*_FRAME_COLUMNS[2:], "recalled"]
     year = frame["month"].dt.year.rename("year")
     by_type = frame.groupby([year, frame["case_type"].astype(str)])[cols].sum().reset_index()
     total = by_type.groupby("year", as_index=False)[cols].sum()
