@@ -220,6 +220,35 @@ def test_several_starts_keep_the_lowest_local_search():
             fit(SMALL, data, PARAMETERS, screen=4, starts=bad, max_evaluations=1)
 
 
+def test_parallel_seeds_give_the_same_fit_and_bootstrap():
+    data = synthetic_targets(SMALL.updated(TRUTH), small_targets(), seeds=(11,))
+    runs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for workers in (1, 2):
+            result = fit(
+                SMALL,
+                data,
+                PARAMETERS,
+                start=START,
+                seeds=(3, 4),
+                max_evaluations=4,
+                workers=workers,
+            )
+            runs[workers] = bootstrap(result, SMALL, replications=2, workers=workers)
+    one, two = runs[1], runs[2]
+    assert one.evaluations == two.evaluations
+    assert one.estimates == two.estimates
+    np.testing.assert_array_equal(one.moments, two.moments)
+    np.testing.assert_array_equal(one.jacobian, two.jacobian)
+    np.testing.assert_array_equal(one.draws, two.draws)
+    for bad in (0, True, 1.5):
+        with pytest.raises(ParameterError, match="workers"):
+            fit(SMALL, data, PARAMETERS, max_evaluations=1, workers=bad)
+        with pytest.raises(ParameterError, match="workers"):
+            bootstrap(one, SMALL, replications=1, workers=bad)
+
+
 def test_fit_result_round_trips_through_files(tmp_path):
     targets = small_targets()
     result = FitResult(

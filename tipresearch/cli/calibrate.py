@@ -167,7 +167,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         default=2,
         metavar="N",
-        help="worker processes for the refits and predictions (default 2)",
+        help="worker processes: the seeds of each evaluation of the fit and the bootstrap, "
+        "and the refits and predictions (default 2)",
     )
     p.add_argument(
         "--recovery",
@@ -273,6 +274,7 @@ def main(args: argparse.Namespace) -> int:
             starts=starts,
             max_evaluations=evaluations,
             progress=None if args.quiet else _every(25, say),
+            workers=workers,
         )
         if start:
             result.notes["start"] = {k: float(v) for k, v in start.items()}
@@ -286,6 +288,7 @@ def main(args: argparse.Namespace) -> int:
                 base,
                 replications=replications,
                 progress=None if args.quiet else _every(10, say),
+                workers=workers,
             )
         written = result.save(args.out)
         _show_fit(result, say)

@@ -41,6 +41,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 
 import numpy as np
@@ -74,6 +76,7 @@ class _Objective:
         self.cache: dict[tuple[float, ...], np.ndarray] = {}
         self.count = 0
         self.best: tuple[float, np.ndarray | None] = (math.inf, None)
+        self.executor: Executor | None = None  # simulates the seeds in parallel if set
 
     def values(self, u: np.ndarray) -> dict[str, float]:
         return {p.key: p.to_value(x) for p, x in zip(self.parameters, u, strict=True)}
@@ -82,7 +85,8 @@ class _Objective:
         return self.base.updated(expand(self.parameters, self.values(u)))
 
     def moments(self, u: np.ndarray, seeds: Sequence[int] | None = None) -> np.ndarray:
-        return model_moments(self.model(u), self.targets, self.seeds if seeds is None else seeds)
+        seeds = self.seeds if seeds is None else seeds
+        return model_moments(self.model(u), self.targets, seeds, self.executor)
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         key = tuple(np.round(np.asarray(u, dtype=float), 12))
@@ -113,6 +117,7 @@ def fit(
     diff_step: float = 0.03,
     progress: Callable[[str], None] | None = None,
     jacobian: bool = True,
+    workers: int = 1,
 ) -> FitResult:
     """Fit parameters of the China calendar by simulated method of moments.
 
@@ -150,6 +155,9 @@ def fit(
     jacobian : bool
         Compute the Jacobian at the estimates (``2 k`` more evaluations for ``k``
         parameters; needed by :func:`bootstrap` and the sandwich errors).
+    workers : int
+        Processes that simulate the seeds of each evaluation in parallel (at most
+        one per seed; 1: in this process). The fit does not depend on it.
 
     Returns
     -------
@@ -175,54 +183,60 @@ def fit(
         raise ParameterError("starts", starts, "a whole number >= 1")
     if starts > int(screen) + 1:
         raise ParameterError("starts", starts, f"at most screen + 1 = {int(screen) + 1}")
-    began = time.perf_counter()
-    candidates = [(float(obj(u0) @ obj(u0)), 0, u0)]
-    if screen:
-        design = qmc.Sobol(len(parameters), seed=screen_seed).random(int(screen))
-        for i, u in enumerate(design, start=1):
-            r = obj(u)
-            candidates.append((float(r @ r), i, u))
-    candidates.sort(key=lambda c: (c[0], c[1]))
-    ends = []
-    for _, _, u_start in candidates[: int(starts)]:
-        sol = least_squares(
-            obj,
-            u_start,
-            bounds=(0.0, 1.0),
-            method="trf",
-            diff_step=diff_step,
-            x_scale=1.0,
-            max_nfev=max_evaluations,
-            xtol=1e-4,
-            ftol=1e-6,
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ParameterError("workers", workers, "a whole number >= 1")
+    with ExitStack() as stack:
+        if workers > 1 and len(seeds) > 1:
+            pool = ProcessPoolExecutor(max_workers=min(int(workers), len(seeds)))
+            obj.executor = stack.enter_context(pool)
+        began = time.perf_counter()
+        candidates = [(float(obj(u0) @ obj(u0)), 0, u0)]
+        if screen:
+            design = qmc.Sobol(len(parameters), seed=screen_seed).random(int(screen))
+            for i, u in enumerate(design, start=1):
+                r = obj(u)
+                candidates.append((float(r @ r), i, u))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        ends = []
+        for _, _, u_start in candidates[: int(starts)]:
+            sol = least_squares(
+                obj,
+                u_start,
+                bounds=(0.0, 1.0),
+                method="trf",
+                diff_step=diff_step,
+                x_scale=1.0,
+                max_nfev=max_evaluations,
+                xtol=1e-4,
+                ftol=1e-6,
+            )
+            ends.append(float(sol.fun @ sol.fun))
+        u_hat = obj.best[1]
+        jac = _jacobian(obj, u_hat, diff_step) if jacobian else None
+        moments = obj.moments(u_hat)
+        r = residuals(targets, moments)
+        estimates = obj.values(u_hat)
+        changes = {**base_changes(base), **expand(parameters, estimates)}
+        return FitResult(
+            parameters=parameters,
+            estimates=estimates,
+            changes=changes,
+            targets=tuple(targets),
+            moments=moments,
+            seeds=tuple(seeds),
+            objective=float(r @ r),
+            jacobian=jac,
+            evaluations=obj.count,
+            seconds=time.perf_counter() - began,
+            notes={
+                "optimizer": "scipy.optimize.least_squares (trf)",
+                "status": int(sol.status),
+                "screen": int(screen),
+                "starts": int(starts),
+                "start_objectives": ends,
+                "diff_step": float(diff_step),
+            },
         )
-        ends.append(float(sol.fun @ sol.fun))
-    u_hat = obj.best[1]
-    jac = _jacobian(obj, u_hat, diff_step) if jacobian else None
-    moments = obj.moments(u_hat)
-    r = residuals(targets, moments)
-    estimates = obj.values(u_hat)
-    changes = {**base_changes(base), **expand(parameters, estimates)}
-    return FitResult(
-        parameters=parameters,
-        estimates=estimates,
-        changes=changes,
-        targets=tuple(targets),
-        moments=moments,
-        seeds=tuple(seeds),
-        objective=float(r @ r),
-        jacobian=jac,
-        evaluations=obj.count,
-        seconds=time.perf_counter() - began,
-        notes={
-            "optimizer": "scipy.optimize.least_squares (trf)",
-            "status": int(sol.status),
-            "screen": int(screen),
-            "starts": int(starts),
-            "start_objectives": ends,
-            "diff_step": float(diff_step),
-        },
-    )
 
 
 def _jacobian(obj: _Objective, u: np.ndarray, step: float) -> np.ndarray:
@@ -252,6 +266,7 @@ def bootstrap(
     seed: int = 12345,
     damping: float = 0.01,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> FitResult:
     """Parametric bootstrap of a fit, linearised at the estimates.
 
@@ -282,6 +297,9 @@ def bootstrap(
         Seed of the bootstrap's own draws (counts and simulation seeds).
     damping : float
         Levenberg-Marquardt damping, relative to the diagonal of ``J'J``.
+    workers : int
+        Processes that simulate each replication's seeds in parallel (as in
+        :func:`fit`; the draws do not depend on it).
 
     Returns
     -------
@@ -303,15 +321,24 @@ def bootstrap(
     J = result.jacobian
     H = J.T @ J
     H = H + damping * np.diag(np.diag(H)) + 1e-9 * np.eye(len(params))
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ParameterError("workers", workers, "a whole number >= 1")
     draws = []
-    for b in range(replications):
-        targets = _perturbed(result.targets, rng)
-        seeds = tuple(int(x) for x in rng.integers(1_000_000, 2**31 - 1, size=len(result.seeds)))
-        obj = _Objective(base, params, targets, seeds, None)
-        u = np.clip(u_hat - np.linalg.solve(H, J.T @ (obj(u_hat) - r_hat)), 0.0, 1.0)
-        draws.append([p.to_value(x) for p, x in zip(params, u, strict=True)])
-        if progress is not None:
-            progress(f"bootstrap {b + 1}/{replications}")
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1 and len(result.seeds) > 1:
+            pool = ProcessPoolExecutor(max_workers=min(int(workers), len(result.seeds)))
+            stack.enter_context(pool)
+        for b in range(replications):
+            targets = _perturbed(result.targets, rng)
+            size = len(result.seeds)
+            seeds = tuple(int(x) for x in rng.integers(1_000_000, 2**31 - 1, size=size))
+            obj = _Objective(base, params, targets, seeds, None)
+            obj.executor = pool
+            u = np.clip(u_hat - np.linalg.solve(H, J.T @ (obj(u_hat) - r_hat)), 0.0, 1.0)
+            draws.append([p.to_value(x) for p, x in zip(params, u, strict=True)])
+            if progress is not None:
+                progress(f"bootstrap {b + 1}/{replications}")
     return replace(result, draws=np.array(draws))
 
 

@@ -109,10 +109,14 @@ def _window_weights(month: pd.Series, first_day: Any, last_day: Any) -> pd.Serie
     first, last = pd.Timestamp(first_day), pd.Timestamp(last_day)
     if last < first:
         raise ParameterError("last_day", str(last.date()), f"a day not before {first.date()}")
-    days = month.dt.days_in_month
-    lo = np.maximum(month, first)
-    hi = np.minimum(month + pd.to_timedelta(days - 1, unit="D"), last)
-    return ((hi - lo).dt.days + 1).clip(lower=0) / days
+    codes, months = pd.factorize(month)  # the weights of each distinct month, then mapped
+    months = pd.DatetimeIndex(months)
+    days = np.asarray(months.days_in_month)
+    lo = months.where(months > first, first)
+    ends = months + pd.to_timedelta(days - 1, unit="D")
+    hi = ends.where(ends < last, last)
+    share = np.clip(np.asarray((hi - lo).days) + 1, 0, None) / days
+    return pd.Series(share[codes], index=month.index)
 
 
 def window_counts(
