@@ -436,3 +436,51 @@ def test_replications_share_draws_and_sum_to_years():
     ):
         assert fig.axes and all(ax.get_ylabel() for ax in fig.axes)
         plt.close(fig)
+
+
+def test_reporting_switch_off_leaves_the_calendar_unchanged():
+    from tipresearch.reforms import BASE_METRIC, china_params
+
+    assert ChinaReforms(reporting_times=1.0) == ChinaReforms()
+    off = china_timeline(ChinaReforms(reporting_times=1.0))
+    assert "reporting_2009" not in off.names
+    for month in ("2008-06", "2009-05", "2016-01"):
+        assert off.resolve(china_params(), BASE_METRIC, month) == china_timeline().resolve(
+            china_params(), BASE_METRIC, month
+        )
+
+
+def test_more_reporting_from_april_2009_raises_reports_not_capacity():
+    from tipresearch.reforms import BASE_METRIC, ChinaModel, annual_counts, china_params
+
+    tl = china_timeline(ChinaReforms(reporting_times=1.5))
+    base = china_timeline()
+    assert tl["reporting_2009"].start == tl["missing_child_filing_rule"].start
+    assert tl["reporting_2009"].end is None
+    for month, times in (("2009-03", 1.0), ("2009-04", 1.5), ("2016-01", 1.5)):
+        p, _ = tl.resolve(china_params(), BASE_METRIC, month)
+        q, _ = base.resolve(china_params(), BASE_METRIC, month)
+        assert p.reports_mean == pytest.approx(times * q.reports_mean), month
+        assert p.capacity_ratio == q.capacity_ratio, month
+    small = dataclasses.replace(ChinaModel(), end="2010-12").updated({"settings.n_bureaus": 20})
+    on = small.updated({"reforms.reporting_times": 1.5})
+    f_off, f_on = small.simulate(seed=0), on.simulate(seed=0)
+    early = f_off.month < pd.Timestamp("2009-04-01")
+    pd.testing.assert_frame_equal(
+        f_on[early].astype({"metric": str}), f_off[early].astype({"metric": str})
+    )
+    a_off = annual_counts(f_off).set_index(["year", "case_type"])
+    a_on = annual_counts(f_on).set_index(["year", "case_type"])
+    # 2010: a whole year at 1.5 times the reports, less any deterrence that follows
+    ratio = a_on.loc[(2010, "all"), "reports"] / a_off.loc[(2010, "all"), "reports"]
+    assert 1.3 < ratio < 1.6
+    # the same capacity for more reports: a smaller share of them is registered
+    share = a_on["registered"] / a_on["reports"]
+    assert share.loc[(2010, "all")] < (a_off["registered"] / a_off["reports"]).loc[(2010, "all")]
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, "more"])
+def test_reporting_times_out_of_range_is_refused_by_name(value):
+    with pytest.raises(ParameterError, match=r"reforms\.reporting_times") as info:
+        ChinaReforms(reporting_times=value)
+    assert info.value.name == "reforms.reporting_times"

@@ -17,6 +17,7 @@ from tipresearch.model import (
     best_response,
     draw_bureaus,
     expected_outcomes,
+    shared_capacity,
     simulate,
     summarise,
 )
@@ -349,6 +350,53 @@ def test_dynamics_validation():
         Dynamics(deterrence_floor=1.5)
     with pytest.raises(ParameterError, match="deterrence_ceiling"):
         Dynamics(deterrence_ceiling=0.5)
+    for bad in (-0.1, 11, float("nan")):
+        with pytest.raises(ParameterError, match="backlog_effort"):
+            Dynamics(backlog_effort=bad)
+
+
+# --------------------------------------------------------------------------- backlog effort
+
+
+def test_shared_capacity_formula_and_limits():
+    k = np.array([10.0, 10.0, 0.0, 4.0])
+    b = np.array([0.0, 10.0, 5.0, 100.0])
+    out = shared_capacity(k, b, effort_half=2.0, backlog_effort=0.5)
+    # K * K / (K + e c B): 10 -> 10, 100 / (10 + 10) = 5, 0 -> 0, 16 / (4 + 100)
+    np.testing.assert_allclose(out, [10.0, 5.0, 0.0, 16.0 / 104.0])
+    np.testing.assert_array_equal(shared_capacity(k, b, 2.0, 0.0), k)
+    more = shared_capacity(np.full(5, 10.0), np.arange(5.0) * 10, 1.0, 0.2)
+    assert np.all(np.diff(more) < 0)
+
+
+@pytest.mark.parametrize("engine", ["aggregate", "micro"])
+def test_backlog_effort_leaves_less_capacity_for_new_cases(engine):
+    params = ModelParams(n_bureaus=20, reports_mean=40.0, capacity_ratio=0.4)
+    bureaus = draw_bureaus(params, 0)
+    kw = dict(periods=36, seed=4, engine=engine, bureaus=bureaus)
+    metric = PRESETS["solved_count"]
+    off = simulate(params, metric, dynamics=Dynamics(), **kw)
+    on = simulate(params, metric, dynamics=Dynamics(backlog_effort=0.5), **kw)
+    first = on.period == 0  # no backlog yet: the first month is the same
+    pd.testing.assert_frame_equal(on[first], off[first])
+    # later, solved cases match their expectation with the capacity the backlog leaves
+    shares = np.array([ct.share for ct in params.case_types])
+    cap = bureaus.capacity[:, None] * shares
+    expect_on = expect_off = realised = 0.0
+    for t in range(6, 36):
+        before = on[on.period == t - 1].pivot(index="bureau", columns="case_type", values="backlog")
+        now = on[on.period == t].pivot(index="bureau", columns="case_type", values="threshold")
+        names = [ct.name for ct in params.case_types]
+        backlog, tau = before[names].to_numpy(), now[names].to_numpy()
+        shared = shared_capacity(cap, backlog, params.effort_half, 0.5)
+        lam = bureaus.reports
+        expect_on += expected_outcomes(params, metric, tau, lam, shared)["solved"].sum()
+        expect_off += expected_outcomes(params, metric, tau, lam, cap)["solved"].sum()
+        realised += on[on.period == t].solved.sum()
+    assert realised == pytest.approx(expect_on, rel=0.04)
+    assert expect_off > 1.2 * expect_on  # the check can tell the two apart
+    late = on.period >= 12
+    assert on[late].solved.sum() < off[late].solved.sum()
 
 
 # --------------------------------------------------------------------------- recall

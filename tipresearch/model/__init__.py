@@ -29,6 +29,7 @@ from .decision import (
 from .dynamics import (
     Dynamics,
     DynamicState,
+    shared_capacity,
 )
 from .engines import ENGINES, Schedule, simulate
 from .metrics import (
@@ -77,6 +78,7 @@ __all__ = [
     "planner_response",
     "realized_score",
     "report_sample",
+    "shared_capacity",
     "simulate",
     "summarise",
     "tabulated_moments",

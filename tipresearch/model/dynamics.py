@@ -16,6 +16,9 @@
   ``[deterrence_floor, deterrence_ceiling]`` (0.05 and 20 by default). The floor is
   an assumption no published figure gives: where the catch probability rises
   many times over, it, not ``epsilon``, sets how far incidence falls.
+- Effort shared with the backlog (a switch, off by default): the cases still open
+  from earlier months draw on the same investigators, so the capacity left for new
+  cases shrinks as the backlog grows (:func:`shared_capacity`).
 
 References
 ----------
@@ -31,7 +34,7 @@ import numpy as np
 
 from .params import _in_range
 
-__all__ = ["Dynamics", "DynamicState"]
+__all__ = ["Dynamics", "DynamicState", "shared_capacity"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Dynamics:
         Bounds of the incidence factor ``(pi / pi_0)^(-epsilon)``:
         ``0 < floor <= 1 <= ceiling``. The floor is the lowest share of its first
         level that deterrence can bring incidence to.
+    backlog_effort : float
+        ``c >= 0`` (at most 10): effort an unsolved case in the backlog takes, as a
+        share of a newly opened case's, in :func:`shared_capacity`. 0 (the default)
+        leaves the capacity for new cases independent of the backlog.
     """
 
     adjust_rate: float = 1.0
@@ -64,6 +71,7 @@ class Dynamics:
     deterrence_memory: float = 0.2
     deterrence_floor: float = 0.05
     deterrence_ceiling: float = 20.0
+    backlog_effort: float = 0.0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -90,11 +98,46 @@ class Dynamics:
             "deterrence_ceiling",
             _in_range("deterrence_ceiling", self.deterrence_ceiling, 1),
         )
+        set_(self, "backlog_effort", _in_range("backlog_effort", self.backlog_effort, 0, 10))
 
     @property
     def has_feedback(self) -> bool:
         """True when outcomes feed back into later periods' reports or capacity."""
-        return self.learning_rate > 0 or self.deterrence > 0
+        return self.learning_rate > 0 or self.deterrence > 0 or self.backlog_effort > 0
+
+
+def shared_capacity(
+    capacity: np.ndarray, backlog: np.ndarray, effort_half: float, backlog_effort: float
+) -> np.ndarray:
+    """Capacity left for new cases when the backlog takes its share of effort.
+
+    With ``K`` a bureau's capacity for a case type, ``B`` its backlog of unsolved
+    cases, ``e`` the effort half-saturation (``effort_half``, the effort one case
+    needs) and ``c`` the effort a backlog case takes relative to a new one
+    (``backlog_effort``), effort is split between new cases and the backlog in
+    proportion to ``K`` and ``e c B``:
+
+        K_new = K * K / (K + e c B).
+
+    So ``K_new = K`` when ``c B = 0``, and ``K_new`` falls toward 0 as the backlog
+    grows; the effort factor of new cases becomes ``K_new / (K_new + e O)``
+    (``docs/model.md``, §3.3.11). The backlog's own cold-case hazard is unchanged.
+
+    Parameters
+    ----------
+    capacity, backlog : ndarray
+        ``K`` and ``B``, broadcast together.
+    effort_half, backlog_effort : float
+        ``e > 0`` and ``c >= 0``.
+
+    Returns
+    -------
+    ndarray
+        ``K_new``; 0 where ``K`` is 0.
+    """
+    capacity = np.asarray(capacity, dtype=float)
+    load = capacity + effort_half * backlog_effort * np.asarray(backlog, dtype=float)
+    return np.divide(capacity * capacity, load, out=np.zeros(np.shape(load)), where=load > 0)
 
 
 class DynamicState:

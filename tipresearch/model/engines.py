@@ -27,7 +27,7 @@ from tipresearch.errors import ParameterError
 
 from .bureaus import Bureaus, draw_bureaus, draw_reports
 from .decision import best_response, tabulated_moments
-from .dynamics import Dynamics, DynamicState
+from .dynamics import Dynamics, DynamicState, shared_capacity
 from .effort import effort_factor
 from .metrics import Metric, get_metric
 from .outputs import frame_of_counts, realized_score
@@ -374,6 +374,8 @@ class _Run:
             cap[i] = (
                 self.bureaus.capacity[:, None] * (scale_k * shares) * self.state.capacity_factor()
             )
+            if dyn.backlog_effort > 0:  # one period per block: the backlog is this period's
+                cap[i] = shared_capacity(cap[i], self.backlog, p_t.effort_half, dyn.backlog_effort)
             if dyn.has_feedback:
                 target_tau = best_response(p_t, m_t, lam[i], cap[i]).threshold
             else:

@@ -30,6 +30,12 @@ reform                           in effect    change (defaults)
                                               solvable reports brought back, registered
                                               and solved each month (¶7: old cases
                                               solved); nothing stays afterwards
+``reporting_2009``               2009-04 on   reports reaching the police, both types,
+                                              × ``reporting_times`` (1: off, and the
+                                              reform is left out); capacity unchanged:
+                                              more victims and families report once
+                                              reports must be filed (¶7), not more
+                                              recording
 ``indicator_abolished``          2015-11 on   clearance-rate weight, quota and quota
                                               penalty set to 0 (6 November 2015);
                                               weight on solved cases ×
@@ -113,6 +119,15 @@ class ChinaReforms:
         timeline gets the reform ``campaign_recall_2009`` on the campaign's
         dates, with nothing left behind after December 2009 (the campaign's own
         ``campaign_persist`` does not apply to it).
+    reporting_times : float
+        Multiplier (> 0) of the reports that reach the police, both case types,
+        from April 2009 on (the month of the filing rule): the victims' reporting
+        stage, apart from police recording. Once missing-person reports must be
+        filed as cases and a DNA database matches families to children found
+        (09BEIJING2594 ¶7), more victims and families may come to the police; the
+        bureaus' capacity stays as it was. 1 (the default) leaves the calendar as
+        fitted so far; otherwise the timeline gets the reform ``reporting_2009``
+        (``docs/model.md``, §3.3.12).
     """
 
     indicator_quota: float = 0.05
@@ -127,6 +142,7 @@ class ChinaReforms:
     campaign_persist: float = 0.85
     abolition_solved_times: float = 1.0
     recall_prob: float = 0.0
+    reporting_times: float = 1.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -142,6 +158,7 @@ class ChinaReforms:
             "campaign_persist": (0, 1),
             "abolition_solved_times": (0, np.inf),
             "recall_prob": (0, 1),
+            "reporting_times": (1e-6, np.inf),
         }
         for name, (lo, hi) in checks.items():
             object.__setattr__(
@@ -167,7 +184,9 @@ def china_timeline(
         The five reforms of :data:`REFORM_IDS`, each starting in the month of its
         ``date_start`` and, for the campaign, ending in the month of ``date_end``;
         when ``reforms.recall_prob > 0``, also ``campaign_recall_2009`` on the
-        campaign's dates (after the campaign, before the abolition).
+        campaign's dates, and when ``reforms.reporting_times != 1``,
+        ``reporting_2009`` from the filing rule's month (both after the campaign,
+        before the abolition).
     """
     r = ChinaReforms() if reforms is None else reforms
     dates = load_reform_timeline() if dates is None else dates
@@ -234,6 +253,18 @@ def china_timeline(
                         campaign_end,
                         params={"children.recall_prob": r.recall_prob},
                         source=source("special_campaign_2009") + "; 09BEIJING2594 ¶7",
+                    )
+                ]
+            ),
+            *(
+                []
+                if r.reporting_times == 1.0
+                else [
+                    Reform(
+                        "reporting_2009",
+                        when("missing_child_filing_rule")[0],
+                        params={"reports_mean": {"times": r.reporting_times}},
+                        source=source("missing_child_filing_rule") + "; 09BEIJING2594 ¶7",
                     )
                 ]
             ),
