@@ -171,7 +171,18 @@ def test_out_of_sample_table_marks_roles_bands_and_ranges(figures):
     assert table.loc["registered_2007", "relative_error"] == 0.0
     assert bool(table.loc["registered_2007", "in_band"])
     assert table.loc["growth_2009", "relative_error"] == pytest.approx(2.1 / (6513 / 2566) - 1)
+    # the ratio of two fitted counts is not a figure held out
+    assert table.loc["growth_2009", "role"] == "implied"
     assert (table["seeds"] == 3).all()
+    # it is held out where one of its counts is
+    designs = {"no_2009": HoldOut("no_2009", "", ("registered_2008", "registered_2011"))}
+    other = out_of_sample_table(
+        _predictions({"growth_2009": [2.0, 2.1], "registered_2009": [6000.0, 6100.0]}, "no_2009"),
+        figures,
+        designs,
+    ).set_index("figure")
+    assert other.loc["growth_2009", "role"] == "held out"
+    assert other.loc["registered_2009", "role"] == "held out"
     assert (table["low_5"] <= table["model"]).all()
 
 

@@ -107,7 +107,7 @@ def plot_out_of_sample(table: pd.DataFrame) -> Figure:
         for d, name in enumerate(designs)
     ]
     handles += [
-        Line2D([], [], color="0.3", marker="o", ls="none", label="fitted to this figure"),
+        Line2D([], [], color="0.3", marker="o", ls="none", label="fitted (or a ratio of fitted)"),
         Line2D([], [], color="0.3", marker="o", mfc="white", ls="none", label="held out"),
     ]
     ax.legend(

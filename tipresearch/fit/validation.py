@@ -9,7 +9,8 @@ subset of the figures, with the parameters that subset cannot pin down fixed at
 stated values; :func:`fit_holdouts` refits each design on the sweep executors, and
 :func:`predict` simulates every design on fresh seeds and sets each figure's
 prediction (mean and 5-95% band over seeds) beside the published value, marked
-``fitted`` or ``held out`` (:func:`out_of_sample_table`).
+``fitted``, ``implied`` (computed from fitted figures) or ``held out``
+(:func:`out_of_sample_table`).
 
 References
 ----------
@@ -486,11 +487,13 @@ def out_of_sample_table(
     -------
     pandas.DataFrame
         One row per design and figure: ``design``, ``figure``, ``description``,
-        ``role`` (``fitted`` or ``held out``), ``published``, ``published_high`` (a
-        range's upper end), ``model`` (mean over seeds), ``low_5``, ``high_95`` (the
-        5-95% band over seeds), ``relative_error`` (of the mean; 0 inside a published
-        range), ``in_band`` (the published figure, or its range, meets the band),
-        ``seeds``, ``confidence``, ``sources``.
+        ``role`` (``fitted``; ``implied`` for a figure computed from the same published
+        rows as figures the design is fitted to, such as the 2009/2008 ratio of two
+        fitted counts, which is no test out of sample; or ``held out``), ``published``,
+        ``published_high`` (a range's upper end), ``model`` (mean over seeds),
+        ``low_5``, ``high_95`` (the 5-95% band over seeds), ``relative_error`` (of
+        the mean; 0 inside a published range), ``in_band`` (the published figure, or
+        its range, meets the band), ``seeds``, ``confidence``, ``sources``.
     """
     figures = tuple(china_figures() if figures is None else figures)
     designs = HOLDOUTS if designs is None else designs
@@ -514,12 +517,19 @@ def out_of_sample_table(
             raise ParameterError("predictions", f"{design}/{fid}", "designs and figures known")
         high = f.value_high
         top = f.value if high is None else high
+        fitted = designs[design].fitted
+        if fid in fitted:
+            role = "fitted"
+        elif set(f.sources) <= {s for g in figures if g.id in fitted for s in g.sources}:
+            role = "implied"
+        else:
+            role = "held out"
         rows.append(
             {
                 "design": design,
                 "figure": fid,
                 "description": f.description,
-                "role": "fitted" if fid in designs[design].fitted else "held out",
+                "role": role,
                 "published": f.value,
                 "published_high": high,
                 "model": s["model"],
