@@ -44,6 +44,11 @@ from tipresearch.model import (
         ({"audit_prob": "high"}, "audit_prob"),
         ({"audit_prob": True}, "audit_prob"),
         ({"audit_prob": float("nan")}, "audit_prob"),
+        ({"reports_mean": float("inf")}, "reports_mean"),
+        ({"reports_mean": 1e12}, "reports_mean"),
+        ({"audit_penalty": float("inf")}, "audit_penalty"),
+        ({"handling_cost": float("-inf")}, "handling_cost"),
+        ({"women.victims_per_solved": float("inf")}, "women.victims_per_solved"),
     ],
 )
 def test_bad_values_name_parameter_value_and_range(changes, name):
@@ -137,3 +142,17 @@ def test_per_type_audit_overrides_the_model_wide_audit():
     assert params.audit(params.case_type("women")) == (0.05, 0.5)
     with pytest.raises(ParameterError, match="children.audit_prob"):
         params.updated({"children.audit_prob": 1.5})
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("x=1.0e12", 1e12), ("x=1e5", 1e5), ("x=-2.5E-3", -0.0025), ("x=7", 7), ("x=.5", 0.5)],
+)
+def test_numbers_in_exponent_form_are_numbers(text, value):
+    key, parsed = parse_assignment(text)
+    assert key == "x" and parsed == value and not isinstance(parsed, str)
+
+
+@pytest.mark.parametrize("text", ["x=1.2.3", "x=abc", "x=1e", "x=e5"])
+def test_text_that_is_not_a_number_stays_text(text):
+    assert isinstance(parse_assignment(text)[1], str)

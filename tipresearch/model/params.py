@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +25,20 @@ from tipresearch.errors import ParameterError
 __all__ = ["CaseType", "ModelParams", "default_case_types", "parse_assignment"]
 
 
+#: Largest expected reports per bureau and period: far above any bureau, and small
+#: enough that a lognormal bureau 20 standard deviations out stays within the range of
+#: the Poisson draws (below 2**63).
+MAX_REPORTS_MEAN = 1e9
+
+
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(name, value, "a number")
     value = float(value)
     if math.isnan(value):
         raise ParameterError(name, value, "a number (not NaN)")
+    if math.isinf(value):
+        raise ParameterError(name, value, "a finite number")
     return value
 
 
@@ -226,7 +235,12 @@ class ModelParams:
             )
         set_(self, "case_types", types)
         set_(self, "n_bureaus", _whole("n_bureaus", self.n_bureaus))
-        set_(self, "reports_mean", _in_range("reports_mean", self.reports_mean, 0, lo_open=True))
+        # at most MAX_REPORTS_MEAN: far above any bureau, and within the Poisson draws' range
+        set_(
+            self,
+            "reports_mean",
+            _in_range("reports_mean", self.reports_mean, 0, MAX_REPORTS_MEAN, lo_open=True),
+        )
         set_(self, "reports_sigma", _in_range("reports_sigma", self.reports_sigma, 0, 5))
         set_(self, "dispersion", _in_range("dispersion", self.dispersion, 0))
         set_(
@@ -329,6 +343,9 @@ class ModelParams:
         return out
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """Parse ``key=value`` from the command line; the value as YAML (numbers, booleans).
 
@@ -349,4 +366,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1.0e12 and 1e5 as text
     return key, value
