@@ -99,6 +99,77 @@ def check_output_folder(name: str, value: Any) -> Path:
     return path
 
 
+def check_output_file(name: str, value: Any) -> Path:
+    """Return ``value`` as a path if a file can be written there.
+
+    Checked before the work starts: the path must not be a folder, and its folder
+    must exist (or be creatable) and be writable.
+
+    Raises
+    ------
+    ParameterError
+        If a folder is in the way, a file stands where a folder is needed, or the
+        place cannot be written.
+    """
+    path = Path(check_text(name, str(value) if isinstance(value, os.PathLike) else value))
+    if path.is_dir():
+        raise ParameterError(name, str(path), "a file name (a folder of that name is in the way)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ParameterError(name, str(path), "a file that can be written (this one cannot)")
+    here = path.parent
+    while not here.exists() and here.parent != here:
+        here = here.parent
+    if here.exists() and not here.is_dir():
+        raise ParameterError(name, str(path), f"a file in a folder ({here} is a file)")
+    try:
+        check_output_folder(name, path.parent)
+    except ParameterError as err:
+        raise ParameterError(name, str(path), f"a file in {err.allowed}") from None
+    return path
+
+
+def memory_limit() -> int:
+    """Bytes a single run may plan to hold: half of the machine's physical memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not reported: assume 8 GiB
+        total = 8 << 30
+    return int(total) // 2
+
+
+def check_size(name: str, value: Any, needed: float, what: str, limit: int | None = None) -> None:
+    """Refuse, before allocating, a run whose estimated memory exceeds the limit.
+
+    Parameters
+    ----------
+    name, value : str, Any
+        The option that sets the size, and its value, for the message.
+    needed : float
+        Estimated bytes.
+    what : str
+        What would be held, in a few words (for example ``"2,400,000 rows"``).
+    limit : int, optional
+        Bytes allowed (default :func:`memory_limit`).
+
+    Raises
+    ------
+    ParameterError
+        Naming the estimate and the limit.
+    """
+    limit = memory_limit() if limit is None else int(limit)
+    if needed > limit:
+        raise ParameterError(
+            name,
+            value,
+            f"a size that fits in memory: {what} need about {_gib(needed)}, "
+            f"more than the limit of {_gib(limit)} (half the machine's memory)",
+        )
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
+
+
 def check_seed(seed: object) -> int:
     """A random seed: a whole number >= 0 (numpy's ``SeedSequence`` entropy).
 

@@ -13,6 +13,11 @@ written TYPE.FIELD, for example --set children.dna_effect=0.2.
 """
 
 
+#: Estimated peak bytes per output row: the engine's arrays, the frame and its copy
+#: when written (``benchmarks/`` measure it).
+ROW_BYTES = 600
+
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``simulate`` subcommand."""
     p = sub.add_parser(
@@ -43,18 +48,34 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run the simulation described by ``args``."""
+    from pathlib import Path
+
+    from tipresearch.checks import check_output_file, check_size
     from tipresearch.errors import ParameterError
     from tipresearch.io import TABLE_SUFFIXES, write_table
     from tipresearch.model import ModelParams, get_metric, parse_assignment, simulate, summarise
 
     for option, path in (("--out", args.out), ("--summary", args.summary)):
-        if path is not None and not path.lower().endswith(TABLE_SUFFIXES):
-            raise ParameterError(option, path, "a file name ending in .csv or .parquet")
+        if path is not None:
+            if not path.lower().endswith(TABLE_SUFFIXES):
+                raise ParameterError(option, path, "a file name ending in .csv or .parquet")
+            check_output_file(option, path)
+    if args.summary is not None and Path(args.summary).resolve() == Path(args.out).resolve():
+        raise ParameterError("--summary", args.summary, "a file other than --out")
     metric = get_metric(args.metric)
     changes = dict(parse_assignment(text) for text in args.changes)
     if args.bureaus is not None:
+        given = changes.get("n_bureaus", args.bureaus)
+        if given != args.bureaus:
+            raise ParameterError(
+                "--set n_bureaus",
+                given,
+                f"the value of --bureaus ({args.bureaus}), or one of the two",
+            )
         changes["n_bureaus"] = args.bureaus
     params = ModelParams().updated(changes)
+    rows = params.n_bureaus * len(params.case_types) * args.periods
+    check_size("--periods", args.periods, rows * ROW_BYTES, f"{rows:,} rows")
     frame = simulate(params, metric, args.periods, args.seed, args.engine, start=args.start)
     write_table(frame, args.out)
     if args.summary:

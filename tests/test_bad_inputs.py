@@ -1,0 +1,106 @@
+"""Bad input on the command line: exit 2, one line naming the parameter, no traceback.
+
+Each case runs the command line in this process (an unexpected exception fails the
+test, so no traceback can pass); the message must be a single line that names the
+option or parameter at fault.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tipresearch.cli import main as cli_main
+
+
+def refused(capsys, argv: list[str]) -> str:
+    """Run ``argv``; check exit 2 and one line of error; return that line."""
+    try:
+        rc = cli_main(argv)
+    except SystemExit as exc:  # argparse's own refusals
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, (argv, rc, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, argv
+    assert "Traceback" not in err
+    last = lines[-1]
+    assert "error" in last, err
+    return last
+
+
+SIMULATE = ["simulate", "--metric", "solved_count", "--periods", "2"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--set", "reports_mean=.inf"], "reports_mean"),
+        (["--set", "audit_penalty=.inf"], "audit_penalty"),
+        (["--set", "reports_mean=-.inf"], "reports_mean"),
+        (["--set", "reports_mean=.nan"], "reports_mean"),
+        (["--set", "reports_mean=1.0e12"], "reports_mean"),
+        (["--set", "n_bureaus=0", "--bureaus", "5"], "--set n_bureaus"),
+        (["--bureaus", "1000000000", "--periods", "100000"], "--periods"),
+        (["--set", "capacity_ratio=high"], "capacity_ratio"),
+        (["--set", "nonsense=1"], "nonsense"),
+        (["--set", "novalue"], "--set"),
+        (["--seed", "-1"], "seed"),
+        (["--engine", "quantum"], "engine"),
+        (["--start", "2008-13"], "start"),
+    ],
+)
+def test_simulate_refuses_bad_values(capsys, tmp_path, extra, named):
+    line = refused(capsys, [*SIMULATE, "--out", str(tmp_path / "a.csv"), *extra])
+    assert named in line
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_simulate_refuses_bad_outputs_before_working(capsys, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    (tmp_path / "folder.csv").mkdir()
+    out = str(tmp_path / "a.csv")
+    cases = [
+        (["--out", str(tmp_path / "file" / "a.csv")], "--out"),  # a file as the parent
+        (["--out", str(tmp_path / "folder.csv")], "--out"),  # a folder in place of a file
+        (["--out", str(tmp_path / "a.txt")], "--out"),
+        (["--out", out, "--summary", out], "--summary"),  # the same file twice
+        (["--out", out, "--summary", str(tmp_path / "file" / "s.csv")], "--summary"),
+    ]
+    for extra, named in cases:
+        line = refused(capsys, [*SIMULATE, *extra])
+        assert named in line, line
+    assert not (tmp_path / "a.csv").exists()
+
+
+_KEYS = ["reports_mean", "audit_prob", "audit_penalty", "capacity_ratio", "children.dna_effect"]
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from([".inf", "-.inf", ".nan", "1e400", "-0", "true", "[1, 2]", "{a: 1}", "''"]),
+    st.text(alphabet=string.ascii_letters + string.digits + ".-+e", max_size=8),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(key=st.sampled_from(_KEYS), value=_VALUES)
+def test_generated_set_values_run_or_are_refused_by_name(capsys, tmp_path, key, value):
+    out = tmp_path / "g.csv"
+    argv = [*SIMULATE, "--bureaus", "2", "--out", str(out), "--set", f"{key}={value}", "--quiet"]
+    try:
+        rc = cli_main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    if rc == 0:
+        assert out.exists()
+        out.unlink()
+    else:
+        assert rc == 2, (argv, rc, err)
+        lines = err.splitlines()
+        assert len(lines) == 1 and key.split(".")[-1] in lines[0], err
