@@ -14,7 +14,8 @@ written TYPE.FIELD, for example --set children.dna_effect=0.2.
 
 
 #: Estimated peak bytes per output row: the engine's arrays, the frame and its copy
-#: when written (``benchmarks/`` measure it).
+#: when written. Measured: about 135 bytes a row above the interpreter's own memory
+#: (960,000 rows, either engine, CSV or Parquet); 600 leaves a margin.
 ROW_BYTES = 600
 
 
