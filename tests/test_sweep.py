@@ -509,6 +509,18 @@ def test_a_point_in_two_part_files_is_refused(tmp_path):
     shutil.copy(
         parts / "points-00000004-00000008.parquet", parts / "points-00000100-00000104.parquet"
     )
+    # a copy under another point range is not a whole part of those points: left out
+    sw = open_sweep(tmp_path)
+    assert len(sw.parts()) == 3 and sw.results()["point"].is_unique
+    assert any("points-00000100-00000104.parquet" in line for line in sw.problems())
+    # the same points under a range of the design's, written whole, are read twice: refused
+    shutil.copy(
+        parts / "points-00000004-00000008.parquet", parts / "points-00000004-00000006.parquet"
+    )
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(parts / "points-00000004-00000008.parquet")
+    pq.write_table(table.slice(0, 2), parts / "points-00000004-00000006.parquet")
     with pytest.raises(DataFileError, match="point 4 appears in two part files"):
         open_sweep(tmp_path).results()
 

@@ -20,9 +20,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     Parameters
     ----------
     path : path-like
-        The final file. Its folder is created if missing. It gets the mode a file
-        created with ``open`` would (``0o666`` less the umask, usually ``0o644``), not
-        the private mode of a temporary file.
+        The final file. Its folder is created if missing. The temporary file is
+        flushed to disk (``fsync``) before it is renamed into place, and the folder
+        after, so that a crash leaves the old file or the whole new one. It gets the
+        mode a file created with ``open`` would (``0o666`` less the umask, usually
+        ``0o644``), not the private mode of a temporary file.
     write : callable
         Called with a temporary path in the same folder; it must create that file.
 
@@ -39,11 +41,31 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     try:
         write(tmp_path)
         os.chmod(tmp_path, 0o666 & ~_umask())  # as open() would: readable by others
+        _fsync(tmp_path)  # on disk before it takes the final name
         os.replace(tmp_path, path)
+        _fsync(path.parent)  # and the rename itself
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
     return path
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk (folders: where the system allows)."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() and hasattr(os, "O_DIRECTORY") else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # a folder that cannot be opened (not POSIX): nothing to flush
+        if path.is_dir():
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not path.is_dir():  # some systems cannot flush a folder; a file must flush
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -51,6 +51,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--min-coverage", type=float, default=0.5, help="PRIM box coverage at least (0.5)"
     )
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="analyse the points with results even if the sweep is not whole (the output "
+        "says so); without it an unfinished or damaged sweep is refused",
+    )
     return p
 
 
@@ -65,6 +71,15 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.io import write_table
 
     sweep = open_sweep(args.dir)
+    problems = sweep.problems()
+    if problems and not args.allow_partial:
+        raise ParameterError(
+            "DIR",
+            args.dir,
+            f"a whole sweep, but {'; '.join(problems[:3])}"
+            f"{f' (and {len(problems) - 3} more)' if len(problems) > 3 else ''}: "
+            "finish or repair it with tipresearch sweep --resume, or pass --allow-partial",
+        )
     done = int(sweep.done().sum())
     if done == 0:
         raise ParameterError("DIR", args.dir, "a sweep with results (none yet)")
@@ -76,9 +91,14 @@ def main(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     out = Path(args.out) if args.out else Path(args.dir) / "sensitivity.csv"
+    if problems:  # a partial analysis says so in its table and its output
+        table.insert(0, "points_used", done)
+        table.insert(1, "points_in_design", sweep.points)
     write_table(table, out)
     with pd.option_context("display.width", 120, "display.max_rows", 500):
         print(f"{sweep.spec.name}: {sweep.spec.method} design, {done} of {sweep.points} points")
+        if problems:
+            print("PARTIAL ANALYSIS (--allow-partial): " + "; ".join(problems))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.prim:
         m = _CONDITION.match(args.prim)

@@ -24,7 +24,7 @@ from tipresearch.errors import DataFileError, ParameterError
 from .design import Design
 from .executors import KEY_COLUMNS, TAIL_COLUMNS
 from .spec import SweepSpec
-from .store import DESIGN, MANIFEST, PARTS, _finished, _read_design, _read_manifest
+from .store import DESIGN, MANIFEST, PARTS, _check_part, _finished, _read_design, _read_manifest
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,21 +107,52 @@ class Sweep:
         """Points in the design."""
         return len(self.design)
 
+    def _checked(self) -> tuple[list[tuple[int, int, Path]], list[str]]:
+        """Whole part files, and one line for each damaged one."""
+        whole, damaged = [], []
+        for a, b, path in _finished(self.out / PARTS):
+            problem = _check_part(path, a, b, self.spec.replications)
+            if problem is None and b > self.points:
+                problem = f"its points run past the design's {self.points}"
+            if problem is None:
+                whole.append((a, b, path))
+            else:
+                damaged.append(f"{path.name}: {problem}")
+        return whole, damaged
+
     def parts(self) -> list[Path]:
-        """Part files, in point order."""
-        return [p for _, _, p in _finished(self.out / PARTS)]
+        """Whole part files, in point order (a damaged one is left out: :meth:`problems`)."""
+        return [p for _, _, p in self._checked()[0]]
 
     def done(self) -> np.ndarray:
-        """Boolean mask over points: True where results exist."""
+        """Boolean mask over points: True where a whole part file holds results."""
         mask = np.zeros(self.points, dtype=bool)
-        for a, b, _ in _finished(self.out / PARTS):
+        for a, b, _ in self._checked()[0]:
             mask[a:b] = True
         return mask
 
+    def problems(self) -> list[str]:
+        """What keeps the results from being whole, one line each (empty: none).
+
+        Damaged part files (unreadable, a checksum other than their record's, or
+        other rows than every run of their points once; ``tipresearch sweep
+        --resume`` sets them aside and runs their points again), and points without
+        results.
+        """
+        whole, damaged = self._checked()
+        mask = np.zeros(self.points, dtype=bool)
+        for a, b, _ in whole:
+            mask[a:b] = True
+        missing = int((~mask).sum())
+        out = [f"damaged part {line}" for line in damaged]
+        if missing:
+            out.append(f"{missing} of {self.points} points have no results")
+        return out
+
     @property
     def complete(self) -> bool:
-        """True when every point has results."""
-        return bool(self.done().all())
+        """True when every point has results in a whole part file."""
+        return not self.problems()
 
     def results(self) -> pd.DataFrame:
         """Every run: one row per (point, replication), sorted.

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ import pandas as pd
 
 from tipresearch import __version__
 from tipresearch.errors import DataFileError, ParameterError
-from tipresearch.io import atomic_write
+from tipresearch.io import atomic_write, write_text
 
 from .design import Design
 from .spec import SweepSpec
@@ -35,6 +37,7 @@ from .spec import SweepSpec
 MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 PARTS = "parts"
+DAMAGED = "damaged"
 _PART = re.compile(r"^points-(\d{8})-(\d{8})\.parquet$")
 _UNIT = "unit:"
 
@@ -83,6 +86,86 @@ def _finished(parts: Path) -> list[tuple[int, int, Path]]:
     return sorted(out)
 
 
+def _record_path(part: Path) -> Path:
+    """The record of a part file: ``points-START-STOP.json`` beside it."""
+    return part.with_suffix(".json")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_part(parts: Path, start: int, stop: int, frame: pd.DataFrame, replications: int) -> Path:
+    """Write a task's rows to its part file, then the part's record; both atomically.
+
+    A part without its record (the run was killed between the two) is checked by its
+    rows alone on resume (:func:`_check_part`).
+    """
+    path = parts / _part_name(start, stop)
+    atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    record = {
+        "sha256": _sha256(path),
+        "rows": len(frame),
+        "points": [start, stop],
+        "replications": replications,
+    }
+    write_text(_record_path(path), json.dumps(record) + "\n")
+    return path
+
+
+def _check_part(path: Path, start: int, stop: int, replications: int) -> str | None:
+    """None if a part file holds every run of its points once, else what is wrong.
+
+    Checks, in order: the record's checksum (if the record exists), that the file
+    reads as Parquet, and that its ``(point, replication)`` pairs are exactly those
+    of points ``start .. stop - 1`` and replications ``0 .. replications - 1``.
+    """
+    import pyarrow.parquet as pq
+
+    record = _record_path(path)
+    if record.exists():
+        try:
+            recorded = json.loads(record.read_text(encoding="utf-8"))["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return "its record cannot be read"
+        if recorded != _sha256(path):
+            return "its checksum differs from the one recorded when it was written"
+    try:
+        table = pq.read_table(path, columns=["point", "replication"])
+    except Exception as exc:  # noqa: BLE001 - any failure to read means damaged
+        return f"it cannot be read as Parquet ({type(exc).__name__})"
+    expected = (stop - start) * replications
+    if table.num_rows != expected:
+        return f"it holds {table.num_rows} rows, not {expected}"
+    point = table.column("point").to_numpy(zero_copy_only=False).astype(np.int64)
+    rep = table.column("replication").to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = np.sort((point - start) * replications + rep)
+    if not np.array_equal(keys, np.arange(expected)) or (rep >= replications).any():
+        return "its rows are not each run of its points once"
+    return None
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a damaged part file (and its record) into ``parts/damaged/``; return the new path."""
+    folder = path.parent / DAMAGED
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{stamp}-{n}{path.suffix}"
+        n += 1
+    os.replace(path, target)
+    record = _record_path(path)
+    if record.exists():
+        os.replace(record, target.with_suffix(".json"))
+    return target
+
+
 def _write_design(path: Path, design: Design) -> None:
     frame = design.values.copy()
     frame.insert(0, "point", np.arange(len(design)))
@@ -92,9 +175,28 @@ def _write_design(path: Path, design: Design) -> None:
 
 
 def _read_design(path: Path, spec: SweepSpec) -> Design:
-    frame = pd.read_parquet(path)
+    """The design a sweep wrote, checked against its spec.
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read, or its columns or number of points do not
+        match the spec.
+    """
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - unreadable for any reason: damaged
+        raise DataFileError(
+            str(path), None, None, f"not a readable design ({type(exc).__name__}: {exc})"
+        ) from None
     names = spec.space.names
+    need = [*names, *(_UNIT + n for n in names)]
+    missing = [c for c in need if c not in frame]
+    if missing:
+        raise DataFileError(str(path), None, missing[0], "missing (a design column)")
     unit = frame[[_UNIT + n for n in names]].to_numpy(dtype=float)
+    if not np.isfinite(unit).all() or (unit < 0).any() or (unit > 1).any():
+        raise DataFileError(str(path), None, None, "unit coordinates in [0, 1]")
     values = frame[list(names)].reset_index(drop=True)
     opts = spec.design_options()
     return Design(spec.space, opts.pop("method"), unit, values, opts)

@@ -52,8 +52,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipresearch.errors import ParameterError
-from tipresearch.io import atomic_write, write_text
+from tipresearch.errors import DataFileError, ParameterError
+from tipresearch.io import write_text
 
 from .design import Design
 from .executors import _DRIVERS, Task, _auto_batch, _tasks, resolve_executor
@@ -64,15 +64,17 @@ from .store import (
     DESIGN,
     MANIFEST,
     PARTS,
+    _check_part,
     _code_version,
     _differences,
     _digest,
     _finished,
     _lock,
-    _part_name,
     _read_design,
     _read_manifest,
+    _set_aside,
     _write_design,
+    _write_part,
 )
 
 __all__ = [
@@ -126,13 +128,19 @@ class SweepSummary:
     seconds: float
     executor: str
     workers: int
+    damaged_parts: int = 0
 
     def line(self) -> str:
         """One line for people."""
         rate = self.evaluated / self.seconds if self.seconds > 0 else math.nan
+        damaged = (
+            f" ({self.damaged_parts} damaged part(s) set aside and run again)"
+            if self.damaged_parts
+            else ""
+        )
         return (
             f"{self.points} points x {self.replications} replication(s): "
-            f"{self.evaluated} run now ({rate:.0f}/s), {self.skipped} already done, "
+            f"{self.evaluated} run now ({rate:.0f}/s){damaged}, {self.skipped} already done, "
             f"{self.failed_runs} failed run(s); {self.seconds:.1f} s on {self.workers} "
             f"{self.executor} worker(s); results in {self.out}"
         )
@@ -246,6 +254,13 @@ def _open_folder(plan: _Plan, resume: bool) -> Design:
                 f"{manifest.get('points')} points done; add --resume to finish it",
             )
         design = _read_design(root / DESIGN, spec)
+        if len(design) != manifest.get("points"):
+            raise DataFileError(
+                str(root / DESIGN),
+                None,
+                None,
+                f"{len(design)} points, where the manifest has {manifest.get('points')}",
+            )
     else:
         if _finished(plan.parts):
             raise ParameterError(
@@ -281,21 +296,38 @@ def _write_manifest(plan: _Plan, points: int) -> None:
 # --------------------------------------------------------------------------- step 3: what is left
 
 
-def _left_to_do(plan: _Plan, points: int) -> np.ndarray:
-    """Boolean mask over the design's points: True where no part file holds results."""
+def _left_to_do(plan: _Plan, points: int) -> tuple[np.ndarray, list[str]]:
+    """Points left to do, and what was found wrong with the part files.
+
+    Every part file is checked (:func:`tipresearch.experiments.store._check_part`); a
+    damaged one is set aside in ``parts/damaged/`` and its points are left to do.
+
+    Returns
+    -------
+    todo : ndarray of bool
+        Over the design's points: True where no whole part file holds results.
+    damaged : list of str
+        One line per part set aside: its name, what was wrong and where it went.
+    """
     todo = np.ones(points, dtype=bool)
-    for a, b, _ in _finished(plan.parts):
-        todo[a:b] = False
-    return todo
+    damaged = []
+    for a, b, path in _finished(plan.parts):
+        problem = _check_part(path, a, b, plan.spec.replications)
+        if problem is None and b <= points:
+            todo[a:b] = False
+            continue
+        problem = problem or f"its points run past the design's {points}"
+        moved = _set_aside(path)
+        damaged.append(f"{path.name}: {problem}; set aside as {moved.relative_to(plan.root)}")
+    return todo, damaged
 
 
 # --------------------------------------------------------------------------- step 4: run, store
 
 
 def _store_part(parts: Path, task: Task, frame: pd.DataFrame) -> None:
-    """Write one finished task's rows to its part file, atomically."""
-    path = parts / _part_name(task.start, task.stop)
-    atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    """Write one finished task's rows to its part file and record, atomically."""
+    _write_part(parts, task.start, task.stop, frame, task.replications)
 
 
 def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) -> tuple[int, int]:
@@ -415,7 +447,9 @@ def run_sweep(
     lock = _lock(plan.root)
     try:
         design = _open_folder(plan, resume)
-        todo = _left_to_do(plan, len(design))
+        todo, damaged = _left_to_do(plan, len(design))
+        for line in damaged:
+            print(f"sweep: damaged part {line}; its points run again", file=sys.stderr)
         start = time.perf_counter()
         evaluated, failed = _run_parts(plan, design, todo, progress)
         return SweepSummary(
@@ -428,6 +462,7 @@ def run_sweep(
             time.perf_counter() - start,
             plan.executor,
             plan.workers,
+            len(damaged),
         )
     finally:
         lock.close()
