@@ -298,7 +298,7 @@ def test_one_sweep_at_a_time_per_folder(tmp_path):
     spec = SweepSpec(XY, method="lhs", n=4, seed=4)
     held = _lock(tmp_path)
     try:
-        with pytest.raises(ParameterError, match="another one holds its .lock"):
+        with pytest.raises(ParameterError, match=rf"process {os.getpid()} holds its .lock"):
             run_sweep(spec, tmp_path, executor="inprocess", evaluate=interrupting, progress=False)
     finally:
         held.close()
@@ -342,6 +342,62 @@ def test_killed_command_resumes_without_loss_or_duplicates(tmp_path):
     got = results(out)
     assert len(got) == sw.points and not got["point"].duplicated().any()
     pd.testing.assert_frame_equal(got, results(tmp_path / "whole"))
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_end_with_a_killed_parent_and_leave_the_folder_free(tmp_path):
+    spec = {**TINY, "design": {"method": "sobol", "n": 256, "seed": 2}}
+    path = _write(tmp_path / "spec.yaml", spec)
+    out = tmp_path / "orphans"
+    cmd = [sys.executable, "-m", "tipresearch", "sweep", str(path), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--executor", "processes", "--workers", "2", "--batch-size", "4", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        if len(workers) >= 2 and parts.is_dir() and len(list(parts.glob("*.parquet"))) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None and len(workers) >= 2, "the sweep ended before it was killed"
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only: SIGKILL is not passed on
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    left = [w for w in workers if _alive(w)]
+    for w in left:  # do not leave them running if the check fails
+        os.kill(w, signal.SIGKILL)
+    assert not left, "workers outlived their killed parent"
+    # the folder's lock ended with the parent: the sweep resumes at once
+    summary = run_sweep(load_spec(path), out, executor="inprocess", resume=True, progress=False)
+    assert summary.skipped > 0 and open_sweep(out).complete
 
 
 # --------------------------------------------------------------------------- failures

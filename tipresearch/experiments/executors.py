@@ -170,6 +170,27 @@ def _run_inprocess(tasks: Iterable[Task], workers: int, scheduler: str | None, r
         yield task, run_task(task)
 
 
+def _worker_start(parent: int) -> None:
+    """Start a pool worker: drop the parent's folder locks, and end with the parent.
+
+    A worker that outlived its parent (killed with SIGKILL, which it cannot pass on)
+    would go on running tasks nobody collects; a thread checks once a second that the
+    parent is still there and ends the worker when it is not.
+    """
+    import threading
+
+    from .store import close_inherited_locks
+
+    close_inherited_locks()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
     import concurrent.futures as cf
     import multiprocessing as mp
@@ -186,7 +207,12 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
         return again.popleft() if again else next(source, None)
 
     while True:
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
         running: dict[cf.Future, Task] = {}
         broken = False
         try:

@@ -222,31 +222,81 @@ def _code_version() -> dict[str, str | None]:
     return {"tipresearch": __version__, "commit": commit}
 
 
-def _lock(root: Path) -> Any:
+#: File descriptors of the folder locks this process holds. A worker forked from this
+#: process closes its copies (:func:`close_inherited_locks`), so that only this process
+#: holds a lock, and the lock ends with it.
+_HELD: set[int] = set()
+
+
+class FolderLock:
+    """An exclusive lock on a sweep folder's ``.lock`` file, held until :meth:`close`.
+
+    The lock is an ``flock`` on the open file: the system releases it when the
+    process that holds it ends, however it ends, so a lock left by a killed run is
+    never stale. The file holds the holder's process id, for the message a second
+    sweep gets.
+    """
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.fd = handle.fileno()
+        _HELD.add(self.fd)
+
+    def close(self) -> None:
+        """Release the lock."""
+        _HELD.discard(self.fd)
+        self.handle.close()
+
+
+def close_inherited_locks() -> None:
+    """In a forked worker: close the copies of the parent's folder locks.
+
+    A lock held through an open file stays held while any process has that file
+    open; a worker that kept its copy would hold the folder after its parent was
+    killed.
+    """
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+def _lock(root: Path) -> FolderLock:
     """Hold ``root/.lock`` so that no second sweep writes to the same folder at once.
 
-    Returns the open lock file (closing it releases the lock). Where ``fcntl`` is
-    missing (Windows) the file is opened but not locked.
+    Returns the lock (its ``close`` releases it). Where ``fcntl`` is missing
+    (Windows) the file is opened but not locked.
 
     Raises
     ------
     ParameterError
-        When another process holds the lock.
+        When another running process holds the lock (named by its process id).
     """
     root.mkdir(parents=True, exist_ok=True)
     handle = open(root / ".lock", "a+")  # noqa: SIM115 - closed by the caller
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
-        return handle
+        return FolderLock(handle)
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
+        handle.seek(0)
+        holder = handle.read().strip()
         handle.close()
+        who = f"process {holder}" if holder.isdigit() else "another process"
         raise ParameterError(
-            "out", str(root), "a folder no other sweep is writing to (another one holds its .lock)"
+            "out",
+            str(root),
+            f"a folder no other sweep is writing to ({who} holds its .lock)",
         ) from exc
-    return handle
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return FolderLock(handle)
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:
