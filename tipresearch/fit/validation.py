@@ -520,7 +520,12 @@ def out_of_sample_table(
         fitted = designs[design].fitted
         if fid in fitted:
             role = "fitted"
-        elif set(f.sources) <= {s for g in figures if g.id in fitted for s in g.sources}:
+        elif set(f.sources) <= {
+            s
+            for g in figures
+            if g.id in fitted and g.confidence != "assumption"  # its rows only motivate it
+            for s in g.sources
+        }:
             role = "implied"
         else:
             role = "held out"
