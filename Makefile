@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= build
 WORKERS ?= 2
 
-.PHONY: all run test lint format bench bench-sweep calibrate clean venv
+.PHONY: all run test lint format bench bench-sweep calibrate mechanisms clean venv
 
 all: run
 
@@ -44,6 +44,24 @@ calibrate: $(STAMP)
 	$(BIN)/tipresearch calibrate --out data/fit --start-from data/fit --screen 32 \
 	  --starts 4 --profile-evaluations 15 --fix reforms.campaign_persist=0.5 \
 	  --fix-reason "no figure pins it down: the objective varied by less than a tenth of its minimum from 0.25 to 1 (profile of the earlier fit, docs/fit.md); held at 0.5, where that profile was lowest"
+
+# each mechanism's switch fitted beside the committed fit's parameters, from its
+# estimates, then compared with it (data/fit/mechanisms.csv; docs/fit.md, Mechanisms)
+MECHANISM_FIT = --start-from data/fit --screen 32 --starts 4 --holdouts full \
+  --profile-points 0 --bootstrap 0 --fix reforms.campaign_persist=0.5 \
+  --fix-reason "held as in the committed fit" --quiet
+mechanisms: $(STAMP)
+	$(BIN)/tipresearch calibrate --out $(OUT)/mechanisms/recall $(MECHANISM_FIT) \
+	  --also-fit reforms.recall_prob=0:0.05
+	$(BIN)/tipresearch calibrate --out $(OUT)/mechanisms/reporting $(MECHANISM_FIT) \
+	  --also-fit reforms.reporting_times=1:3
+	$(BIN)/tipresearch calibrate --out $(OUT)/mechanisms/backlog $(MECHANISM_FIT) \
+	  --also-fit dynamics.backlog_effort=0:1
+	$(BIN)/tipresearch calibrate --out $(OUT)/mechanisms/abolition $(MECHANISM_FIT) \
+	  --also-fit reforms.abolition_solved_times=0:1
+	$(BIN)/tipresearch mechanisms data/fit recall=$(OUT)/mechanisms/recall \
+	  reporting=$(OUT)/mechanisms/reporting backlog=$(OUT)/mechanisms/backlog \
+	  abolition=$(OUT)/mechanisms/abolition
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -52,3 +52,19 @@ def test_a_mechanism_is_kept_only_if_it_fits_better_in_and_out_of_sample(tmp_pat
         mechanism_table(runs, "nope")
     with pytest.raises(ParameterError, match="folder"):
         mechanism_table({"x": tmp_path / "missing"}, "x")
+
+
+def test_mechanisms_command_writes_the_comparison(tmp_path, capsys):
+    from tipresearch.cli import main as cli_main
+    from tipresearch.fit import SWITCHES
+
+    base = _run(tmp_path / "fit", 0.05, [0.3, -0.2, 0.05])
+    recall = _run(tmp_path / "recall", 0.04, [0.1, -0.15, 0.05], (SWITCHES["recall"][0], 0.01))
+    assert cli_main(["mechanisms", str(base), f"recall={recall}"]) == 0
+    table = pd.read_csv(base / "mechanisms.csv").set_index("run")
+    assert list(table.index) == ["committed", "recall"]
+    assert bool(table.loc["recall", "keep"]) and not bool(table.loc["committed", "keep"])
+    assert table.loc["recall", "description"] == SWITCHES["recall"][2]
+    for bad in (["nope=" + str(recall)], [str(recall)], [f"recall={recall}", f"recall={recall}"]):
+        assert cli_main(["mechanisms", str(base), *bad]) == 2
+        assert "NAME=DIR" in capsys.readouterr().err

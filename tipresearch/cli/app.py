@@ -16,7 +16,15 @@ from tipresearch import __version__
 from tipresearch.errors import DataFileError, ParameterError
 
 #: Subcommands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "simulate", "sweep", "sensitivity", "results", "calibrate")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "simulate",
+    "sweep",
+    "sensitivity",
+    "results",
+    "calibrate",
+    "mechanisms",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,7 +20,34 @@ from tipresearch.errors import ParameterError
 
 from .parameters import FITTED
 
-__all__ = ["mechanism_table"]
+__all__ = ["SWITCHES", "mechanism_table"]
+
+#: The mechanism switches built so far: run name -> (parameter, bounds for
+#: ``calibrate --also-fit``, what it switches on). Each is off in the committed fit.
+SWITCHES: dict[str, tuple[str, str, str]] = {
+    "recall": (
+        "reforms.recall_prob",
+        "0:0.05",
+        "declined children's reports brought back, registered and solved during the 2009 "
+        "campaign (docs/model.md §3.3.10)",
+    ),
+    "reporting": (
+        "reforms.reporting_times",
+        "1:3",
+        "more reports reach the police from April 2009: a victims' reporting stage apart "
+        "from police recording (docs/model.md §3.3.12)",
+    ),
+    "backlog": (
+        "dynamics.backlog_effort",
+        "0:1",
+        "unsolved cases in the backlog take effort from new cases (docs/model.md §3.3.11)",
+    ),
+    "abolition": (
+        "reforms.abolition_solved_times",
+        "0:1",
+        "the 2015 abolition also removes the weight on cases solved (docs/model.md §3.3.12)",
+    ),
+}
 
 
 def _summary(folder: Path) -> dict:
@@ -38,7 +65,9 @@ def _summary(folder: Path) -> dict:
     return {
         "objective": float(data["objective"]),
         "fitted_parameters": len(fitted),
-        "mechanism_estimates": "; ".join(f"{k} = {data['estimates'][k]:.4g}" for k in extra),
+        "mechanism_estimates": "; ".join(
+            f"{k} = {round(data['estimates'][k], 6):.4g}" for k in extra
+        ),
         "held_out_figures": len(held),
         "held_out_median_abs_error": float(held["relative_error"].abs().median()),
         "held_out_in_band": int(held["in_band"].sum()),
