@@ -104,3 +104,89 @@ def test_generated_set_values_run_or_are_refused_by_name(capsys, tmp_path, key, 
         assert rc == 2, (argv, rc, err)
         lines = err.splitlines()
         assert len(lines) == 1 and key.split(".")[-1] in lines[0], err
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _spec(tmp_path, **changes) -> str:
+    import yaml
+
+    spec = {
+        "name": "bad",
+        "parameters": {"audit_prob": {"bounds": [0.0, 0.4]}, "metric.rate": {"bounds": [0, 1]}},
+        "design": {"method": "lhs", "n": 4, "seed": 1},
+        "model": {"metric": "clearance_rate", "periods": 2, "params": {"n_bureaus": 2}},
+        "replications": 1,
+        "seed": 3,
+    }
+    spec.update(changes)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "named", "says"),
+    [
+        ({"replications": 10**12}, "replications", "GiB"),
+        ({"design": {"method": "grid", "levels": 100_000}}, "design", "design points"),
+        ({"design": {"method": "sobol", "n": 10**15, "seed": 1}}, "design", "design points"),
+        ({"replications": 0}, "replications", "whole number"),
+    ],
+)
+def test_sweep_refuses_sizes_that_cannot_work_before_writing(
+    capsys, tmp_path, changes, named, says
+):
+    out = tmp_path / "out"
+    line = refused(capsys, ["sweep", _spec(tmp_path, **changes), "--out", str(out)])
+    assert named in line and says in line
+    assert not out.exists()
+
+
+def test_a_spec_that_is_not_utf8_is_named(capsys, tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    line = refused(capsys, ["sweep", str(path), "--out", str(tmp_path / "o")])
+    assert "latin1.yaml" in line and "UTF-8" in line
+
+
+def test_a_parameter_file_that_is_not_utf8_is_named(capsys, tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_bytes("seed: 1 # caf\xe9\n".encode("latin-1"))
+    line = refused(capsys, ["run", "-f", str(path), "--out", str(tmp_path / "b")])
+    assert "params.yaml" in line and "UTF-8" in line
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory):
+    from tipresearch.experiments import run_sweep
+
+    folder = tmp_path_factory.mktemp("sw")
+    run_sweep(_spec(folder), folder / "out", executor="inprocess", progress=False)
+    return folder / "out"
+
+
+def test_sensitivity_refuses_bad_sizes_and_outputs(capsys, small_sweep, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    cases = [
+        (["--resamples", str(10**9)], "resamples"),
+        (["--out", str(tmp_path / "file" / "s.csv")], "--out"),
+        (["--out", str(tmp_path)], "--out"),
+        (["--conf", "1.5"], "conf"),
+    ]
+    for extra, named in cases:
+        line = refused(capsys, ["sensitivity", str(small_sweep), *extra])
+        assert named in line, line
+
+
+def test_results_refuses_a_folder_given_twice(capsys, tmp_path):
+    results = tmp_path / "run" / "results"
+    results.mkdir(parents=True)
+    (results / "a.json").write_text('{"notebook": "a", "status": "ok"}', encoding="utf-8")
+    run = str(tmp_path / "run")
+    for twice in ([run, run], [run, str(results)]):
+        line = refused(capsys, ["results", *twice, "--out", str(tmp_path / "r.csv")])
+        assert "each folder once" in line
+    line = refused(capsys, ["results", run, "--out", str(tmp_path / "run")])
+    assert "--out" in line

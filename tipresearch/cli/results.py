@@ -34,11 +34,16 @@ def main(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from tipresearch.checks import check_output_file
     from tipresearch.collection import gather_records
-    from tipresearch.io import write_table
+    from tipresearch.errors import ParameterError
+    from tipresearch.io import TABLE_SUFFIXES, write_table
 
-    table = gather_records(args.runs)
     out = Path(args.out) if args.out else Path(args.runs[0]) / "results.csv"
+    if not str(out).lower().endswith(TABLE_SUFFIXES):
+        raise ParameterError("--out", str(out), "a file name ending in .csv or .parquet")
+    check_output_file("--out", out)
+    table = gather_records(args.runs)
     write_table(table, out)
     if not args.quiet:
         with pd.option_context("display.width", 160, "display.max_columns", 50):

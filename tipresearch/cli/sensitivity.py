@@ -66,10 +66,15 @@ def main(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from tipresearch.checks import check_output_file
     from tipresearch.errors import ParameterError
     from tipresearch.experiments import analyze, open_sweep, scenario_discovery
-    from tipresearch.io import write_table
+    from tipresearch.io import TABLE_SUFFIXES, write_table
 
+    out = Path(args.out) if args.out else Path(args.dir) / "sensitivity.csv"
+    if not str(out).lower().endswith(TABLE_SUFFIXES):
+        raise ParameterError("--out", str(out), "a file name ending in .csv or .parquet")
+    check_output_file("--out", out)
     sweep = open_sweep(args.dir)
     problems = sweep.problems()
     if problems and not args.allow_partial:
@@ -90,7 +95,6 @@ def main(args: argparse.Namespace) -> int:
         num_resamples=args.resamples,
         seed=args.seed,
     )
-    out = Path(args.out) if args.out else Path(args.dir) / "sensitivity.csv"
     if problems:  # a partial analysis says so in its table and its output
         table.insert(0, "points_used", done)
         table.insert(1, "points_in_design", sweep.points)

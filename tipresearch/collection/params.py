@@ -188,6 +188,10 @@ def load_parameter_file(path: str | os.PathLike) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ParameterError("parameter file", str(path), f"{allowed}; {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            "parameter file", str(path), f"{allowed}, in UTF-8 (byte {exc.start} is not UTF-8)"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

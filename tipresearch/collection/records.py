@@ -114,15 +114,23 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
     Raises
     ------
     ParameterError
-        For a folder that does not exist or holds no records.
+        For a folder that does not exist, holds no records, or is given twice (as
+        ``OUT`` or as ``OUT/results``).
     DataFileError
         For a record that is not valid JSON or not a run record.
     """
     rows: list[dict[str, Any]] = []
+    seen: dict[Path, str] = {}
     for run in runs:
         folder = Path(run)
         if not folder.is_dir():
             raise ParameterError("run folder", str(run), "an existing folder")
+        key = (folder / "results" if (folder / "results").is_dir() else folder).resolve()
+        if key in seen:
+            raise ParameterError(
+                "run folder", str(run), f"each folder once (it holds the records of {seen[key]})"
+            )
+        seen[key] = str(run)
         files = _record_files(folder)
         if not files:
             raise ParameterError(

@@ -23,12 +23,14 @@ analysis. Journal of Open Source Software 2(9), 97.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tipresearch.checks import check_size
 from tipresearch.errors import ParameterError
 
 from .space import ParameterSpace
@@ -76,6 +78,42 @@ def _whole(name: str, value: Any, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
         raise ParameterError(name, value, f"a whole number >= {lo}")
     return int(value)
+
+
+#: Bytes a design holds per point and parameter while it is made: the grid's index,
+#: unit coordinates, values and their copies (a margin over the 8 of each array).
+POINT_BYTES = 64
+
+
+def design_points(
+    space: ParameterSpace,
+    method: str,
+    n: int | None = None,
+    *,
+    second_order: bool = False,
+    levels: int = 5,
+) -> int:
+    """Points a design will have, worked out without drawing it.
+
+    ``grid``: the product of the parameters' grid sizes; ``lhs``: ``n``; ``sobol``:
+    ``n (D + 2)``, or ``n (2 D + 2)`` with ``second_order``; ``morris``:
+    ``n (D + 1)`` (Saltelli 2002; Morris 1991; SALib's samplers).
+
+    Raises
+    ------
+    ParameterError
+        For a size that is not a whole number in range.
+    """
+    d = len(space.parameters)
+    if method == "grid":
+        levels = _whole("design.levels", levels, 2)
+        return math.prod(p.grid_size(levels) for p in space.parameters)
+    n = _whole("design.n", n, 1 if method != "sobol" else 2)
+    if method == "lhs":
+        return n
+    if method == "sobol":
+        return n * (2 * d + 2 if second_order else d + 2)
+    return n * (d + 1)
 
 
 def sample(
@@ -126,6 +164,13 @@ def sample(
     if method not in METHODS:
         raise ParameterError("design.method", method, f"one of {', '.join(METHODS)}")
     seed = _whole("design.seed", seed, 0)
+    points = design_points(space, method, n, second_order=second_order, levels=levels)
+    check_size(
+        "design.levels" if method == "grid" else "design.n",
+        levels if method == "grid" else n,
+        points * len(space.parameters) * POINT_BYTES,
+        f"{points:,} design points",
+    )
     options: dict[str, Any] = {"n": n, "seed": seed}
     problem = space.problem()
     if method == "grid":

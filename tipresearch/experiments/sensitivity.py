@@ -47,9 +47,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipresearch.checks import check_size
 from tipresearch.errors import ParameterError
 
 from .results import Sweep, _open, _outputs
+
+#: Bytes SALib's bootstraps hold per sample and resample (resample
+#: indices and the resampled values of several arrays at once).
+RESAMPLE_BYTES = 64
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -83,6 +88,20 @@ MORRIS_COLUMNS = (
     "samples",
     "dropped",
 )
+
+
+def _check_resamples(sw: Sweep, num_resamples: int) -> None:
+    """Refuse a bootstrap too large for memory, before SALib allocates it.
+
+    SALib's bootstraps hold index and value arrays of samples x resamples; the
+    design's points bound the samples.
+    """
+    check_size(
+        "num_resamples",
+        num_resamples,
+        sw.points * num_resamples * RESAMPLE_BYTES,
+        f"{sw.points:,} points x {num_resamples:,} resamples",
+    )
 
 
 def _check_level(conf_level: float, num_resamples: int, seed: int) -> None:
@@ -150,6 +169,7 @@ def sobol_indices(
     sw = _open(sweep)
     _require(sw, "sobol", "Sobol' indices")
     _check_level(conf_level, num_resamples, seed)
+    _check_resamples(sw, num_resamples)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     d = len(names)
@@ -248,6 +268,7 @@ def morris_indices(
     sw = _open(sweep)
     _require(sw, "morris", "Morris indices")
     _check_level(conf_level, num_resamples, seed)
+    _check_resamples(sw, num_resamples)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     step = len(names) + 1
@@ -308,6 +329,7 @@ def first_order_indices(
     sw = _open(sweep)
     _require(sw, ("lhs", "grid"), "first-order indices")
     _check_level(conf_level, num_resamples, seed)
+    _check_resamples(sw, num_resamples)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     means = sw.point_means(outs)

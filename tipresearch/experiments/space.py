@@ -77,6 +77,10 @@ def read_yaml(path: str | os.PathLike, what: str = "spec") -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ParameterError(what, str(path), f"{allowed}; {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            what, str(path), f"{allowed}, in UTF-8 (byte {exc.start} is not UTF-8)"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -292,6 +296,18 @@ class Parameter:
         a, b = (lo - self.mean) / self.sd, (hi - self.mean) / self.sd
         return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
 
+    def grid_size(self, levels: int) -> int:
+        """Number of values :meth:`grid` gives, worked out without making them."""
+        n = self.levels or levels
+        if self.dist == "choice":
+            return len(self.choices)
+        if self.values is not None:
+            return len(self.values)
+        if self.dist == "integer":
+            lo, hi = (int(v) for v in self.bounds)
+            return min(hi - lo + 1, n)
+        return n
+
     def grid(self, levels: int) -> tuple[list[Any], np.ndarray]:
         """Grid values and their unit coordinates.
 
@@ -308,8 +324,10 @@ class Parameter:
             vals = np.asarray(self.values, dtype=float)
         elif self.dist == "integer":
             lo, hi = (int(v) for v in self.bounds)
-            whole = np.arange(lo, hi + 1)
-            vals = whole if whole.size <= n else np.unique(np.round(np.linspace(lo, hi, n)))
+            if hi - lo + 1 <= n:
+                vals = np.arange(lo, hi + 1)
+            else:
+                vals = np.unique(np.round(np.linspace(lo, hi, n)))
             return [int(v) for v in vals], (vals - lo + 0.5) / (hi - lo + 1)
         elif self.dist == "loguniform":
             vals = np.geomspace(*self.bounds, n)

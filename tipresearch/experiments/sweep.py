@@ -52,10 +52,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipresearch.checks import check_size
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import write_text
 
-from .design import Design
+from .design import POINT_BYTES, Design, design_points
 from .executors import _DRIVERS, Task, _auto_batch, _tasks, resolve_executor
 from .point import _whole, check_levers, model_point
 from .results import Sweep, open_sweep
@@ -171,6 +172,55 @@ class _Plan:
         return self.root / PARTS
 
 
+#: Bytes one run holds in memory until its task's part is written (its row as a dict,
+#: then in the task's frame), with a margin.
+RUN_BYTES = 2048
+#: Bytes one run takes in a part file, at least (its key columns alone, compressed).
+RUN_DISK_BYTES = 24
+
+
+def _check_sizes(spec: SweepSpec, out: Path, batch_size: int | None) -> None:
+    """Refuse a sweep whose design, tasks or results cannot fit, before any is made.
+
+    Raises
+    ------
+    ParameterError
+        Naming the option, the estimate and the limit: the design's memory
+        (:func:`tipresearch.experiments.design.design_points`), one task's runs in
+        memory (a task holds every replication of its points), and the results on
+        the disk that holds ``out``.
+    """
+    import shutil
+
+    points = design_points(
+        spec.space, spec.method, spec.n, second_order=spec.second_order, levels=spec.levels
+    )
+    check_size(
+        "design",
+        spec.method,
+        points * len(spec.space.parameters) * POINT_BYTES,
+        f"{points:,} design points",
+    )
+    batch = min(batch_size or spec.batch_size or 100, points)
+    runs = batch * spec.replications
+    check_size("replications", spec.replications, runs * RUN_BYTES, f"one task's {runs:,} runs")
+    here = out
+    while not here.exists() and here.parent != here:
+        here = here.parent
+    try:
+        free = shutil.disk_usage(here).free
+    except OSError:
+        return
+    needed = points * spec.replications * RUN_DISK_BYTES
+    if needed > free:
+        raise ParameterError(
+            "replications",
+            spec.replications,
+            f"a sweep whose results fit on disk: {points * spec.replications:,} runs need at "
+            f"least {needed / 2**30:,.1f} GiB, and {here} has {free / 2**30:,.1f} GiB free",
+        )
+
+
 def _plan(
     spec: SweepSpec | str | os.PathLike,
     out: str | os.PathLike,
@@ -201,6 +251,7 @@ def _plan(
     retries = _whole("retries", retries, 0)
     if batch_size is not None:
         batch_size = _whole("batch_size", batch_size, 1)
+    _check_sizes(spec, Path(out), batch_size)
     identity = _identity(spec, evaluate, settings)
     return _Plan(
         spec=spec,
