@@ -37,8 +37,9 @@ def test_write_record_is_what_the_runner_copies(tmp_path):
         write_record(tmp_path, [1, 2])
 
 
-def _run_record(out, stem, parameters, results, status="ok"):
+def _run_record(out, stem, parameters, results, status="ok", run_id=None):
     record = {
+        "run_id": run_id,
         "notebook": stem,
         "status": status,
         "seconds": 1.5,
@@ -58,7 +59,16 @@ def test_gather_records_of_two_variants(tmp_path, capsys):
     _run_record(b, "04_sweeps", {"audit_prob": 0.3, "levels": [1, 2]}, {"top": {"intake": 0.9}})
     _run_record(b, "01_cable", {}, None, status="failed")
     table = gather_records([a, b])
-    assert list(table.columns[:5]) == ["run", "notebook", "status", "seconds", "error"]
+    assert list(table.columns[:7]) == [
+        "run",
+        "run_id",
+        "current",
+        "notebook",
+        "status",
+        "seconds",
+        "error",
+    ]
+    assert table["current"].all()  # folders without run.json: every record is current
     assert "param.figures_dir" not in table and "param.results_dir" not in table
     assert len(table) == 3
     sweeps = table[table["notebook"] == "04_sweeps"].set_index("run")
@@ -85,3 +95,19 @@ def test_gather_records_errors(tmp_path):
     (tmp_path / "results" / "x.json").write_text("[1, 2]")
     with pytest.raises(DataFileError, match="not a notebook run record"):
         gather_records([tmp_path])
+
+
+def test_records_of_an_earlier_run_are_marked(tmp_path, capsys):
+    out = tmp_path / "build"
+    _run_record(out, "01_cable", {"seed": 1}, {"x": 1}, run_id="old")
+    _run_record(out, "02_intake", {"seed": 2}, {"x": 2}, run_id="new")
+    (out / "run.json").write_text(json.dumps({"run_id": "new", "finished": None}))
+    table = gather_records([out]).set_index("notebook")
+    assert not table.loc["01_cable", "current"] and table.loc["02_intake", "current"]
+    assert table.loc["01_cable", "run_id"] == "old"
+    # the results folder given instead of the run's folder reads the same run file
+    again = gather_records([out / "results"]).set_index("notebook")
+    assert list(again["current"]) == list(table["current"])
+    (out / "run.json").write_text("{")
+    with pytest.raises(DataFileError, match="run.json"):
+        gather_records([out])

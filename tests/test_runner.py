@@ -23,7 +23,7 @@ from tipresearch.collection import (
     resolve_parameters,
     run_notebooks,
 )
-from tipresearch.collection.runner import _execute_one
+from tipresearch.collection.runner import RESULT_RECORD, _execute_one
 from tipresearch.errors import ParameterError
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -398,3 +398,53 @@ def test_kernel_start_failed_matches_only_start_messages() -> None:
     assert kernel_start_failed(RuntimeError("Kernel didn't respond in 60 seconds"))
     assert not kernel_start_failed(RuntimeError("Kernel died while waiting for execute reply."))
     assert not kernel_start_failed(ValueError("Kernel didn't respond in 60 seconds"))
+
+
+# --------------------------------------------------------------------------- runs into one folder
+
+
+def test_a_second_run_into_a_folder_marks_what_is_older(folder: Path, tmp_path: Path) -> None:
+    from tipresearch.collection import gather_records
+
+    out = tmp_path / "build"
+    first = run_notebooks([folder / "01_good.ipynb"], {"x": 2}, out=out, progress=False)
+    assert list(first["status"]) == ["ok"]
+    old_id = json.loads((out / "run.json").read_text())["run_id"]
+    # what a run killed while writing leaves behind
+    stale = out / "notebooks" / ".03_other.ipynb.x1y2.tmp"
+    stale.write_text("partial", encoding="utf-8")
+    # a notebook that fails before writing its key results, with an old record in place
+    early = new_notebook()
+    params = new_code_cell(PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    early.cells = [params, new_code_cell("raise RuntimeError('early')")]
+    early.metadata["kernelspec"] = KERNELSPEC
+    nbformat.write(early, folder / "05_early.ipynb")
+    (folder / "r").mkdir(exist_ok=True)
+    stale_record = folder / "r" / RESULT_RECORD
+    try:
+        stale_record.write_text('{"x_squared": 999}', encoding="utf-8")
+        status = cli.main(
+            [
+                "run",
+                str(folder / "03_other.ipynb"),
+                str(folder / "05_early.ipynb"),
+                "--timeout",
+                "30.5",
+                "--out",
+                str(out),
+            ]
+        )
+    finally:
+        (folder / "05_early.ipynb").unlink()
+    assert status == 1  # 05_early failed
+    assert not stale.exists()
+    run = json.loads((out / "run.json").read_text())
+    assert run["run_id"] != old_id and run["finished"]
+    assert run["notebooks"] == ["03_other", "05_early"]
+    assert _record(out, "05_early")["results"] is None  # not the old record's 999
+    table = gather_records([out]).set_index("notebook")
+    assert not table.loc["01_good", "current"] and table.loc["01_good", "run_id"] == old_id
+    assert table.loc["03_other", "current"] and table.loc["05_early", "current"]
+    index = (out / "html" / "index.html").read_text(encoding="utf-8")
+    assert "03_other" in index and "01_good" not in index

@@ -10,7 +10,8 @@ Read the run records that `tipresearch run --out OUT` writes (OUT/results/NAME.j
 status, parameters, and the key results each notebook saved) from one or more
 output folders, for example variants run with different -f parameter files, and
 gather them into one table: one row per notebook and run, with param.NAME and
-result.NAME columns. Prints it and writes it to --out (.csv or .parquet;
+result.NAME columns, and current = False for a record an earlier run left in
+the folder (its run.json names another run). Prints it and writes it to --out (.csv or .parquet;
 default: the first folder's results.csv)."""
 
 
@@ -48,5 +49,11 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         with pd.option_context("display.width", 160, "display.max_columns", 50):
             print(table.to_string(index=False))
+    older = int((~table["current"].astype(bool)).sum())
+    if older:
+        print(
+            f"{older} record(s) left by an earlier run into the same folder: current = False",
+            file=sys.stderr,
+        )
     print(f"{len(table)} record(s) -> {out}", file=sys.stderr)
     return 0

@@ -23,7 +23,7 @@ import pandas as pd
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import write_text
 
-from .runner import RESULT_RECORD
+from .runner import RESULT_RECORD, RUN_FILE
 
 __all__ = ["RECORD_FILE", "gather_records", "plain", "write_record"]
 
@@ -31,7 +31,7 @@ __all__ = ["RECORD_FILE", "gather_records", "plain", "write_record"]
 RECORD_FILE = RESULT_RECORD
 #: Parameters the runner fills in itself, left out of the gathered table.
 _RUNNER_PARAMETERS = ("figures_dir", "results_dir")
-_FIXED = ("run", "notebook", "status", "seconds", "error")
+_FIXED = ("run", "run_id", "current", "notebook", "status", "seconds", "error")
 
 
 def plain(value: Any) -> Any:
@@ -94,6 +94,20 @@ def _record_files(folder: Path) -> list[Path]:
     return sorted(p for p in base.glob("*.json") if p.is_file())
 
 
+def _current_run(folder: Path) -> str | None:
+    """The id of the run ``run.json`` names as current (None for a folder without one)."""
+    base = (
+        folder.parent if folder.name == "results" and not (folder / "results").is_dir() else folder
+    )
+    path = base / RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise DataFileError(str(path), None, None, f"not a readable run file ({exc})") from None
+
+
 def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One table of the run records of one or more ``tipresearch run`` output folders.
 
@@ -106,7 +120,9 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per notebook and run: ``run`` (the folder), ``notebook``, ``status``,
+        One row per notebook and run: ``run`` (the folder), ``run_id`` (the run that
+        wrote the record), ``current`` (False for a record an earlier run left in the
+        folder: its ``run.json`` names another run), ``notebook``, ``status``,
         ``seconds``, ``error``, then ``param.NAME`` for each parameter the notebook
         ran with (the runner's own folders left out) and ``result.NAME`` for each
         key result (nested ones as ``result.A.B``; lists as JSON text).
@@ -131,6 +147,7 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
                 "run folder", str(run), f"each folder once (it holds the records of {seen[key]})"
             )
         seen[key] = str(run)
+        current = _current_run(folder)
         files = _record_files(folder)
         if not files:
             raise ParameterError(
@@ -145,7 +162,10 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
                 raise DataFileError(str(path), None, "notebook", "not a notebook run record")
             row: dict[str, Any] = {
                 "run": str(run),
-                **{k: record.get(k) for k in _FIXED[1:]},
+                "run_id": record.get("run_id"),
+                # a record of an earlier run into the same folder is not current
+                "current": current is None or record.get("run_id") == current,
+                **{k: record.get(k) for k in _FIXED[3:]},
             }
             params = record.get("parameters") or {}
             for name, value in params.items():

@@ -15,6 +15,14 @@ Output layout under ``out``::
     results/NAME.json       machine-readable record of the run
     results/NAME/           the notebook's ``results_dir``, when it declares one
     figures/                the notebooks' ``figures_dir``, when they declare one
+    run.json                the current run: its id, notebooks, start and finish
+
+A run into a folder that holds an earlier one starts by making the folder consistent
+(:func:`_start_run`): temporary files a killed run left are removed, the old index
+is taken down, ``run.json`` names the new run (``finished`` empty until it ends),
+and each notebook's ``results_dir/record.json`` is removed before it runs, so that
+a record never carries an earlier run's results. Every record names its run;
+:func:`tipresearch.collection.gather_records` marks records of earlier runs.
 """
 
 from __future__ import annotations
@@ -175,6 +183,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     for key in (FIGURES_DIR, RESULTS_DIR):
         if key in parameters and isinstance(parameters[key], str):
             (path.parent / parameters[key]).mkdir(parents=True, exist_ok=True)
+    if isinstance(parameters.get(RESULTS_DIR), str):  # an earlier run's key results
+        (path.parent / parameters[RESULTS_DIR] / RESULT_RECORD).unlink(missing_ok=True)
 
     failure, starts, seconds = _execute(path, executed, parameters, job["timeout"])
     error = _render(executed, page, failure, starts)
@@ -188,7 +198,7 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         "record": str(out / "results" / f"{stem}.json"),
         "path": str(path),
     }
-    _write_record(row, job["declared"], parameters, _own_results(path, parameters))
+    _write_record(row, job["declared"], parameters, _own_results(path, parameters), job.get("run"))
     return row
 
 
@@ -277,10 +287,12 @@ def _write_record(
     declared: Mapping[str, tuple[Any, Any]],
     parameters: Mapping[str, Any],
     results: Any,
+    run: str | None = None,
 ) -> None:
-    """Write the run's record of one notebook: status, parameters in effect, results."""
+    """Write the run's record of one notebook: its run, status, parameters, results."""
     defaults = {name: default for name, (default, _) in declared.items()}
     record = {
+        "run_id": run,
         **{k: row[k] for k in ("notebook", "status", "seconds", "error")},
         "source": row["path"],
         "executed": row["executed"],
@@ -290,6 +302,34 @@ def _write_record(
         "results": results,
     }
     write_text(Path(row["record"]), json.dumps(record, indent=2, default=str) + "\n")
+
+
+#: The current run of an output folder (:func:`_start_run`).
+RUN_FILE = "run.json"
+
+
+def _start_run(out: Path, run: str, notebooks: Sequence[str]) -> None:
+    """Make ``out`` consistent for a new run, before any notebook runs.
+
+    Removes temporary files a killed run left (``.NAME.*.tmp`` in ``notebooks/``,
+    ``html/`` and ``results/``), takes down the index of the run before (written again
+    when this one ends), and writes ``run.json`` naming this run, unfinished.
+    """
+    for sub in ("notebooks", "html", "results"):
+        folder = out / sub
+        if folder.is_dir():
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+    (out / "html" / "index.html").unlink(missing_ok=True)
+    _write_run(out, {"run_id": run, "started": _now(), "finished": None, "notebooks": notebooks})
+
+
+def _write_run(out: Path, data: Mapping[str, Any]) -> None:
+    write_text(out / RUN_FILE, json.dumps(dict(data), indent=2, default=str) + "\n")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def _failed_row(path: Path, error: str, seconds: float = float("nan")) -> dict[str, Any]:
@@ -424,6 +464,8 @@ def run_notebooks(
     n_workers = workers if workers is not None else min(len(paths), os.cpu_count() or 1)
     stream = sys.stderr if progress else None
 
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    _start_run(out_dir, run_id, [p.stem for p in paths])
     jobs = [
         {
             "path": str(p),
@@ -431,6 +473,7 @@ def run_notebooks(
             "parameters": resolved[p.stem],
             "declared": declared[p.stem],
             "timeout": timeout,
+            "run": run_id,
         }
         for p in paths
     ]
@@ -450,6 +493,16 @@ def run_notebooks(
 
     frame = pd.DataFrame([rows[p.stem] for p in paths], columns=list(RESULT_COLUMNS))
     write_index(frame, out_dir / "html" / "index.html", resolved)
+    _write_run(
+        out_dir,
+        {
+            "run_id": run_id,
+            "started": json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8"))["started"],
+            "finished": _now(),
+            "notebooks": [p.stem for p in paths],
+            "status": dict(zip(frame["notebook"], frame["status"], strict=True)),
+        },
+    )
     return frame
 
 
