@@ -190,3 +190,76 @@ def test_results_refuses_a_folder_given_twice(capsys, tmp_path):
         assert "each folder once" in line
     line = refused(capsys, ["results", run, "--out", str(tmp_path / "run")])
     assert "--out" in line
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://127.0.0.1:9", "127.0.0.1:9", "tcp://nohost", "http://x:1"]
+)
+def test_an_unreachable_or_malformed_scheduler_is_one_line_within_seconds(
+    capsys, tmp_path, address
+):
+    import time
+
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    line = refused(capsys, ["sweep", _spec(tmp_path), "--out", str(out), "--scheduler", address])
+    assert time.perf_counter() - start < 10
+    assert "scheduler" in line and address in line
+    assert not out.exists()
+
+
+_ODD = st.one_of(
+    st.integers(-3, 6),
+    st.sampled_from([10**13, 0.5, -0.0, "x", "", None, True, [1], {"a": 1}, float("inf")]),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    field=st.sampled_from(["replications", "seed", "n", "levels", "method", "bound", "periods"]),
+    value=_ODD,
+)
+def test_generated_specs_run_or_are_refused_by_name(capsys, tmp_path_factory, field, value):
+    import yaml
+
+    folder = tmp_path_factory.mktemp("gen")
+    spec = {
+        "name": "gen",
+        "parameters": {"audit_prob": {"bounds": [0.0, 0.4]}},
+        "design": {"method": "lhs", "n": 3, "seed": 1},
+        "model": {"metric": "clearance_rate", "periods": 2, "params": {"n_bureaus": 2}},
+        "replications": 1,
+        "seed": 3,
+    }
+    if field in ("replications", "seed"):
+        spec[field] = value
+    elif field in ("n", "method"):
+        spec["design"][field] = value
+    elif field == "levels":
+        spec["design"] = {"method": "grid", "levels": value}
+    elif field == "bound":
+        spec["parameters"]["audit_prob"]["bounds"] = [0.0, value]
+    else:
+        spec["model"]["periods"] = value
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    argv = ["sweep", str(path), "--out", str(folder / "out"), "--executor", "inprocess"]
+    try:
+        rc = cli_main([*argv, "--quiet"])
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert rc in (0, 2), (spec, rc, err)
+    if rc == 2:
+        lines = err.splitlines()
+        assert len(lines) == 1 and "error" in lines[0], err
+
+
+def test_sweep_refuses_an_output_folder_that_cannot_be_one(capsys, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "file", tmp_path / "file" / "below"):
+        line = refused(capsys, ["sweep", _spec(tmp_path), "--out", str(out)])
+        assert "'out'" in line and "file" in line

@@ -46,6 +46,7 @@ __all__ = [
     "KEY_COLUMNS",
     "TAIL_COLUMNS",
     "Task",
+    "check_scheduler",
     "resolve_executor",
     "run_points",
     "run_task",
@@ -347,6 +348,46 @@ def resolve_executor(
     if executor == "inprocess":
         n = 1
     return executor, n, scheduler
+
+
+#: Seconds allowed to reach a Dask scheduler before a sweep is refused.
+SCHEDULER_TIMEOUT = 3.0
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> str:
+    """Return ``address`` if a Dask scheduler there accepts a connection within ``timeout``.
+
+    Checked before a sweep writes anything, so that an unreachable scheduler is one
+    line within seconds rather than a traceback after the client's own 30 s.
+
+    Raises
+    ------
+    ParameterError
+        For an address that is not ``[tcp://]HOST:PORT``, or a scheduler that cannot
+        be reached.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise ParameterError("scheduler", address, "a Dask scheduler address, tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ParameterError(
+            "scheduler",
+            address,
+            f"a Dask scheduler that can be reached (no connection within {timeout:g} s: {reason})",
+        ) from None
+    return address
 
 
 def run_points(

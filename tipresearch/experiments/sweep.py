@@ -52,12 +52,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipresearch.checks import check_size
+from tipresearch.checks import check_output_folder, check_size
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import write_text
 
 from .design import POINT_BYTES, Design, design_points
-from .executors import _DRIVERS, Task, _auto_batch, _tasks, resolve_executor
+from .executors import _DRIVERS, Task, _auto_batch, _tasks, check_scheduler, resolve_executor
 from .point import _whole, check_levers, model_point
 from .results import Sweep, open_sweep
 from .spec import SweepSpec, load_spec, scaled_spec
@@ -175,6 +175,8 @@ class _Plan:
 #: Bytes one run holds in memory until its task's part is written (its row as a dict,
 #: then in the task's frame), with a margin.
 RUN_BYTES = 2048
+#: Bytes a simulation holds per row of its frame (as ``tipresearch simulate``).
+SIM_ROW_BYTES = 600
 #: Bytes one run takes in a part file, at least (its key columns alone, compressed).
 RUN_DISK_BYTES = 24
 
@@ -201,6 +203,19 @@ def _check_sizes(spec: SweepSpec, out: Path, batch_size: int | None) -> None:
         points * len(spec.space.parameters) * POINT_BYTES,
         f"{points:,} design points",
     )
+    periods = _whole("model.periods", spec.model.periods, 1)
+    try:
+        from tipresearch.model import ModelParams
+
+        params = ModelParams().updated(dict(spec.model.params))
+        bureaus, types = params.n_bureaus, len(params.case_types)
+    except ParameterError:  # named when the sweep checks its levers
+        bureaus, types = 1, 1
+    for par in spec.space.parameters:  # a swept number of bureaus: its largest value
+        if par.name == "n_bureaus" and par.bounds is not None:
+            bureaus = max(bureaus, int(max(par.bounds)))
+    rows = bureaus * types * periods
+    check_size("model.periods", periods, rows * SIM_ROW_BYTES, f"one run's {rows:,} rows")
     batch = min(batch_size or spec.batch_size or 100, points)
     runs = batch * spec.replications
     check_size("replications", spec.replications, runs * RUN_BYTES, f"one task's {runs:,} runs")
@@ -248,9 +263,12 @@ def _plan(
     if not callable(evaluate):
         raise ParameterError("evaluate", evaluate, "a function evaluate(values, seed, settings)")
     executor, workers, scheduler = resolve_executor(executor, workers, scheduler)
+    if executor == "dask" and scheduler:
+        check_scheduler(scheduler)
     retries = _whole("retries", retries, 0)
     if batch_size is not None:
         batch_size = _whole("batch_size", batch_size, 1)
+    check_output_folder("out", out)
     _check_sizes(spec, Path(out), batch_size)
     identity = _identity(spec, evaluate, settings)
     return _Plan(
