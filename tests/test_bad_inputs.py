@@ -263,3 +263,10 @@ def test_sweep_refuses_an_output_folder_that_cannot_be_one(capsys, tmp_path):
     for out in (tmp_path / "file", tmp_path / "file" / "below"):
         line = refused(capsys, ["sweep", _spec(tmp_path), "--out", str(out)])
         assert "'out'" in line and "file" in line
+
+
+def test_run_refuses_an_output_folder_that_cannot_be_one(capsys, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "file", tmp_path / "file" / "below"):
+        line = refused(capsys, ["run", "--out", str(out)])
+        assert "'out'" in line and "file" in line

@@ -43,6 +43,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from tipresearch.checks import check_output_folder
 from tipresearch.errors import ParameterError
 from tipresearch.io import atomic_write, write_text
 
@@ -459,7 +460,7 @@ def run_notebooks(
                 "notebook", str(root / "notebooks"), "a folder holding at least one .ipynb"
             )
     declared = {p.stem: inspect_parameters(p) for p in paths}
-    out_dir = Path(out).resolve()
+    out_dir = check_output_folder("out", out).resolve()
     resolved = resolve_parameters(paths, parameters, parameter_files, out_dir, declared)
     n_workers = workers if workers is not None else min(len(paths), os.cpu_count() or 1)
     stream = sys.stderr if progress else None
