@@ -29,8 +29,8 @@ not fitted to. Writes into --out:
                       the truth; recovery_coverage.csv summarises them
 
 Each hold-out design is refitted with the same --screen and --max-evaluations as
-the fit. The fit takes a few minutes; the hold-out refits and profiles about
-fifteen more on two workers (--holdouts none --profile-points 0 skip them). --validate-only
+the fit. On two workers the fit takes about five minutes; the hold-out refits and
+profiles about 45 more (--holdouts none --profile-points 0 skip them). --validate-only
 reads the fit already in --out and redoes only the validation.
 """
 
