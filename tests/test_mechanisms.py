@@ -68,3 +68,23 @@ def test_mechanisms_command_writes_the_comparison(tmp_path, capsys):
     for bad in (["nope=" + str(recall)], [str(recall)], [f"recall={recall}", f"recall={recall}"]):
         assert cli_main(["mechanisms", str(base), *bad]) == 2
         assert "NAME=DIR" in capsys.readouterr().err
+
+
+def test_the_verdict_says_what_is_kept_and_whether_anything_changed(tmp_path):
+    from tipresearch.fit import mechanism_verdict
+
+    same = {
+        "committed": _run(tmp_path / "a", 0.05, [0.3, -0.2, 0.05]),
+        "recall": _run(tmp_path / "b", 0.05, [0.3, -0.2, 0.05], ("reforms.recall_prob", 0.0)),
+    }
+    text = mechanism_verdict(mechanism_table(same, "committed"))
+    assert "reforms.recall_prob = 0" in text and "simulation noise" in text
+    assert "stays off" in text and "Kept" not in text
+    better = {
+        "committed": same["committed"],
+        "recall": _run(tmp_path / "c", 0.04, [0.1, -0.15, 0.05], ("reforms.recall_prob", 0.2)),
+    }
+    text = mechanism_verdict(mechanism_table(better, "committed"))
+    assert "lowers the objective by 0.0100" in text and "Kept: recall." in text
+    with pytest.raises(ParameterError, match="table"):
+        mechanism_verdict(pd.DataFrame({"run": ["x"]}))

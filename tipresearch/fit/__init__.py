@@ -17,7 +17,7 @@ from .checks import (
     trade_off_table,
 )
 from .identification import FLAT_PROFILE, best_profile_point, identification_table, profiles
-from .mechanisms import SWITCHES, mechanism_table
+from .mechanisms import SWITCHES, mechanism_table, mechanism_verdict
 from .parameters import FITTED, FitParameter
 from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
 from .result import FitResult, fit_table, load_fit, on_bounds, sandwich_errors
@@ -45,6 +45,7 @@ __all__ = [
     "best_profile_point",
     "coverage_table",
     "mechanism_table",
+    "mechanism_verdict",
     "SWITCHES",
     "recovery",
     "HOLDOUTS",

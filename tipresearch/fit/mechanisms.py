@@ -20,7 +20,7 @@ from tipresearch.errors import ParameterError
 
 from .parameters import FITTED
 
-__all__ = ["SWITCHES", "mechanism_table"]
+__all__ = ["SWITCHES", "mechanism_table", "mechanism_verdict"]
 
 #: The mechanism switches built so far: run name -> (parameter, bounds for
 #: ``calibrate --also-fit``, what it switches on). Each is off in the committed fit.
@@ -116,3 +116,51 @@ def mechanism_table(
             }
         )
     return pd.DataFrame(out)
+
+
+def mechanism_verdict(table: pd.DataFrame, noise: float = 5e-4) -> str:
+    """A paragraph on a :func:`mechanism_table`: where the switches end, and what is kept.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`mechanism_table` (or ``data/fit/mechanisms.csv``), with a
+        ``committed`` run.
+    noise : float
+        Changes of the objective below this are called simulation noise (and changes
+        of the median error held out below ten times it).
+    """
+    need = {"run", "objective", "mechanism_estimates", "held_out_median_abs_error", "keep"}
+    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
+        raise ParameterError("table", type(table).__name__, f"a mechanism table with {need}")
+    if "committed" not in set(table["run"]):
+        raise ParameterError("table", list(table["run"]), "a table with the committed run")
+    committed = table.set_index("run").loc["committed"]
+    others = table[table["run"] != "committed"].set_index("run")
+    if others.empty:
+        return "No mechanism has been fitted."
+    gain = float(committed["objective"] - others["objective"].min())
+    base_error = float(committed["held_out_median_abs_error"])
+    errors = others["held_out_median_abs_error"].astype(float)
+    if gain < noise and float((errors - base_error).abs().max()) < 10 * noise:
+        effect = (
+            f"None of the {len(others)} fits ends below the committed one's objective "
+            f"({committed['objective']:.4f}) by more than simulation noise, and the median "
+            f"error on the figures held out stays at {base_error:.1%}."
+        )
+    else:
+        effect = (
+            f"The best of the {len(others)} lowers the objective by {gain:.4f} from "
+            f"{committed['objective']:.4f}; the median error on the figures held out goes "
+            f"from {base_error:.1%} to between {errors.min():.1%} and {errors.max():.1%}."
+        )
+    kept = [str(r) for r in others.index[others["keep"].astype(bool)]]
+    verdict = (
+        f"Kept: {', '.join(kept)}."
+        if kept
+        else "None improves both, so every switch stays off: the figures do not ask for "
+        "these mechanisms at the fitted values, and the misses out of sample remain the "
+        "model's."
+    )
+    ends = "; ".join(str(e) for e in others["mechanism_estimates"])
+    return f"Freed beside the other parameters, the switches end at {ends}. {effect} {verdict}"
