@@ -22,7 +22,6 @@ analysis. Journal of Open Source Software 2(9), 97.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -176,7 +175,10 @@ def sample(
     if method == "grid":
         levels = _whole("design.levels", levels, 2)
         axes = [p.grid(levels) for p in space.parameters]
-        index = np.array(list(itertools.product(*(range(len(v)) for v, _ in axes))), dtype=int)
+        # every combination, the last parameter varying fastest (itertools.product's
+        # order), from index arithmetic: no Python tuple per point
+        sizes = tuple(len(v) for v, _ in axes)
+        index = np.column_stack(np.unravel_index(np.arange(math.prod(sizes)), sizes))
         unit = np.column_stack([axes[j][1][index[:, j]] for j in range(len(axes))])
         values = pd.DataFrame(
             {
