@@ -193,7 +193,7 @@ def test_results_refuses_a_folder_given_twice(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "address", ["tcp://127.0.0.1:9", "127.0.0.1:9", "tcp://nohost", "http://x:1"]
+    "address", ["tcp://127.0.0.1:9", "127.0.0.1:9", "tcp://nohost", "http://x:1", "tcp://x:port"]
 )
 def test_an_unreachable_or_malformed_scheduler_is_one_line_within_seconds(
     capsys, tmp_path, address

@@ -87,11 +87,7 @@ def check_output_folder(name: str, value: Any) -> Path:
     path = Path(check_text(name, str(value) if isinstance(value, os.PathLike) else value))
     if path.exists() and not path.is_dir():
         raise ParameterError(name, str(path), "a folder (a file of that name is in the way)")
-    here = path
-    while not here.exists():
-        if here.parent == here:
-            break
-        here = here.parent
+    here = nearest_existing(path)
     if here.exists() and not here.is_dir():
         raise ParameterError(name, str(path), f"a folder ({here} is a file, not a folder)")
     if not os.access(here, os.W_OK | os.X_OK):
@@ -99,26 +95,28 @@ def check_output_folder(name: str, value: Any) -> Path:
     return path
 
 
-def check_output_file(name: str, value: Any) -> Path:
+def check_output_file(name: str, value: Any, suffixes: tuple[str, ...] | None = None) -> Path:
     """Return ``value`` as a path if a file can be written there.
 
-    Checked before the work starts: the path must not be a folder, and its folder
-    must exist (or be creatable) and be writable.
+    Checked before the work starts: the name must end in one of ``suffixes`` (when
+    given, for example :data:`tipresearch.io.TABLE_SUFFIXES`), the path must not be a
+    folder, and its folder must exist (or be creatable) and be writable.
 
     Raises
     ------
     ParameterError
-        If a folder is in the way, a file stands where a folder is needed, or the
-        place cannot be written.
+        For another suffix, if a folder is in the way, a file stands where a folder
+        is needed, or the place cannot be written.
     """
     path = Path(check_text(name, str(value) if isinstance(value, os.PathLike) else value))
+    if suffixes and not str(path).lower().endswith(tuple(suffixes)):
+        allowed = " or ".join(suffixes)
+        raise ParameterError(name, str(path), f"a file name ending in {allowed}")
     if path.is_dir():
         raise ParameterError(name, str(path), "a file name (a folder of that name is in the way)")
     if path.exists() and not os.access(path, os.W_OK):
         raise ParameterError(name, str(path), "a file that can be written (this one cannot)")
-    here = path.parent
-    while not here.exists() and here.parent != here:
-        here = here.parent
+    here = nearest_existing(path.parent)
     if here.exists() and not here.is_dir():
         raise ParameterError(name, str(path), f"a file in a folder ({here} is a file)")
     try:
@@ -126,6 +124,14 @@ def check_output_file(name: str, value: Any) -> Path:
     except ParameterError as err:
         raise ParameterError(name, str(path), f"a file in {err.allowed}") from None
     return path
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself if it exists, else the nearest folder above it that does."""
+    here = Path(path)
+    while not here.exists() and here.parent != here:
+        here = here.parent
+    return here
 
 
 def memory_limit() -> int:

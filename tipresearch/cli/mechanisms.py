@@ -45,10 +45,9 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.fit import SWITCHES, mechanism_table
     from tipresearch.io import TABLE_SUFFIXES, write_table
 
-    out = Path(args.out) if args.out else Path(args.baseline) / "mechanisms.csv"
-    if not str(out).lower().endswith(TABLE_SUFFIXES):
-        raise ParameterError("--out", str(out), "a file name ending in .csv or .parquet")
-    check_output_file("--out", out)
+    out = check_output_file(
+        "--out", args.out or Path(args.baseline) / "mechanisms.csv", TABLE_SUFFIXES
+    )
     runs = {"committed": args.baseline}
     for text in args.runs:
         name, sep, folder = text.partition("=")

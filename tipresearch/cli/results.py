@@ -11,8 +11,8 @@ status, parameters, and the key results each notebook saved) from one or more
 output folders, for example variants run with different -f parameter files, and
 gather them into one table: one row per notebook and run, with param.NAME and
 result.NAME columns, and current = False for a record an earlier run left in
-the folder (its run.json names another run). Prints it and writes it to --out (.csv or .parquet;
-default: the first folder's results.csv)."""
+the folder (its run.json names another run). Prints it and writes it to --out
+(.csv or .parquet; default: the first folder's results.csv)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -37,13 +37,9 @@ def main(args: argparse.Namespace) -> int:
 
     from tipresearch.checks import check_output_file
     from tipresearch.collection import gather_records
-    from tipresearch.errors import ParameterError
     from tipresearch.io import TABLE_SUFFIXES, write_table
 
-    out = Path(args.out) if args.out else Path(args.runs[0]) / "results.csv"
-    if not str(out).lower().endswith(TABLE_SUFFIXES):
-        raise ParameterError("--out", str(out), "a file name ending in .csv or .parquet")
-    check_output_file("--out", out)
+    out = check_output_file("--out", args.out or Path(args.runs[0]) / "results.csv", TABLE_SUFFIXES)
     table = gather_records(args.runs)
     write_table(table, out)
     if not args.quiet:

@@ -71,10 +71,7 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.experiments import analyze, open_sweep, scenario_discovery
     from tipresearch.io import TABLE_SUFFIXES, write_table
 
-    out = Path(args.out) if args.out else Path(args.dir) / "sensitivity.csv"
-    if not str(out).lower().endswith(TABLE_SUFFIXES):
-        raise ParameterError("--out", str(out), "a file name ending in .csv or .parquet")
-    check_output_file("--out", out)
+    out = check_output_file("--out", args.out or Path(args.dir) / "sensitivity.csv", TABLE_SUFFIXES)
     sweep = open_sweep(args.dir)
     problems = sweep.problems()
     if problems and not args.allow_partial:

@@ -13,12 +13,6 @@ written TYPE.FIELD, for example --set children.dna_effect=0.2.
 """
 
 
-#: Estimated peak bytes per output row: the engine's arrays, the frame and its copy
-#: when written. Measured: about 135 bytes a row above the interpreter's own memory
-#: (960,000 rows, either engine, CSV or Parquet); 600 leaves a margin.
-ROW_BYTES = 600
-
-
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``simulate`` subcommand."""
     p = sub.add_parser(
@@ -54,13 +48,18 @@ def main(args: argparse.Namespace) -> int:
     from tipresearch.checks import check_output_file, check_size
     from tipresearch.errors import ParameterError
     from tipresearch.io import TABLE_SUFFIXES, write_table
-    from tipresearch.model import ModelParams, get_metric, parse_assignment, simulate, summarise
+    from tipresearch.model import (
+        ModelParams,
+        frame_bytes,
+        get_metric,
+        parse_assignment,
+        simulate,
+        summarise,
+    )
 
     for option, path in (("--out", args.out), ("--summary", args.summary)):
         if path is not None:
-            if not path.lower().endswith(TABLE_SUFFIXES):
-                raise ParameterError(option, path, "a file name ending in .csv or .parquet")
-            check_output_file(option, path)
+            check_output_file(option, path, TABLE_SUFFIXES)
     if args.summary is not None and Path(args.summary).resolve() == Path(args.out).resolve():
         raise ParameterError("--summary", args.summary, "a file other than --out")
     metric = get_metric(args.metric)
@@ -71,12 +70,13 @@ def main(args: argparse.Namespace) -> int:
             raise ParameterError(
                 "--set n_bureaus",
                 given,
-                f"the value of --bureaus ({args.bureaus}), or one of the two",
+                f"the value of --bureaus ({args.bureaus}), or no --set n_bureaus",
             )
         changes["n_bureaus"] = args.bureaus
     params = ModelParams().updated(changes)
-    rows = params.n_bureaus * len(params.case_types) * args.periods
-    check_size("--periods", args.periods, rows * ROW_BYTES, f"{rows:,} rows")
+    shape = (params.n_bureaus, len(params.case_types), args.periods)
+    rows = shape[0] * shape[1] * shape[2]
+    check_size("--periods", args.periods, frame_bytes(*shape), f"{rows:,} rows")
     frame = simulate(params, metric, args.periods, args.seed, args.engine, start=args.start)
     write_table(frame, args.out)
     if args.summary:

@@ -87,19 +87,20 @@ def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def _results_folder(folder: Path) -> Path:
+    """Where the run records are: ``folder/results``, or ``folder`` itself if it is that."""
+    results = folder / "results"
+    return results if results.is_dir() else folder
+
+
 def _record_files(folder: Path) -> list[Path]:
     """Run records: ``folder/results/*.json``, or ``folder/*.json`` for a results folder."""
-    results = folder / "results"
-    base = results if results.is_dir() else folder
-    return sorted(p for p in base.glob("*.json") if p.is_file())
+    return sorted(p for p in _results_folder(folder).glob("*.json") if p.is_file())
 
 
 def _current_run(folder: Path) -> str | None:
     """The id of the run ``run.json`` names as current (None for a folder without one)."""
-    base = (
-        folder.parent if folder.name == "results" and not (folder / "results").is_dir() else folder
-    )
-    path = base / RUN_FILE
+    path = _results_folder(folder).parent / RUN_FILE
     if not path.is_file():
         return None
     try:
@@ -141,7 +142,7 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
         folder = Path(run)
         if not folder.is_dir():
             raise ParameterError("run folder", str(run), "an existing folder")
-        key = (folder / "results" if (folder / "results").is_dir() else folder).resolve()
+        key = _results_folder(folder).resolve()
         if key in seen:
             raise ParameterError(
                 "run folder", str(run), f"each folder once (it holds the records of {seen[key]})"

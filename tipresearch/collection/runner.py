@@ -309,12 +309,13 @@ def _write_record(
 RUN_FILE = "run.json"
 
 
-def _start_run(out: Path, run: str, notebooks: Sequence[str]) -> None:
+def _start_run(out: Path, run: str, notebooks: Sequence[str]) -> dict[str, Any]:
     """Make ``out`` consistent for a new run, before any notebook runs.
 
     Removes temporary files a killed run left (``.NAME.*.tmp`` in ``notebooks/``,
     ``html/`` and ``results/``), takes down the index of the run before (written again
-    when this one ends), and writes ``run.json`` naming this run, unfinished.
+    when this one ends), and writes ``run.json`` naming this run, unfinished; returns
+    what it wrote.
     """
     for sub in ("notebooks", "html", "results"):
         folder = out / sub
@@ -322,7 +323,9 @@ def _start_run(out: Path, run: str, notebooks: Sequence[str]) -> None:
             for stale in folder.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
     (out / "html" / "index.html").unlink(missing_ok=True)
-    _write_run(out, {"run_id": run, "started": _now(), "finished": None, "notebooks": notebooks})
+    started = {"run_id": run, "started": _now(), "finished": None, "notebooks": list(notebooks)}
+    _write_run(out, started)
+    return started
 
 
 def _write_run(out: Path, data: Mapping[str, Any]) -> None:
@@ -466,7 +469,7 @@ def run_notebooks(
     stream = sys.stderr if progress else None
 
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    _start_run(out_dir, run_id, [p.stem for p in paths])
+    run = _start_run(out_dir, run_id, [p.stem for p in paths])
     jobs = [
         {
             "path": str(p),
@@ -494,16 +497,8 @@ def run_notebooks(
 
     frame = pd.DataFrame([rows[p.stem] for p in paths], columns=list(RESULT_COLUMNS))
     write_index(frame, out_dir / "html" / "index.html", resolved)
-    _write_run(
-        out_dir,
-        {
-            "run_id": run_id,
-            "started": json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8"))["started"],
-            "finished": _now(),
-            "notebooks": [p.stem for p in paths],
-            "status": dict(zip(frame["notebook"], frame["status"], strict=True)),
-        },
-    )
+    status = dict(zip(frame["notebook"], frame["status"], strict=True))
+    _write_run(out_dir, {**run, "finished": _now(), "status": status})
     return frame
 
 

@@ -115,6 +115,32 @@ def design_points(
     return n * (d + 1)
 
 
+def check_design_size(
+    space: ParameterSpace,
+    method: str,
+    n: int | None = None,
+    *,
+    second_order: bool = False,
+    levels: int = 5,
+) -> int:
+    """The design's points (:func:`design_points`), refused if they cannot fit in memory.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``design.levels`` (grid) or ``design.n``, the estimate and the limit
+        (:func:`tipresearch.checks.check_size`).
+    """
+    points = design_points(space, method, n, second_order=second_order, levels=levels)
+    check_size(
+        "design.levels" if method == "grid" else "design.n",
+        levels if method == "grid" else n,
+        points * len(space.parameters) * POINT_BYTES,
+        f"{points:,} design points",
+    )
+    return points
+
+
 def sample(
     space: ParameterSpace,
     method: str,
@@ -163,13 +189,7 @@ def sample(
     if method not in METHODS:
         raise ParameterError("design.method", method, f"one of {', '.join(METHODS)}")
     seed = _whole("design.seed", seed, 0)
-    points = design_points(space, method, n, second_order=second_order, levels=levels)
-    check_size(
-        "design.levels" if method == "grid" else "design.n",
-        levels if method == "grid" else n,
-        points * len(space.parameters) * POINT_BYTES,
-        f"{points:,} design points",
-    )
+    check_design_size(space, method, n, second_order=second_order, levels=levels)
     options: dict[str, Any] = {"n": n, "seed": seed}
     problem = space.problem()
     if method == "grid":

@@ -372,10 +372,10 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> str:
     text = address if "://" in address else f"tcp://{address}"
     try:
         parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host, port = None, None
-    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        scheme, host, port = "", None, None
+    if scheme not in ("tcp", "tls") or not host or port is None:
         raise ParameterError("scheduler", address, "a Dask scheduler address, tcp://HOST:PORT")
     try:
         with socket.create_connection((host, port), timeout=timeout):

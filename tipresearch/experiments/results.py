@@ -24,7 +24,7 @@ from tipresearch.errors import DataFileError, ParameterError
 from .design import Design
 from .executors import KEY_COLUMNS, TAIL_COLUMNS
 from .spec import SweepSpec
-from .store import DESIGN, MANIFEST, PARTS, _check_part, _finished, _read_design, _read_manifest
+from .store import DESIGN, MANIFEST, PARTS, _check_parts, _read_design, _read_manifest
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -110,10 +110,9 @@ class Sweep:
     def _checked(self) -> tuple[list[tuple[int, int, Path]], list[str]]:
         """Whole part files, and one line for each damaged one."""
         whole, damaged = [], []
-        for a, b, path in _finished(self.out / PARTS):
-            problem = _check_part(path, a, b, self.spec.replications)
-            if problem is None and b > self.points:
-                problem = f"its points run past the design's {self.points}"
+        for a, b, path, problem in _check_parts(
+            self.out / PARTS, self.points, self.spec.replications
+        ):
             if problem is None:
                 whole.append((a, b, path))
             else:

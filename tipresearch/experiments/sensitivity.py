@@ -90,27 +90,22 @@ MORRIS_COLUMNS = (
 )
 
 
-def _check_resamples(sw: Sweep, num_resamples: int) -> None:
-    """Refuse a bootstrap too large for memory, before SALib allocates it.
-
-    SALib's bootstraps hold index and value arrays of samples x resamples; the
-    design's points bound the samples.
-    """
-    check_size(
-        "num_resamples",
-        num_resamples,
-        sw.points * num_resamples * RESAMPLE_BYTES,
-        f"{sw.points:,} points x {num_resamples:,} resamples",
-    )
-
-
-def _check_level(conf_level: float, num_resamples: int, seed: int) -> None:
+def _check_level(conf_level: float, num_resamples: int, seed: int, sw: Sweep) -> None:
+    """Check the bootstrap's options, and refuse one too large for memory before SALib
+    allocates it (its bootstraps hold index and value arrays of samples x resamples;
+    the design's points bound the samples)."""
     if isinstance(conf_level, bool) or not isinstance(conf_level, float) or not 0 < conf_level < 1:
         raise ParameterError("conf_level", conf_level, "a number in (0, 1)")
     if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 10:
         raise ParameterError("num_resamples", num_resamples, "a whole number >= 10")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("seed", seed, "a whole number >= 0")
+    check_size(
+        "num_resamples",
+        num_resamples,
+        sw.points * num_resamples * RESAMPLE_BYTES,
+        f"{sw.points:,} points x {num_resamples:,} resamples",
+    )
 
 
 def _require(sw: Sweep, method: str | tuple[str, ...], what: str) -> None:
@@ -168,8 +163,7 @@ def sobol_indices(
 
     sw = _open(sweep)
     _require(sw, "sobol", "Sobol' indices")
-    _check_level(conf_level, num_resamples, seed)
-    _check_resamples(sw, num_resamples)
+    _check_level(conf_level, num_resamples, seed, sw)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     d = len(names)
@@ -267,8 +261,7 @@ def morris_indices(
 
     sw = _open(sweep)
     _require(sw, "morris", "Morris indices")
-    _check_level(conf_level, num_resamples, seed)
-    _check_resamples(sw, num_resamples)
+    _check_level(conf_level, num_resamples, seed, sw)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     step = len(names) + 1
@@ -328,8 +321,7 @@ def first_order_indices(
 
     sw = _open(sweep)
     _require(sw, ("lhs", "grid"), "first-order indices")
-    _check_level(conf_level, num_resamples, seed)
-    _check_resamples(sw, num_resamples)
+    _check_level(conf_level, num_resamples, seed, sw)
     outs = _outputs(sw, outputs)
     names = list(sw.spec.space.names)
     means = sw.point_means(outs)

@@ -15,6 +15,7 @@ different spec).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -117,15 +118,48 @@ def _write_part(parts: Path, start: int, stop: int, frame: pd.DataFrame, replica
     return path
 
 
+def _check_parts(
+    parts: Path, points: int, replications: int
+) -> list[tuple[int, int, Path, str | None]]:
+    """Every part file of ``parts`` with what is wrong with it (None: whole), in point order.
+
+    A part is whole when :func:`_check_part` finds nothing and its points lie inside
+    the design's ``points``.
+    """
+    out = []
+    for a, b, path in _finished(parts):
+        problem = _check_part(path, a, b, replications)
+        if problem is None and b > points:
+            problem = f"its points run past the design's {points}"
+        out.append((a, b, path, problem))
+    return out
+
+
 def _check_part(path: Path, start: int, stop: int, replications: int) -> str | None:
     """None if a part file holds every run of its points once, else what is wrong.
 
     Checks, in order: the record's checksum (if the record exists), that the file
     reads as Parquet, and that its ``(point, replication)`` pairs are exactly those
-    of points ``start .. stop - 1`` and replications ``0 .. replications - 1``.
+    of points ``start .. stop - 1`` and replications ``0 .. replications - 1``. The
+    answer is kept for the file as it is (its size and modification time, and its
+    record's), so a sweep read several times is checked once.
     """
+    record = _record_path(path)
+    try:
+        stamp = tuple(
+            (f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else None for f in (path, record)
+        )
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror})"
+    return _checked_part(str(path), stamp, start, stop, replications)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_part(name: str, stamp: tuple, start: int, stop: int, replications: int) -> str | None:
+    """:func:`_check_part` for one state of the file (``stamp``: size and time of both)."""
     import pyarrow.parquet as pq
 
+    path = Path(name)
     record = _record_path(path)
     if record.exists():
         try:

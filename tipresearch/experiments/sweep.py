@@ -52,11 +52,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipresearch.checks import check_output_folder, check_size
+from tipresearch.checks import check_output_folder, check_size, nearest_existing
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import write_text
+from tipresearch.model import ModelParams, frame_bytes
 
-from .design import POINT_BYTES, Design, design_points
+from .design import Design, check_design_size
 from .executors import _DRIVERS, Task, _auto_batch, _tasks, check_scheduler, resolve_executor
 from .point import _whole, check_levers, model_point
 from .results import Sweep, open_sweep
@@ -65,7 +66,7 @@ from .store import (
     DESIGN,
     MANIFEST,
     PARTS,
-    _check_part,
+    _check_parts,
     _code_version,
     _differences,
     _digest,
@@ -175,8 +176,6 @@ class _Plan:
 #: Bytes one run holds in memory until its task's part is written (its row as a dict,
 #: then in the task's frame), with a margin.
 RUN_BYTES = 2048
-#: Bytes a simulation holds per row of its frame (as ``tipresearch simulate``).
-SIM_ROW_BYTES = 600
 #: Bytes one run takes in a part file, at least (its key columns alone, compressed).
 RUN_DISK_BYTES = 24
 
@@ -194,19 +193,11 @@ def _check_sizes(spec: SweepSpec, out: Path, batch_size: int | None) -> None:
     """
     import shutil
 
-    points = design_points(
+    points = check_design_size(
         spec.space, spec.method, spec.n, second_order=spec.second_order, levels=spec.levels
-    )
-    check_size(
-        "design",
-        spec.method,
-        points * len(spec.space.parameters) * POINT_BYTES,
-        f"{points:,} design points",
     )
     periods = _whole("model.periods", spec.model.periods, 1)
     try:
-        from tipresearch.model import ModelParams
-
         params = ModelParams().updated(dict(spec.model.params))
         bureaus, types = params.n_bureaus, len(params.case_types)
     except ParameterError:  # named when the sweep checks its levers
@@ -215,13 +206,13 @@ def _check_sizes(spec: SweepSpec, out: Path, batch_size: int | None) -> None:
         if par.name == "n_bureaus" and par.bounds is not None:
             bureaus = max(bureaus, int(max(par.bounds)))
     rows = bureaus * types * periods
-    check_size("model.periods", periods, rows * SIM_ROW_BYTES, f"one run's {rows:,} rows")
+    check_size(
+        "model.periods", periods, frame_bytes(bureaus, types, periods), f"one run's {rows:,} rows"
+    )
     batch = min(batch_size or spec.batch_size or 100, points)
     runs = batch * spec.replications
     check_size("replications", spec.replications, runs * RUN_BYTES, f"one task's {runs:,} runs")
-    here = out
-    while not here.exists() and here.parent != here:
-        here = here.parent
+    here = nearest_existing(out)
     try:
         free = shutil.disk_usage(here).free
     except OSError:
@@ -368,7 +359,7 @@ def _write_manifest(plan: _Plan, points: int) -> None:
 def _left_to_do(plan: _Plan, points: int) -> tuple[np.ndarray, list[str]]:
     """Points left to do, and what was found wrong with the part files.
 
-    Every part file is checked (:func:`tipresearch.experiments.store._check_part`); a
+    Every part file is checked (:func:`tipresearch.experiments.store._check_parts`); a
     damaged one is set aside in ``parts/damaged/`` and its points are left to do.
 
     Returns
@@ -380,12 +371,10 @@ def _left_to_do(plan: _Plan, points: int) -> tuple[np.ndarray, list[str]]:
     """
     todo = np.ones(points, dtype=bool)
     damaged = []
-    for a, b, path in _finished(plan.parts):
-        problem = _check_part(path, a, b, plan.spec.replications)
-        if problem is None and b <= points:
+    for a, b, path, problem in _check_parts(plan.parts, points, plan.spec.replications):
+        if problem is None:
             todo[a:b] = False
             continue
-        problem = problem or f"its points run past the design's {points}"
         moved = _set_aside(path)
         damaged.append(f"{path.name}: {problem}; set aside as {moved.relative_to(plan.root)}")
     return todo, damaged

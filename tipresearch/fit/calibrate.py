@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -101,6 +101,24 @@ class _Objective:
         if self.progress is not None:
             self.progress(f"evaluation {self.count}: objective {obj:.5f}")
         return r
+
+
+@contextmanager
+def _seed_pool(workers: int, seeds: int) -> Iterator[Executor | None]:
+    """Processes that simulate an evaluation's seeds at once (None: in this process).
+
+    Raises
+    ------
+    ParameterError
+        For ``workers`` that is not a whole number >= 1.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ParameterError("workers", workers, "a whole number >= 1")
+    if workers == 1 or seeds < 2:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=min(int(workers), seeds)) as pool:
+        yield pool
 
 
 def fit(
@@ -183,12 +201,8 @@ def fit(
         raise ParameterError("starts", starts, "a whole number >= 1")
     if starts > int(screen) + 1:
         raise ParameterError("starts", starts, f"at most screen + 1 = {int(screen) + 1}")
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ParameterError("workers", workers, "a whole number >= 1")
-    with ExitStack() as stack:
-        if workers > 1 and len(seeds) > 1:
-            pool = ProcessPoolExecutor(max_workers=min(int(workers), len(seeds)))
-            obj.executor = stack.enter_context(pool)
+    with _seed_pool(workers, len(seeds)) as pool:
+        obj.executor = pool
         began = time.perf_counter()
         candidates = [(float(obj(u0) @ obj(u0)), 0, u0)]
         if screen:
@@ -321,14 +335,8 @@ def bootstrap(
     J = result.jacobian
     H = J.T @ J
     H = H + damping * np.diag(np.diag(H)) + 1e-9 * np.eye(len(params))
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ParameterError("workers", workers, "a whole number >= 1")
     draws = []
-    with ExitStack() as stack:
-        pool = None
-        if workers > 1 and len(result.seeds) > 1:
-            pool = ProcessPoolExecutor(max_workers=min(int(workers), len(result.seeds)))
-            stack.enter_context(pool)
+    with _seed_pool(workers, len(result.seeds)) as pool:
         for b in range(replications):
             targets = _perturbed(result.targets, rng)
             size = len(result.seeds)

@@ -39,7 +39,7 @@ from .metrics import (
     get_metric,
     metric_names,
 )
-from .outputs import OUTPUT_COLUMNS, realized_score, summarise
+from .outputs import OUTPUT_COLUMNS, ROW_BYTES, frame_bytes, realized_score, summarise
 from .params import (
     CaseType,
     ModelParams,
@@ -49,6 +49,8 @@ from .params import (
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "ROW_BYTES",
+    "frame_bytes",
     "draw_reports",
     "ALL_TYPES",
     "Bureaus",
