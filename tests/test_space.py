@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -197,3 +198,40 @@ def test_design_values_are_the_quantile_map_of_its_unit_coordinates(space, metho
             assert d.values[name].tolist() == expected[name].tolist()
         else:
             assert np.allclose(d.values[name].to_numpy(float), expected[name].to_numpy(float))
+
+
+def test_grid_points_are_made_lazily_in_product_order(space):
+    import itertools
+
+    from tipresearch.experiments.design import GridDesign
+
+    d = sample(space, "grid", levels=3)
+    assert isinstance(d, GridDesign)
+    axes = [values for values, _ in d.axes]
+    expected = list(itertools.product(*axes))
+    assert len(d) == len(expected)
+    # any block, made alone, is the same as the same rows of the whole grid
+    for lo, hi in [(0, 5), (17, 40), (len(d) - 3, len(d))]:
+        block = d.rows(lo, hi)
+        assert [tuple(r) for r in block.itertuples(index=False)] == expected[lo:hi]
+        pd.testing.assert_frame_equal(block, d.values.iloc[lo:hi].reset_index(drop=True))
+        assert np.array_equal(d.unit_rows(lo, hi), d.unit[lo:hi])
+    assert d.point(len(d) - 1) == dict(zip(space.names, expected[-1], strict=True))
+
+
+def test_a_grid_too_large_to_hold_is_still_made_block_by_block(monkeypatch):
+    import tipresearch.checks
+
+    monkeypatch.setattr(tipresearch.checks, "memory_limit", lambda: 8 << 30)
+    sizes = {"x": 1000, "y": 1000, "z": 200}
+    big = ParameterSpace.from_dict({n: {"bounds": [0, 1], "levels": k} for n, k in sizes.items()})
+    d = sample(big, "grid")  # 2 x 10^8 points: only the axes are made
+    assert len(d) == 2 * 10**8
+    x, z = np.linspace(0, 1, 1000), np.linspace(0, 1, 200)
+    last = d.rows(len(d) - 2, len(d))
+    assert last.to_numpy().tolist() == [[1.0, 1.0, z[-2]], [1.0, 1.0, 1.0]]
+    i = (123 * 1000 + 456) * 200 + 78
+    assert d.rows(i, i + 1).to_numpy().tolist() == [[x[123], x[456], z[78]]]
+    # the whole grid, which an analysis reads, is refused with its size
+    with pytest.raises(ParameterError, match=r"design.levels.*200,000,000 points"):
+        _ = d.values

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -133,3 +134,22 @@ def test_sensitivity_refuses_a_sweep_that_is_not_whole(tmp_path, capsys):
     assert rc == 0 and "PARTIAL ANALYSIS" in printed and "4 of 12 points" in printed
     table = pd.read_csv(tmp_path / "sensitivity.csv")
     assert (table["points_used"] == 8).all() and (table["points_in_design"] == 12).all()
+
+
+def test_a_grid_sweep_keeps_its_axes_and_makes_points_from_them(tmp_path):
+    import itertools
+
+    spec = SweepSpec(XY, method="grid", levels=4, replications=2, seed=4)
+    kw = {"executor": "inprocess", "evaluate": evaluate, "progress": False, "batch_size": 3}
+    run_sweep(spec, tmp_path, **kw)
+    axes = pd.read_parquet(tmp_path / "design.parquet")
+    assert axes["parameter"].tolist() == ["x"] * 4 + ["w"] * 4  # 8 rows, not 16 points
+    got = open_sweep(tmp_path).results()
+    pairs = list(itertools.product([0.0, 1 / 3, 2 / 3, 1.0], [-1.0, -1 / 3, 1 / 3, 1.0]))
+    expected = [p for p in pairs for _ in range(2)]
+    assert np.allclose(got[["x", "w"]].to_numpy(), expected, rtol=0, atol=1e-15)
+    # a design file whose axes are not the spec's is refused, not trusted
+    axes.loc[1, "value"] = "0.5"
+    axes.to_parquet(tmp_path / "design.parquet", index=False)
+    with pytest.raises(DataFileError, match="the grid's axes as its spec draws them"):
+        run_sweep(spec, tmp_path, resume=True, **kw)

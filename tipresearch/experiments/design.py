@@ -23,7 +23,6 @@ analysis. Journal of Open Source Software 2(9), 97.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,13 +33,12 @@ from tipresearch.errors import ParameterError
 
 from .space import ParameterSpace
 
-__all__ = ["METHODS", "Design", "sample"]
+__all__ = ["METHODS", "Design", "GridDesign", "sample"]
 
 #: Design methods accepted by :func:`sample`.
 METHODS = ("grid", "lhs", "sobol", "morris")
 
 
-@dataclass(frozen=True)
 class Design:
     """Points of a parameter space to evaluate.
 
@@ -58,19 +56,112 @@ class Design:
         ``levels``), enough to draw the same design again.
     """
 
-    space: ParameterSpace
-    method: str
-    unit: np.ndarray
-    values: pd.DataFrame
-    options: dict[str, Any]
+    def __init__(
+        self,
+        space: ParameterSpace,
+        method: str,
+        unit: np.ndarray,
+        values: pd.DataFrame,
+        options: dict[str, Any],
+    ) -> None:
+        self.space, self.method, self.options = space, method, options
+        self._unit, self._values = unit, values
+
+    @property
+    def unit(self) -> np.ndarray:
+        return self._unit
+
+    @property
+    def values(self) -> pd.DataFrame:
+        return self._values
 
     def __len__(self) -> int:
-        return int(self.unit.shape[0])
+        return int(self._unit.shape[0])
+
+    def rows(self, lo: int, hi: int) -> pd.DataFrame:
+        """Values of points ``lo`` to ``hi - 1``, one row each (index from 0)."""
+        return self.values.iloc[lo:hi].reset_index(drop=True)
+
+    def unit_rows(self, lo: int, hi: int) -> np.ndarray:
+        """Unit coordinates of points ``lo`` to ``hi - 1``."""
+        return self.unit[lo:hi]
 
     def point(self, i: int) -> dict[str, Any]:
         """Values of point ``i`` as plain Python scalars."""
-        row = self.values.iloc[i]
+        row = self.rows(i, i + 1).iloc[0]
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+class GridDesign(Design):
+    """A full grid, generated lazily: any block of points is made from its axes on demand.
+
+    Point ``i`` is the ``i``-th combination of the parameters' grid values
+    (:meth:`~tipresearch.experiments.space.Parameter.grid`), the last parameter varying
+    fastest (the order of :func:`itertools.product`); its level of each parameter is
+    ``numpy.unravel_index(i, sizes)``. Only the axes are held, so a sweep over a grid
+    of any size holds one task's points at a time; :attr:`values` and :attr:`unit`,
+    which an analysis of the whole grid reads, are made when first asked for, after a
+    memory check.
+
+    Attributes
+    ----------
+    axes : tuple of (list, ndarray)
+        Each parameter's grid values and their unit coordinates.
+    sizes : tuple of int
+        Values per parameter.
+    """
+
+    def __init__(self, space: ParameterSpace, levels: int) -> None:
+        self.space, self.method, self.options = space, "grid", {"levels": levels}
+        self.axes = tuple(p.grid(levels) for p in space.parameters)
+        self.sizes = tuple(len(v) for v, _ in self.axes)
+        self._n = math.prod(self.sizes)
+        self._unit = self._values = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _index(self, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+        lo, hi = max(0, int(lo)), min(int(hi), self._n)
+        return np.unravel_index(np.arange(lo, max(lo, hi), dtype=np.int64), self.sizes)
+
+    def rows(self, lo: int, hi: int) -> pd.DataFrame:
+        index = self._index(lo, hi)
+        return pd.DataFrame(
+            {
+                p.name: np.asarray(self.axes[j][0], dtype=object if p.dist == "choice" else None)[
+                    index[j]
+                ]
+                for j, p in enumerate(self.space.parameters)
+            }
+        )
+
+    def unit_rows(self, lo: int, hi: int) -> np.ndarray:
+        index = self._index(lo, hi)
+        columns = [np.asarray(self.axes[j][1], dtype=float)[index[j]] for j in range(len(index))]
+        return np.column_stack(columns) if columns else np.empty((0, 0))
+
+    def _whole_grid(self) -> None:
+        check_size(
+            "design.levels",
+            self.options["levels"],
+            self._n * len(self.space.parameters) * POINT_BYTES,
+            f"the whole grid's {self._n:,} points",
+        )
+
+    @property
+    def unit(self) -> np.ndarray:
+        if self._unit is None:
+            self._whole_grid()
+            self._unit = self.unit_rows(0, self._n)
+        return self._unit
+
+    @property
+    def values(self) -> pd.DataFrame:
+        if self._values is None:
+            self._whole_grid()
+            self._values = self.rows(0, self._n)
+        return self._values
 
 
 def _whole(name: str, value: Any, lo: int) -> int:
@@ -82,6 +173,11 @@ def _whole(name: str, value: Any, lo: int) -> int:
 #: Bytes a design holds per point and parameter while it is made: the grid's index,
 #: unit coordinates, values and their copies (a margin over the 8 of each array).
 POINT_BYTES = 64
+
+#: Bytes a sweep over a lazily made grid holds per point: the mask of points to do and
+#: the two copies made to cut it into tasks, with a byte to spare (the grid's values
+#: are made one task at a time).
+GRID_POINT_BYTES = 4
 
 
 def design_points(
@@ -125,6 +221,10 @@ def check_design_size(
 ) -> int:
     """The design's points (:func:`design_points`), refused if they cannot fit in memory.
 
+    A sampled design is held whole (:data:`POINT_BYTES` per point and parameter); a
+    grid is made lazily (:class:`GridDesign`), so only a sweep's masks over its points
+    count (:data:`GRID_POINT_BYTES` per point).
+
     Raises
     ------
     ParameterError
@@ -132,12 +232,12 @@ def check_design_size(
         (:func:`tipresearch.checks.check_size`).
     """
     points = design_points(space, method, n, second_order=second_order, levels=levels)
-    check_size(
-        "design.levels" if method == "grid" else "design.n",
-        levels if method == "grid" else n,
-        points * len(space.parameters) * POINT_BYTES,
-        f"{points:,} design points",
-    )
+    if method == "grid":  # made lazily: only the sweep's bookkeeping grows with the points
+        check_size("design.levels", levels, points * GRID_POINT_BYTES, f"{points:,} design points")
+    else:
+        check_size(
+            "design.n", n, points * len(space.parameters) * POINT_BYTES, f"{points:,} design points"
+        )
     return points
 
 
@@ -193,23 +293,7 @@ def sample(
     options: dict[str, Any] = {"n": n, "seed": seed}
     problem = space.problem()
     if method == "grid":
-        levels = _whole("design.levels", levels, 2)
-        axes = [p.grid(levels) for p in space.parameters]
-        # every combination, the last parameter varying fastest (itertools.product's
-        # order), from index arithmetic: no Python tuple per point
-        sizes = tuple(len(v) for v, _ in axes)
-        index = np.column_stack(np.unravel_index(np.arange(math.prod(sizes)), sizes))
-        unit = np.column_stack([axes[j][1][index[:, j]] for j in range(len(axes))])
-        values = pd.DataFrame(
-            {
-                p.name: np.asarray(axes[j][0], dtype=object if p.dist == "choice" else None)[
-                    index[:, j]
-                ]
-                for j, p in enumerate(space.parameters)
-            }
-        )
-        options = {"levels": levels}
-        return Design(space, method, unit.astype(float), values, options)
+        return GridDesign(space, _whole("design.levels", levels, 2))
     n = _whole("design.n", n, 1 if method != "sobol" else 2)
     options["n"] = n
     if method == "lhs":

@@ -144,17 +144,18 @@ def _tasks(
     settings: Any,
 ) -> Iterator[Task]:
     """Tasks over the points still to do: runs of consecutive points, cut into batches."""
-    idx = np.flatnonzero(todo)
-    if idx.size == 0:
-        return
-    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-    for run in np.split(idx, breaks):
-        for lo in range(int(run[0]), int(run[-1]) + 1, batch):
-            hi = min(lo + batch, int(run[-1]) + 1)
+    # runs of points to do, from the mask's edges only: nothing per point is made
+    # beyond the mask, and each task's values are made when it is cut (a grid's lazily)
+    pad = np.zeros(1, dtype=np.int8)
+    mask = np.ascontiguousarray(todo, dtype=bool).view(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate((pad, mask, pad))))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        for lo in range(int(start), int(stop), batch):
+            hi = min(lo + batch, int(stop))
             yield Task(
                 lo,
                 hi,
-                tuple(design.values.iloc[lo:hi].to_dict("records")),
+                tuple(design.rows(lo, hi).to_dict("records")),
                 spec.replications,
                 spec.seed,
                 spec.common_seeds,

@@ -2,9 +2,10 @@
 
 A sweep's folder holds ``manifest.json`` (:data:`MANIFEST`: the spec, its digest
 and provenance), ``design.parquet`` (:data:`DESIGN`: every point, in values and
-unit coordinates) and ``parts/`` (:data:`PARTS`: one Parquet file per finished
-task, ``points-START-STOP.parquet``), plus a ``.lock`` file while a sweep writes
-to it. The helpers here name, list, read and write those files; files are written
+unit coordinates; for a grid, its axes, from which its points are made) and
+``parts/`` (:data:`PARTS`: one Parquet file per finished task,
+``points-START-STOP.parquet``), plus a ``.lock`` file while a sweep writes to it.
+The helpers here name, list, read and write those files; files are written
 atomically (:func:`tipresearch.io.atomic_write`).
 
 References
@@ -32,7 +33,7 @@ from tipresearch import __version__
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import atomic_write, write_text
 
-from .design import Design
+from .design import Design, GridDesign
 from .spec import SweepSpec
 
 MANIFEST = "manifest.json"
@@ -200,21 +201,39 @@ def _set_aside(path: Path) -> Path:
     return target
 
 
+def _grid_axes(design: GridDesign) -> pd.DataFrame:
+    """A grid's axes as a table: one row per parameter and level (value as JSON)."""
+    rows = [
+        (name, k, json.dumps(v.item() if isinstance(v, np.generic) else v), float(u))
+        for name, (values, unit) in zip(design.space.names, design.axes, strict=True)
+        for k, (v, u) in enumerate(zip(values, unit, strict=True))
+    ]
+    return pd.DataFrame(rows, columns=["parameter", "level", "value", "unit"])
+
+
 def _write_design(path: Path, design: Design) -> None:
-    frame = design.values.copy()
-    frame.insert(0, "point", np.arange(len(design)))
-    for j, name in enumerate(design.space.names):
-        frame[_UNIT + name] = design.unit[:, j]
+    """Write a design: a grid's axes (its points are made from them), or every point."""
+    if isinstance(design, GridDesign):
+        frame = _grid_axes(design)
+    else:
+        frame = design.values.copy()
+        frame.insert(0, "point", np.arange(len(design)))
+        for j, name in enumerate(design.space.names):
+            frame[_UNIT + name] = design.unit[:, j]
     atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
 def _read_design(path: Path, spec: SweepSpec) -> Design:
     """The design a sweep wrote, checked against its spec.
 
+    A grid's file holds its axes, which must be the spec's: the grid is made from the
+    spec again (:class:`~tipresearch.experiments.design.GridDesign`), lazily. Any other
+    design's file holds every point.
+
     Raises
     ------
     DataFileError
-        When the file cannot be read, or its columns or number of points do not
+        When the file cannot be read, or its columns, axes or number of points do not
         match the spec.
     """
     try:
@@ -223,6 +242,14 @@ def _read_design(path: Path, spec: SweepSpec) -> Design:
         raise DataFileError(
             str(path), None, None, f"not a readable design ({type(exc).__name__}: {exc})"
         ) from None
+    opts = spec.design_options()
+    if spec.method == "grid" and "parameter" in frame and "level" in frame:
+        design = spec.design()
+        expected = _grid_axes(design)
+        same = list(frame.columns) == list(expected.columns) and len(frame) == len(expected)
+        if not same or not frame.reset_index(drop=True).equals(expected):
+            raise DataFileError(str(path), None, None, "the grid's axes as its spec draws them")
+        return design
     names = spec.space.names
     need = [*names, *(_UNIT + n for n in names)]
     missing = [c for c in need if c not in frame]
@@ -232,7 +259,6 @@ def _read_design(path: Path, spec: SweepSpec) -> Design:
     if not np.isfinite(unit).all() or (unit < 0).any() or (unit > 1).any():
         raise DataFileError(str(path), None, None, "unit coordinates in [0, 1]")
     values = frame[list(names)].reset_index(drop=True)
-    opts = spec.design_options()
     return Design(spec.space, opts.pop("method"), unit, values, opts)
 
 

@@ -12,8 +12,9 @@ written to their own Parquet part file, ``parts/points-START-STOP.parquet``
 there are, and an interrupted sweep resumes by skipping the points whose part
 files exist: none is lost and none is run twice. ``manifest.json`` (the spec, the
 design method and a digest of both) and ``design.parquet`` (every point, in values
-and unit coordinates) are written first; resuming with a different spec is refused,
-and a lock file (``.lock``) keeps a second sweep from writing to the same folder.
+and unit coordinates; for a grid, its axes, its points made from them one task at a
+time) are written first; resuming with a different spec is refused, and a lock file
+(``.lock``) keeps a second sweep from writing to the same folder.
 
 A point whose evaluation raises is recorded with its error (its outputs missing)
 and the sweep goes on. Executors: ``inprocess``; ``processes`` (a local process
