@@ -374,7 +374,7 @@ def report_sample(
     References
     ----------
     ``docs/model.md``, §3.3.1-3.3.3 (reports, solvability, screening), §3.3.6
-    "Dilution of effort" and §3.3.9 "The two engines";
+    "Dilution of effort" and §3.3.9 "The two engines that draw";
     :func:`tipresearch.model.engines.simulate` with ``engine="micro"``.
     """
     metric = get_metric(metric)

@@ -1,10 +1,16 @@
-"""Simulation of bureaus' intake, period by period, with two engines that agree in distribution.
+"""Simulation of bureaus' intake, period by period: two engines that agree in distribution,
+and one that gives their expectation.
 
 ``engine="aggregate"`` draws the counts directly (``docs/model.md``, section 3.3.9):
 ``N ~ Poisson(lambda)``, ``O | N ~ Binomial(N, P(open))``, and, given ``O``,
 ``S | O ~ Binomial(O, E[s' | open] h(K / O))``; its cost does not grow with the
 number of reports. ``engine="micro"`` draws every report's solvability, noise,
 decision and outcome, processing reports in chunks so that memory stays bounded.
+``engine="expected"`` draws nothing but the bureaus: each count is its expectation
+from the closed forms the best response uses, and the backlog, the stock of declined
+reports and the dynamics are carried as a deterministic recursion on the expected
+state (``docs/model.md``, section 3.3.14, says where that is exact and where it is an
+approximation).
 
 Randomness: one seed gives two independent seed sequences, one for the bureaus
 (expected reports and capacity) and one for the draws, split into separate
@@ -35,7 +41,7 @@ from .params import CaseType, ModelParams
 
 __all__ = ["ENGINES", "Schedule", "simulate"]
 
-ENGINES = ("aggregate", "micro")
+ENGINES = ("aggregate", "micro", "expected")
 _STREAMS = (
     "reports",
     "mixing",
@@ -183,8 +189,9 @@ def simulate(
         Number of monthly periods ``T`` (>= 1).
     seed : int
         Root seed (>= 0): the same seed gives the same frame.
-    engine : {"aggregate", "micro"}
-        Draw counts directly, or every report.
+    engine : {"aggregate", "micro", "expected"}
+        Draw counts directly, or every report, or take each count's expectation
+        (only the bureaus are drawn from the seed; counts are then floats).
     start : str
         Calendar month of the first period (``"YYYY-MM"``).
     schedule : callable, optional
@@ -314,8 +321,9 @@ class _Run:
         self.plan: list[tuple[ModelParams, Metric]] = []
         self.regimes: dict[tuple[ModelParams, Metric], _Regime] = {}
         self.state = DynamicState(self.dyn, (n_b, n_k))
-        self.backlog = np.zeros((n_b, n_k), dtype=np.int64)
-        self.declined = np.zeros((n_b, n_k), dtype=np.int64)  # declined-solvable stock
+        count = float if self.engine == "expected" else np.int64
+        self.backlog = np.zeros((n_b, n_k), dtype=count)
+        self.declined = np.zeros((n_b, n_k), dtype=count)  # declined-solvable stock
         self.static = self.schedule is None and not self.dyn.has_feedback
 
     def block(self, t0: int, t1: int) -> None:
@@ -324,7 +332,10 @@ class _Run:
         models = _BlockModels(self.plan[t0:t1])
         n, opened, solved, victims, dsolv, extra = self.draw(t0, models, lam, cap, p_open, mass)
         late, backlogs = self.advance_backlog(models, opened, solved)
-        late_victims = late + self.st.late.poisson(extra * late)
+        if self.engine == "expected":
+            late_victims = late * (1.0 + extra)
+        else:
+            late_victims = late + self.st.late.poisson(extra * late)
         recalled, recall_victims = self.advance_declined(models, dsolv, extra)
         if self.dyn.has_feedback:
             p_0 = self.plan[t0][0]
@@ -410,8 +421,10 @@ class _Run:
         reports, and the extra victims per solved case beyond the first.
         """
         st = self.st
-        n = draw_reports(st.reports, st.mixing, lam, models.per_model("dispersion"))
         extra = models.per_type("victims_per_solved") - 1.0
+        if self.engine == "expected":
+            return (*self.expect(models, lam, cap, p_open, mass), extra)
+        n = draw_reports(st.reports, st.mixing, lam, models.per_model("dispersion"))
         if self.engine == "aggregate":
             opened = st.solvability.binomial(n, p_open)
             h = cap / (cap + models.per_model("effort_half") * opened)
@@ -440,6 +453,44 @@ class _Run:
                     )
         return n, opened, solved, victims, dsolv, extra
 
+    def expect(
+        self,
+        models: _BlockModels,
+        lam: np.ndarray,
+        cap: np.ndarray,
+        p_open: np.ndarray,
+        mass: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
+        """Step 2, expected engine: each count's expectation given the period's plan.
+
+        ``E[N] = lam``, ``E[O] = lam P(open)``, ``E[S] = lam m h_eff(lam P(open))``
+        with ``h_eff`` the effort factor averaged over the number opened
+        (:func:`tipresearch.model.effort.effort_factor`, exact for Poisson and negative
+        binomial counts), victims ``v E[S]`` and declined-but-solvable reports
+        ``lam (E[s'] - m)`` (``docs/model.md``, sections 3.3.6 and 3.3.14). The effort
+        factor is computed once for each run of periods that share the same plan.
+
+        Returns reports, opened, solved, victims of new solves and declined-but-solvable
+        reports, each shaped (periods, bureaus, types).
+        """
+        opened = lam * p_open
+        h = np.empty_like(opened)
+        for r, (p_r, _) in enumerate(models.distinct):
+            rows = np.flatnonzero(models.which == r)
+            first = rows[0]
+            same = all(
+                np.array_equal(x[rows], np.broadcast_to(x[first], x[rows].shape))
+                for x in (opened, cap)
+            )
+            if same:
+                h[rows] = effort_factor(opened[first], cap[first], p_r.effort_half, p_r.dispersion)
+            else:
+                h[rows] = effort_factor(opened[rows], cap[rows], p_r.effort_half, p_r.dispersion)
+        solved = lam * mass * h
+        victims = solved * models.per_type("victims_per_solved")
+        dsolv = lam * (models.per_type("mean_solvability") - mass)
+        return lam.copy(), opened, solved, victims, np.maximum(dsolv, 0.0)
+
     def advance_backlog(
         self, models: _BlockModels, opened: np.ndarray, solved: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -452,12 +503,20 @@ class _Run:
         late = np.empty_like(opened)
         backlogs = np.empty_like(opened)
         backlog = self.backlog
+        expected = self.engine == "expected"
         for i in range(len(opened)):
-            late[i] = self.st.backlog.binomial(backlog, eta[i])
-            remaining = backlog - late[i]
-            backlog = (
-                remaining - self.st.backlog.binomial(remaining, rho[i]) + (opened[i] - solved[i])
-            )
+            if expected:  # the same recursion on the expected stock: linear, so exact
+                late[i] = backlog * eta[i]
+                remaining = backlog - late[i]
+                backlog = remaining * (1.0 - rho[i]) + (opened[i] - solved[i])
+            else:
+                late[i] = self.st.backlog.binomial(backlog, eta[i])
+                remaining = backlog - late[i]
+                backlog = (
+                    remaining
+                    - self.st.backlog.binomial(remaining, rho[i])
+                    + (opened[i] - solved[i])
+                )
             backlogs[i] = backlog
         self.backlog = backlog
         return late, backlogs
@@ -507,7 +566,13 @@ class _Run:
         victims = np.zeros_like(dsolv)
         stock = self.declined
         rng = self.st.recall
+        expected = self.engine == "expected"
         for i in range(len(dsolv)):
+            if expected:  # linear in the stock: the expected recursion is exact
+                recalled[i] = stock * r[i]
+                victims[i] = recalled[i] * (1.0 + extra[i])
+                stock = (stock - recalled[i]) * (1.0 - rho[i]) + dsolv[i]
+                continue
             if (r[i] > 0).any():
                 recalled[i] = rng.binomial(stock, r[i])
                 victims[i] = recalled[i] + rng.poisson(extra[i] * recalled[i])
