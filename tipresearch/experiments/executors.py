@@ -86,27 +86,51 @@ def run_task(task: Task) -> pd.DataFrame:
 
     Columns: ``point``, ``replication``, ``seed``, the parameters, the outputs,
     ``error`` (``Name: message`` when the run raised, its outputs then missing) and
-    ``seconds`` (the run's wall time).
+    ``seconds`` (the run's wall time). An ``evaluate`` with a ``batch`` attribute
+    (``batch(values_list, seeds, settings)``, one result or exception per run, as
+    :func:`tipresearch.experiments.point.model_points`) gets all the task's runs in
+    one call; each run's ``seconds`` is then the call's time shared equally.
     """
-    rows: list[dict[str, Any]] = []
-    outputs: dict[str, None] = {}
-    for point, values in zip(range(task.start, task.stop), task.values, strict=True):
-        for rep in range(task.replications):
-            seed = point_seed(task.root_seed, point, rep, task.common_seeds)
-            row: dict[str, Any] = {"point": point, "replication": rep, "seed": seed, **values}
+    runs = [
+        (point, rep, point_seed(task.root_seed, point, rep, task.common_seeds), values)
+        for point, values in zip(range(task.start, task.stop), task.values, strict=True)
+        for rep in range(task.replications)
+    ]
+    batch = getattr(task.evaluate, "batch", None)
+    if callable(batch) and runs:
+        t0 = time.perf_counter()
+        results = list(batch([r[3] for r in runs], [r[2] for r in runs], task.settings))
+        seconds = [(time.perf_counter() - t0) / len(runs)] * len(runs)
+        if len(results) != len(runs):
+            raise ParameterError(
+                "evaluate.batch", len(results), f"one result per run ({len(runs)})"
+            )
+    else:
+        results, seconds = [], []
+        for _, _, seed, values in runs:
             t0 = time.perf_counter()
             try:
-                result = task.evaluate(values, seed, task.settings)
-                clash = [k for k in result if k in row or k in TAIL_COLUMNS]
-                if clash:
-                    raise ParameterError("output", clash, "output names unlike parameter names")
-                row.update({k: float(v) for k, v in result.items()})
-                outputs.update(dict.fromkeys(result))
-                row["error"] = None
+                results.append(task.evaluate(values, seed, task.settings))
             except Exception as exc:  # recorded with the point; the sweep goes on
-                row["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
-            row["seconds"] = time.perf_counter() - t0
-            rows.append(row)
+                results.append(exc)
+            seconds.append(time.perf_counter() - t0)
+    rows: list[dict[str, Any]] = []
+    outputs: dict[str, None] = {}
+    for (point, rep, seed, values), result, secs in zip(runs, results, seconds, strict=True):
+        row: dict[str, Any] = {"point": point, "replication": rep, "seed": seed, **values}
+        try:
+            if isinstance(result, Exception):
+                raise result
+            clash = [k for k in result if k in row or k in TAIL_COLUMNS]
+            if clash:
+                raise ParameterError("output", clash, "output names unlike parameter names")
+            row.update({k: float(v) for k, v in result.items()})
+            outputs.update(dict.fromkeys(result))
+            row["error"] = None
+        except Exception as exc:  # recorded with the point; the sweep goes on
+            row["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+        row["seconds"] = secs
+        rows.append(row)
     columns = [*KEY_COLUMNS, *(task.values[0] if task.values else {}), *outputs, *TAIL_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     frame["error"] = frame["error"].astype(object)

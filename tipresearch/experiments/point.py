@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -32,6 +32,7 @@ from tipresearch.model import (
     Dynamics,
     Metric,
     ModelParams,
+    expected_totals,
     get_metric,
     metric_names,
     simulate,
@@ -46,6 +47,7 @@ __all__ = [
     "build_point",
     "check_levers",
     "model_point",
+    "model_points",
     "point_outputs",
     "point_seed",
 ]
@@ -90,7 +92,10 @@ class ModelSettings:
         Base metric: a preset name or ``{weight: value}`` (see
         :func:`~tipresearch.model.metrics.get_metric`). Parameters ``metric.WEIGHT`` change
         its weights point by point.
-    engine : {"aggregate", "micro"}
+    engine : {"aggregate", "micro", "expected"}
+        How counts are made (:func:`tipresearch.model.simulate`); ``expected`` takes
+        each count's expectation (``docs/model.md``, §3.3.14), and a sweep then
+        evaluates the points of a task together (:func:`model_points`).
     periods : int
         Monthly periods per run (>= 1).
     start : str
@@ -315,6 +320,11 @@ def point_outputs(frame: pd.DataFrame) -> dict[str, float]:
     """
     cols = ("reports", "opened", "declined", "solved", "victims_rescued")
     sums, names = _period_sums(frame, cols)
+    return _outputs_from_sums(sums, names)
+
+
+def _outputs_from_sums(sums: Mapping[str, np.ndarray], names: list[str]) -> dict[str, float]:
+    """:func:`point_outputs` from per-period totals, each shaped (periods, types)."""
     out: dict[str, float] = {}
     groups: list[tuple[str, Any]] = [("", None)] + [(f"_{n}", k) for k, n in enumerate(names)]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -347,7 +357,51 @@ def model_point(values: Mapping[str, Any], seed: int, settings: ModelSettings) -
     signature ``evaluate(values, seed, settings) -> {output: float}`` can take its
     place.
     """
+    return _one_run(values, seed, settings)
+
+
+def model_points(
+    points: Sequence[Mapping[str, Any]], seeds: Sequence[int], settings: ModelSettings
+) -> list[dict[str, float] | Exception]:
+    """Run the model at many points in one call: the batched form of :func:`model_point`.
+
+    With the expected-value engine and no feedback (no learning, deterrence or effort
+    shared with the backlog), each run's outputs come from
+    :func:`tipresearch.model.expected_totals`, the totals of
+    ``simulate(engine="expected")`` over bureaus computed without its frame; otherwise
+    each run is :func:`model_point`. A sweep's task calls this once for all its runs
+    (``model_point.batch``), so the per-run overhead of frames and calls is not paid.
+
+    Parameters
+    ----------
+    points : sequence of mapping
+        Each run's values (a point repeated for its replications).
+    seeds : sequence of int
+        Each run's seed.
+    settings : ModelSettings
+
+    Returns
+    -------
+    list
+        Per run, its outputs (:func:`point_outputs`), or the exception it raised.
+    """
+    if len(points) != len(seeds):
+        raise ParameterError("seeds", len(seeds), f"one seed per point ({len(points)})")
+    out: list[dict[str, float] | Exception] = []
+    for values, seed in zip(points, seeds, strict=True):
+        try:
+            out.append(_one_run(values, int(seed), settings))
+        except Exception as exc:  # noqa: BLE001 - recorded with its run by the caller
+            out.append(exc)
+    return out
+
+
+def _one_run(values: Mapping[str, Any], seed: int, settings: ModelSettings) -> dict[str, float]:
     params, metric, run = build_point(settings, values)
+    dynamics = run["dynamics"]
+    if settings.engine == "expected" and (dynamics is None or not dynamics.has_feedback):
+        totals = expected_totals(params, metric, run["periods"], seed, dynamics=dynamics)
+        return _outputs_from_sums(totals, list(params.type_names))
     frame = simulate(
         params,
         metric,
@@ -355,9 +409,12 @@ def model_point(values: Mapping[str, Any], seed: int, settings: ModelSettings) -
         seed,
         settings.engine,
         start=settings.start,
-        dynamics=run["dynamics"],
+        dynamics=dynamics,
     )
     return point_outputs(frame)
+
+
+model_point.batch = model_points  # type: ignore[attr-defined]
 
 
 def point_seed(root_seed: int, point: int, replication: int, common: bool = False) -> int:

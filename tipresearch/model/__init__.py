@@ -32,6 +32,7 @@ from .dynamics import (
     shared_capacity,
 )
 from .engines import ENGINES, Schedule, simulate
+from .expected import TOTALS, expected_totals
 from .metrics import (
     PLANNER,
     PRESETS,
@@ -50,6 +51,8 @@ from .params import (
 __all__ = [
     "OUTPUT_COLUMNS",
     "ROW_BYTES",
+    "TOTALS",
+    "expected_totals",
     "frame_bytes",
     "draw_reports",
     "ALL_TYPES",

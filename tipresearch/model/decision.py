@@ -46,6 +46,7 @@ __all__ = [
     "tabulated_moments",
     "expected_outcomes",
     "best_response",
+    "best_thresholds",
     "planner_response",
     "Response",
 ]
@@ -453,13 +454,34 @@ def best_response(
     """
     metric = get_metric(metric)
     lam, cap = _per_type_arrays(params, reports, capacity)
+    tau = best_thresholds(params, metric, lam, cap)
+    outcomes = expected_outcomes(params, metric, tau, lam, cap, exact=False)
+    return Response(metric, params.type_names, tau, outcomes)
+
+
+def best_thresholds(
+    params: ModelParams, metric: Metric, lam: np.ndarray, cap: np.ndarray
+) -> np.ndarray:
+    """The thresholds of :func:`best_response`, without its expected outcomes.
+
+    Parameters
+    ----------
+    params : ModelParams
+    metric : Metric
+    lam, cap : ndarray, shape (B, K)
+        Expected reports and capacity per bureau and case type.
+
+    Returns
+    -------
+    ndarray, shape (B, K)
+        The same thresholds :func:`best_response` gives (same search, §3.3.8).
+    """
     tau = np.empty(lam.shape)
     for k, ct in enumerate(params.case_types):
         tau[:, k] = _best_for_type(params, metric, ct, lam[:, k], cap[:, k])
     if metric.bonus:
         tau = _secure_target(params, metric, tau, lam, cap)
-    outcomes = expected_outcomes(params, metric, tau, lam, cap, exact=False)
-    return Response(metric, params.type_names, tau, outcomes)
+    return tau
 
 
 def _secure_target(

@@ -1,0 +1,102 @@
+"""Points evaluated together: the same outputs as one point at a time, on any executor."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tipresearch.errors import ParameterError
+from tipresearch.experiments import (
+    ModelSettings,
+    SweepSpec,
+    build_point,
+    model_point,
+    open_sweep,
+    point_outputs,
+    run_sweep,
+)
+from tipresearch.experiments.point import model_points
+from tipresearch.model import TOTALS, Dynamics, ModelParams, expected_totals, simulate
+
+SPEC = {
+    "name": "expected",
+    "parameters": {
+        "metric.rate": {"bounds": [0.0, 0.5]},
+        "audit_prob": {"bounds": [0.0, 0.4]},
+        "screening_noise": {"bounds": [0.0, 0.2]},
+        "children.dna_effect": {"bounds": [0.0, 0.5]},
+    },
+    "design": {"method": "sobol", "n": 8, "seed": 1},
+    "model": {
+        "metric": "clearance_rate",
+        "engine": "expected",
+        "periods": 12,
+        "params": {"n_bureaus": 6, "children.recall_prob": 0.02},
+    },
+    "replications": 2,
+    "seed": 5,
+}
+
+
+def test_expected_totals_are_the_engine_summed_over_bureaus():
+    params = ModelParams().updated(
+        {"n_bureaus": 30, "screening_noise": 0.05, "children.recall_prob": 0.03}
+    )
+    frame = simulate(params, "clearance_rate", 24, 5, "expected")
+    sums = frame.groupby(["period", "case_type"], observed=True)[list(TOTALS)].sum()
+    totals = expected_totals(params, "clearance_rate", 24, 5)
+    for name in TOTALS:
+        np.testing.assert_allclose(
+            totals[name], sums[name].to_numpy().reshape(24, 2), rtol=1e-12, err_msg=name
+        )
+    with pytest.raises(ParameterError, match="dynamics"):
+        expected_totals(params, "clearance_rate", 2, dynamics=Dynamics(learning_rate=0.1))
+
+
+@pytest.mark.parametrize("engine", ["expected", "aggregate"])
+def test_a_batch_gives_what_each_point_gives_alone(engine):
+    settings = ModelSettings(params={"n_bureaus": 8}, periods=10, engine=engine)
+    points = [{"metric.rate": r, "audit_prob": a} for r, a in [(0.0, 0.1), (0.3, 0.0), (0.5, 0.3)]]
+    seeds = [3, 4, 5]
+    batch = model_points(points, seeds, settings)
+    for values, seed, got in zip(points, seeds, batch, strict=True):
+        params, metric, run = build_point(settings, values)
+        frame = simulate(params, metric, 10, seed, engine)
+        want = point_outputs(frame)  # the frame path, computed independently
+        assert got.keys() == want.keys()
+        assert np.allclose(list(got.values()), list(want.values()), rtol=1e-12, atol=0)
+        assert model_point(values, seed, settings) == got
+
+
+def test_a_batch_with_feedback_runs_month_by_month():
+    settings = ModelSettings(
+        params={"n_bureaus": 5}, periods=8, engine="expected", dynamics={"learning_rate": 0.2}
+    )
+    (got,) = model_points([{"audit_prob": 0.1}], [9], settings)
+    params, metric, run = build_point(settings, {"audit_prob": 0.1})
+    frame = simulate(params, metric, 8, 9, "expected", dynamics=run["dynamics"])
+    assert got == point_outputs(frame)
+
+
+def test_a_bad_run_in_a_batch_is_its_own_error():
+    settings = ModelSettings(params={"n_bureaus": 4}, periods=3, engine="expected")
+    out = model_points([{"audit_prob": 0.1}, {"audit_prob": 7.0}], [1, 2], settings)
+    assert isinstance(out[0], dict) and isinstance(out[1], ParameterError)
+    with pytest.raises(ParameterError, match="seeds"):
+        model_points([{"audit_prob": 0.1}], [1, 2], settings)
+
+
+def test_sweeps_with_the_expected_engine_do_not_depend_on_batching_or_workers(tmp_path):
+    spec = SweepSpec.from_dict(json.loads(json.dumps(SPEC)))
+    run_sweep(spec, tmp_path / "a", executor="inprocess", progress=False, batch_size=1)
+    run_sweep(spec, tmp_path / "b", executor="processes", workers=2, progress=False, batch_size=7)
+    a = open_sweep(tmp_path / "a").results().drop(columns="seconds")
+    b = open_sweep(tmp_path / "b").results().drop(columns="seconds")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a["error"].isna().all() and len(a) == 8 * 6 * 2
+    # a replication differs only through its bureaus, drawn from its seed
+    first = a[a["point"] == 0]
+    assert first["intake_rate"].nunique() == 2

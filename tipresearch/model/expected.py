@@ -1,0 +1,133 @@
+"""Totals of the expected-value engine for a run with fixed rules, without a frame.
+
+A run without a schedule and without feedback (no learning, deterrence or effort
+shared with the backlog) plans every month the same way: each bureau's thresholds,
+expected reports and capacity do not change. Its expected flows per bureau are then
+the same every month, and the backlog and the stock of declined reports follow linear
+recursions whose coefficients are the same for every bureau of a case type, so their
+totals over bureaus follow the same recursions (``docs/model.md``, §3.3.14).
+:func:`expected_totals` computes those totals per month and case type directly: what
+:func:`tipresearch.model.engines.simulate` with ``engine="expected"`` gives, summed
+over bureaus, without building its one row per bureau, type and month. Sweeps use
+it for many points at a time (:func:`tipresearch.experiments.point.model_points`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tipresearch.checks import check_seed
+from tipresearch.errors import ParameterError
+
+from .bureaus import Bureaus, draw_bureaus
+from .decision import best_thresholds, tabulated_moments
+from .dynamics import Dynamics
+from .effort import effort_factor
+from .metrics import Metric, get_metric
+from .params import ModelParams
+
+__all__ = ["TOTALS", "expected_totals"]
+
+#: The totals :func:`expected_totals` returns, as in the engines' frames.
+TOTALS = (
+    "reports",
+    "opened",
+    "declined",
+    "solved",
+    "solved_backlog",
+    "recalled",
+    "victims_rescued",
+    "backlog",
+    "declined_solvable",
+)
+
+
+def expected_totals(
+    params: ModelParams,
+    metric: str | Metric,
+    periods: int,
+    seed: int = 0,
+    *,
+    dynamics: Dynamics | None = None,
+    bureaus: Bureaus | None = None,
+) -> dict[str, np.ndarray]:
+    """Each count's expectation, summed over bureaus, per month and case type.
+
+    Parameters
+    ----------
+    params : ModelParams
+    metric : str or Metric
+        The rating every bureau maximises, every month.
+    periods : int
+        Months (>= 1).
+    seed : int
+        Root seed of the run: its bureaus are those :func:`simulate` draws from it.
+    dynamics : Dynamics, optional
+        Only settings without feedback (partial adjustment changes nothing here: the
+        thresholds start at the best response and stay there).
+    bureaus : Bureaus, optional
+        Use these bureaus instead of drawing them.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (periods, types)
+        :data:`TOTALS`. ``reports``, ``opened``, ``declined``, ``solved`` and
+        ``declined_solvable`` are the same every month; ``solved_backlog``,
+        ``recalled``, ``backlog`` and ``victims_rescued`` follow the backlog and
+        recall recursions (``docs/model.md``, §3.3.10 and §3.3.14).
+
+    Raises
+    ------
+    ParameterError
+        For dynamics with feedback, which need the month-by-month engine.
+    """
+    metric = get_metric(metric)
+    if dynamics is not None and dynamics.has_feedback:
+        raise ParameterError(
+            "dynamics", dynamics, "no feedback (use simulate(engine='expected') for feedback)"
+        )
+    if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
+        raise ParameterError("periods", periods, "a whole number >= 1")
+    if bureaus is None:
+        ss_bureaus, _ = np.random.SeedSequence(check_seed(seed)).spawn(2)
+        bureaus = draw_bureaus(params, ss_bureaus)
+    shares = np.array([ct.share for ct in params.case_types])
+    lam = bureaus.reports[:, None] * shares
+    cap = bureaus.capacity[:, None] * shares
+    tau = best_thresholds(params, metric, lam, cap)
+    p_open, mass = np.empty_like(tau), np.empty_like(tau)
+    for k, ct in enumerate(params.case_types):
+        p_open[:, k], mass[:, k] = tabulated_moments(tau[:, k], ct, params.screening_noise)
+    opened = lam * p_open
+    h = effort_factor(opened, cap, params.effort_half, params.dispersion)
+    solved = lam * mass * h
+    mean_s = np.array([ct.mean_solvability for ct in params.case_types])
+    dsolv = np.maximum(lam * (mean_s - mass), 0.0)
+    flows = {
+        "reports": lam.sum(axis=0),
+        "opened": opened.sum(axis=0),
+        "solved": solved.sum(axis=0),
+        "declined_solvable": dsolv.sum(axis=0),
+    }
+    flows["declined"] = flows["reports"] - flows["opened"]
+    victims = np.array([ct.victims_per_solved for ct in params.case_types])
+    eta = np.array([ct.backlog_hazard for ct in params.case_types])
+    recall = np.array([ct.recall_prob for ct in params.case_types])
+    rho = params.backlog_attrition
+    n_t = int(periods)
+    late, recalled, backlog = (np.empty((n_t, shares.size)) for _ in range(3))
+    stock_b = np.zeros(shares.size)  # backlog carried into the month
+    stock_g = np.zeros(shares.size)  # declined-but-solvable stock carried into the month
+    unsolved = flows["opened"] - flows["solved"]
+    for t in range(n_t):
+        late[t] = stock_b * eta
+        stock_b = (stock_b - late[t]) * (1.0 - rho) + unsolved
+        backlog[t] = stock_b
+        recalled[t] = stock_g * recall
+        stock_g = (stock_g - recalled[t]) * (1.0 - rho) + flows["declined_solvable"]
+    out = {name: np.broadcast_to(v, (n_t, v.size)).copy() for name, v in flows.items()}
+    out["solved_backlog"] = late
+    out["recalled"] = recalled
+    out["backlog"] = backlog
+    out["victims_rescued"] = (out["solved"] + late + recalled) * victims
+    return {name: out[name] for name in TOTALS}
