@@ -175,7 +175,8 @@ def test_levers_sobol_is_the_benchmark_workload():
     spec = load_spec(ROOT / "experiments" / "levers_sobol.yaml")
     assert spec.method == "sobol" and len(spec.design()) >= 10_000
     assert spec.model.periods == 60 and spec.model.base_params.n_bureaus == 100
-    assert spec.model.engine == "aggregate" and len(spec.model.base_params.case_types) == 2
+    assert spec.model.engine == "expected" and len(spec.model.base_params.case_types) == 2
+    assert spec.common_seeds  # one set of bureaus: the outputs are functions of the levers
 
 
 # --------------------------------------------------------------------------- executors
