@@ -109,3 +109,13 @@ def test_only_the_bureaus_depend_on_the_seed():
 def test_an_unknown_engine_names_the_choices():
     with pytest.raises(ParameterError, match="one of aggregate, micro, expected"):
         simulate(ModelParams(), "solved_count", 2, 0, "exact")
+
+
+def test_the_china_model_runs_with_any_engine():
+    model = ChinaModel(settings={"n_bureaus": 4}, end="2008-06").updated({"engine": "expected"})
+    assert model.engine == "expected"
+    frame = model.simulate(seed=1)
+    assert frame.attrs["engine"] == "expected" and frame["opened"].dtype == float
+    assert (frame["reports"] % 1 != 0).any()  # expectations, not draws
+    with pytest.raises(ParameterError, match="engine"):
+        ChinaModel().updated({"engine": "exact"})

@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from tipresearch.errors import ParameterError
-from tipresearch.model import Dynamics, Metric
+from tipresearch.model import ENGINES, Dynamics, Metric
 from tipresearch.model.params import ModelParams, _whole
 
 from .calendar import ChinaReforms, china_params, china_timeline
@@ -80,6 +80,10 @@ class ChinaModel:
         Partial adjustment, learning by doing and deterrence.
     national_bureaus : int
         County-level bureaus in China (2,800), pooled into ``n_bureaus`` units.
+    engine : {"aggregate", "micro", "expected"}
+        How the months are simulated (:func:`tipresearch.model.engines.simulate`):
+        Monte Carlo (default) or each count's expectation (``docs/model.md``, §3.3.14;
+        with this model's learning by doing an approximation, exact otherwise).
     start, end : str
         First and last simulated month (2007-01 to 2020-12: 2007 is a year of
         burn-in before the 2008 indicator).
@@ -98,16 +102,19 @@ class ChinaModel:
         )
     )
     national_bureaus: int = 2800
+    engine: str = "aggregate"
     start: str = "2007-01"
     end: str = "2020-12"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", dict(self.settings))
         _whole("national_bureaus", self.national_bureaus)
+        if self.engine not in ENGINES:
+            raise ParameterError("engine", self.engine, f"one of {', '.join(ENGINES)}")
         self.params  # noqa: B018 (validates the settings)
 
     def __hash__(self) -> int:
-        return hash((tuple(sorted(self.settings.items())), self.metric, self.reforms))
+        return hash((tuple(sorted(self.settings.items())), self.metric, self.reforms, self.engine))
 
     @property
     def params(self) -> ModelParams:
@@ -129,7 +136,7 @@ class ChinaModel:
         Keys: ``settings.NAME`` (:func:`china_params` arguments and
         ModelParams fields), ``reforms.NAME`` (:class:`ChinaReforms`),
         ``dynamics.NAME`` (:class:`~tipresearch.model.dynamics.Dynamics`),
-        ``metric.NAME`` (a weight of the metric before the reforms).
+        ``metric.NAME`` (a weight of the metric before the reforms), and ``engine``.
 
         Raises
         ------
@@ -145,9 +152,12 @@ class ChinaModel:
             "dynamics": (dyn, {f.name for f in dataclasses.fields(Dynamics)}),
             "metric": (metric, {f.name for f in dataclasses.fields(Metric)} - {"name"}),
         }
+        engine = self.engine
         for key, value in changes.items():
             group, _, name = key.partition(".")
-            if group == "settings" and name:
+            if key == "engine":
+                engine = value
+            elif group == "settings" and name:
                 settings[name] = value
             elif group in groups and name in groups[group][1]:
                 groups[group][0][name] = value
@@ -155,7 +165,8 @@ class ChinaModel:
                 raise ParameterError(
                     key,
                     value,
-                    "settings.NAME, reforms.NAME, dynamics.NAME or metric.NAME with a known NAME",
+                    "settings.NAME, reforms.NAME, dynamics.NAME or metric.NAME with a known "
+                    "NAME, or engine",
                 )
         return dataclasses.replace(
             self,
@@ -163,12 +174,13 @@ class ChinaModel:
             reforms=dataclasses.replace(self.reforms, **reforms),
             dynamics=dataclasses.replace(self.dynamics, **dyn),
             metric=dataclasses.replace(self.metric, **metric),
+            engine=engine,
         )
 
     def simulate(
         self, seed: int = 0, timeline: Timeline | None = None, end: str | None = None
     ) -> pd.DataFrame:
-        """Simulate the calendar month by month (aggregate engine).
+        """Simulate the calendar month by month (with :attr:`engine`).
 
         Parameters
         ----------
@@ -193,6 +205,7 @@ class ChinaModel:
             end=self.end if end is None else end,
             seed=seed,
             dynamics=self.dynamics,
+            engine=self.engine,
         )
 
 

@@ -330,6 +330,7 @@ def simulate_timeline(
     dynamics: Dynamics | None = None,
     bureaus: Any = None,
     split: bool | None = None,
+    engine: str = "aggregate",
 ) -> pd.DataFrame:
     """Simulate intake month by month with the reforms of a timeline in effect.
 
@@ -359,6 +360,8 @@ def simulate_timeline(
         bureau and type). Default: only when the timeline needs it
         (:meth:`Timeline.needs_split`). Split runs draw each type from a seed
         derived from ``seed``, so they do not share draws with unsplit runs.
+    engine : {"aggregate", "micro", "expected"}
+        As in :func:`~tipresearch.model.engines.simulate`.
 
     Returns
     -------
@@ -394,6 +397,7 @@ def simulate_timeline(
             schedule=schedule,
             dynamics=dynamics,
             bureaus=bureaus,
+            engine=engine,
         )
     if bureaus is None:
         bureaus = draw_bureaus(params, np.random.SeedSequence(seed).spawn(2)[0])
@@ -412,6 +416,7 @@ def simulate_timeline(
                 schedule=schedule,
                 dynamics=dynamics,
                 bureaus=b_k,
+                engine=engine,
             )
         )
     out = pd.concat(frames, ignore_index=True)
@@ -419,5 +424,5 @@ def simulate_timeline(
         out["case_type"].astype(str), categories=list(params.type_names)
     )
     out = out.sort_values(["period", "bureau", "case_type"], kind="stable").reset_index(drop=True)
-    out.attrs.update(seed=seed, metric=metric.name, engine="aggregate", split=True)
+    out.attrs.update(seed=seed, metric=metric.name, engine=engine, split=True)
     return out
