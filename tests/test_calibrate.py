@@ -516,3 +516,33 @@ def test_trade_off_table_columns_and_errors():
         trade_off_table({}, published)
     with pytest.raises(ParameterError, match="published"):
         trade_off_table({"fitted": _synthetic_monthly()}, published.iloc[:0])
+
+
+def test_evolution_searches_from_the_screen_and_never_ends_higher():
+    data = synthetic_targets(SMALL.updated(TRUTH), small_targets(), seeds=(11,))
+    kw = {"start": START, "seeds": (11,), "max_evaluations": 6, "screen": 7, "jacobian": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # RuntimeWarning of the search; 7 Sobol' points
+        plain = fit(SMALL, data, PARAMETERS, starts=2, **kw)
+        evolved = fit(SMALL, data, PARAMETERS, starts=2, generations=3, **kw)
+        again = fit(SMALL, data, PARAMETERS, starts=2, generations=3, **kw)
+    assert evolved.notes["generations"] == 3 and plain.notes["generations"] == 0
+    # three generations of eight members (the start and seven screened points): at least
+    # 24 evaluations besides the first population, and the same seed, the same search
+    assert evolved.evaluations >= 8 + 24
+    assert evolved.estimates == again.estimates
+    # evolution keeps a member only if it is no worse, so the local searches start from
+    # points at least as low as the screen's, and each search ends no higher than it began
+    first, plain_first = (
+        evolved.notes["local_start_objectives"],
+        plain.notes["local_start_objectives"],
+    )
+    assert first[0] <= plain_first[0] + 1e-12
+    assert first[1] <= plain_first[1] + 1e-12
+    for began, ended in zip(first, evolved.notes["start_objectives"], strict=True):
+        assert ended <= began + 1e-12
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ParameterError, match="generations"):
+            fit(SMALL, data, PARAMETERS, screen=7, generations=bad, max_evaluations=1)
+    with pytest.raises(ParameterError, match="generations"):
+        fit(SMALL, data, PARAMETERS, screen=2, generations=2, max_evaluations=1)

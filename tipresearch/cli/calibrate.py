@@ -70,6 +70,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(default 1; at most --screen + 1); the same for hold-out designs and recovery",
     )
     p.add_argument(
+        "--generations",
+        type=int,
+        default=0,
+        metavar="G",
+        help="generations of differential evolution on the screened points before the "
+        "local searches, which then start from its last population (default 0: none; "
+        "needs --screen 4 or more); the same for hold-out designs and recovery",
+    )
+    p.add_argument(
         "--max-evaluations",
         type=int,
         default=200,
@@ -220,6 +229,9 @@ def main(args: argparse.Namespace) -> int:
     check_output_folder("--out", args.out)
     screen = check_int("--screen", args.screen, 0, 100_000)
     starts = check_int("--starts", args.starts, 1, screen + 1)
+    generations = check_int("--generations", args.generations, 0, 10_000)
+    if generations and screen < 4:
+        raise ParameterError("--generations", generations, "0 unless --screen is 4 or more")
     evaluations = check_int("--max-evaluations", args.max_evaluations, 1, 100_000)
     replications = check_int("--bootstrap", args.bootstrap, 0, 100_000)
     points = check_int("--profile-points", args.profile_points, 0, 101)
@@ -262,8 +274,8 @@ def main(args: argparse.Namespace) -> int:
         base = ChinaModel().updated({**changes, **tied})
         start = _start_values(args, parameters)
         say(
-            f"fitting on seeds {seeds}: {screen} screening points, then {starts} local "
-            f"search(es) of up to {evaluations} evaluations"
+            f"fitting on seeds {seeds}: {screen} screening points, {generations} generations "
+            f"of evolution, then {starts} local search(es) of up to {evaluations} evaluations"
         )
         result = fit(
             base,
@@ -272,6 +284,7 @@ def main(args: argparse.Namespace) -> int:
             seeds=seeds,
             screen=screen,
             starts=starts,
+            generations=generations,
             max_evaluations=evaluations,
             progress=None if args.quiet else _every(25, say),
             workers=workers,
@@ -307,6 +320,7 @@ def main(args: argparse.Namespace) -> int:
             seeds=result.seeds,
             screen=screen,
             starts=starts,
+            generations=generations,
             max_evaluations=evaluations,
             workers=workers,
         )
@@ -329,15 +343,12 @@ def main(args: argparse.Namespace) -> int:
             bound = f", on its {row.on_bound} bound" if row.on_bound else ""
             say(f"  {row.parameter:58s} rise {row.profile_rise:8.4f}  {flag}{bound}")
     if n_recovery:
-        _recovery(
-            result, n_recovery, recovery_bureaus, screen, starts, evaluations, workers, out, say
-        )
+        search = {"screen": screen, "starts": starts, "generations": generations}
+        _recovery(result, n_recovery, recovery_bureaus, search, evaluations, workers, out, say)
     return 0
 
 
-def _recovery(
-    result, replications, bureaus, screen, starts, evaluations, workers, out, say
-) -> None:
+def _recovery(result, replications, bureaus, search, evaluations, workers, out, say) -> None:
     """Refit synthetic figures drawn at the estimates; write recovery(_coverage).csv."""
     from pathlib import Path
 
@@ -367,8 +378,7 @@ def _recovery(
         result.targets,
         replications=replications,
         fit_seeds=result.seeds,
-        screen=screen,
-        starts=starts,
+        **search,
         max_evaluations=evaluations,
         done=done,
         after_each=save,

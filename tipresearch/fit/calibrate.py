@@ -131,6 +131,7 @@ def fit(
     screen: int = 0,
     screen_seed: int = 0,
     starts: int = 1,
+    generations: int = 0,
     max_evaluations: int = 200,
     diff_step: float = 0.03,
     progress: Callable[[str], None] | None = None,
@@ -164,6 +165,14 @@ def fit(
         objective has separate basins: started in one, it stays there (recovery
         tests in ``docs/fit.md``), so several starts are needed to find the lowest.
         Must be at most ``screen + 1``.
+    generations : int
+        Generations of differential evolution (Storn and Price 1997, scipy's
+        ``differential_evolution``, seeded by ``screen_seed``) run on the screen before
+        the local searches: the start values and the screen's points are its first
+        population (so ``screen >= 4``), each generation evaluates one trial point per
+        member, and the local searches then start from the ``starts`` lowest members
+        of the last population. 0: no evolution, the local searches start from the
+        screen.
     max_evaluations : int
         Budget of objective evaluations for each local search.
     diff_step : float
@@ -201,6 +210,12 @@ def fit(
         raise ParameterError("starts", starts, "a whole number >= 1")
     if starts > int(screen) + 1:
         raise ParameterError("starts", starts, f"at most screen + 1 = {int(screen) + 1}")
+    if isinstance(generations, bool) or not isinstance(generations, int | np.integer):
+        raise ParameterError("generations", generations, "a whole number >= 0")
+    if generations < 0 or (generations and screen < 4):
+        raise ParameterError(
+            "generations", generations, "0, or a whole number >= 1 with a screen of >= 4 points"
+        )
     with _seed_pool(workers, len(seeds)) as pool:
         obj.executor = pool
         began = time.perf_counter()
@@ -211,7 +226,10 @@ def fit(
                 r = obj(u)
                 candidates.append((float(r @ r), i, u))
         candidates.sort(key=lambda c: (c[0], c[1]))
+        if generations:
+            candidates = _evolve(obj, candidates, int(generations), screen_seed)
         ends = []
+        begins = [c[0] for c in candidates[: int(starts)]]
         for _, _, u_start in candidates[: int(starts)]:
             sol = least_squares(
                 obj,
@@ -247,10 +265,46 @@ def fit(
                 "status": int(sol.status),
                 "screen": int(screen),
                 "starts": int(starts),
+                "generations": int(generations),
                 "start_objectives": ends,
+                "local_start_objectives": begins,
                 "diff_step": float(diff_step),
             },
         )
+
+
+def _evolve(
+    obj: _Objective,
+    candidates: list[tuple[float, int, np.ndarray]],
+    generations: int,
+    seed: int,
+) -> list[tuple[float, int, np.ndarray]]:
+    """Differential evolution from the screened points; its last population, lowest first.
+
+    The screen (with the start values) is the first population, already evaluated
+    (the objective's cache answers it again); ``scipy.optimize.differential_evolution``
+    (best1bin, mutation 0.5 to 1, recombination 0.7, no polishing) then runs
+    ``generations`` generations. Storn, R., Price, K. (1997). Differential evolution: a
+    simple and efficient heuristic for global optimization over continuous spaces.
+    Journal of Global Optimization 11, 341-359.
+    """
+    from scipy.optimize import differential_evolution
+
+    init = np.array([u for _, _, u in candidates])
+    found = differential_evolution(
+        lambda u: float(obj(u) @ obj(u)),
+        [(0.0, 1.0)] * init.shape[1],
+        init=init,
+        maxiter=generations,
+        polish=False,
+        seed=seed,
+        tol=0.0,
+    )
+    order = np.argsort(found.population_energies, kind="stable")
+    return [
+        (float(found.population_energies[i]), int(i), np.asarray(found.population[i]))
+        for i in order
+    ]
 
 
 def _jacobian(obj: _Objective, u: np.ndarray, step: float) -> np.ndarray:

@@ -44,6 +44,7 @@ def recovery(
     fit_seeds: Sequence[int] = (0,),
     screen: int = 16,
     starts: int = 1,
+    generations: int = 0,
     max_evaluations: int = 150,
     done: pd.DataFrame | None = None,
     after_each: Callable[[pd.DataFrame], None] | None = None,
@@ -65,7 +66,7 @@ def recovery(
         Synthetic data sets, each from its own seed (``RECOVERY_DATA_SEED + r``).
     fit_seeds : sequence of int
         Simulation seeds of the refits (none of them a data seed).
-    screen, starts, max_evaluations : int
+    screen, starts, generations, max_evaluations : int
         As in :func:`tipresearch.fit.fit`; each refit searches from the package
         defaults, as a fit to real figures would.
     done : pandas.DataFrame, optional
@@ -120,6 +121,7 @@ def recovery(
         "fit_seeds": tuple(fit_seeds),
         "screen": screen,
         "starts": starts,
+        "generations": generations,
         "max_evaluations": max_evaluations,
     }
     batch = max(1, int(workers))
@@ -175,6 +177,7 @@ def _refit(rep: int, settings: Mapping) -> dict[str, float]:
             screen=settings["screen"],
             screen_seed=rep,
             starts=settings.get("starts", 1),
+            generations=settings.get("generations", 0),
             max_evaluations=settings["max_evaluations"],
         )
     errors = sandwich_errors(result).set_index("parameter")["robust_std_error"]

@@ -304,6 +304,7 @@ def _fit_design(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any
         screen=settings["screen"],
         screen_seed=settings["screen_seed"],
         starts=settings.get("starts", 1),
+        generations=settings.get("generations", 0),
         max_evaluations=settings["max_evaluations"],
         jacobian=False,
     )
@@ -325,6 +326,7 @@ def fit_holdouts(
     screen: int = 32,
     screen_seed: int = 0,
     starts: int = 1,
+    generations: int = 0,
     max_evaluations: int = 120,
     executor: str = "auto",
     workers: int | None = None,
@@ -339,7 +341,7 @@ def fit_holdouts(
         Names in :data:`HOLDOUTS` (default: all).
     base : mapping, optional
         Changes of the base model every design starts from (values not fitted).
-    parameters, seeds, screen, screen_seed, starts, max_evaluations
+    parameters, seeds, screen, screen_seed, starts, generations, max_evaluations
         As for :func:`tipresearch.fit.fit`. Each design is searched from the
         package defaults (values fitted to none of the figures), never from the
         full fit's estimates, which have seen the figures the design holds out.
@@ -375,6 +377,7 @@ def fit_holdouts(
             "screen": screen,
             "screen_seed": screen_seed,
             "starts": starts,
+            "generations": generations,
             "max_evaluations": max_evaluations,
         }
         frame = run_points(
