@@ -36,7 +36,9 @@ def test_save_figure_writes_png_and_creates_folder(tmp_path, fig):
     path = figures.save_figure(fig, "line", folder, dpi=60)
     assert path == folder / "line.png"
     assert path.read_bytes()[:8] == PNG_MAGIC
-    assert sorted(p.name for p in folder.iterdir()) == ["line.png"]  # no temporary file left
+    assert (folder / "line.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    # no temporary file left
+    assert sorted(p.name for p in folder.iterdir()) == ["line.png", "line.svg"]
 
 
 def test_save_figure_accepts_png_suffix(tmp_path, fig):
@@ -49,6 +51,17 @@ def test_save_figure_dpi_sets_size(tmp_path, fig):
     small = imread(figures.save_figure(fig, "small", tmp_path, dpi=50))
     large = imread(figures.save_figure(fig, "large", tmp_path, dpi=100))
     assert large.shape[0] > small.shape[0]
+
+
+def test_save_figure_writes_the_resolution_asked_and_the_themes_by_default(tmp_path, fig):
+    from PIL import Image
+
+    with Image.open(figures.save_figure(fig, "asked", tmp_path, dpi=200)) as im:
+        assert round(im.info["dpi"][0]) == 200
+    with mpl.rc_context():
+        figures.set_theme(dpi=150)
+        with Image.open(figures.save_figure(fig, "themed", tmp_path)) as im:
+            assert round(im.info["dpi"][0]) == 150
 
 
 def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
@@ -66,7 +79,7 @@ def test_save_figure_is_atomic(tmp_path, fig, monkeypatch):
     assert path.read_bytes() == before  # the old file is intact
     with pytest.raises(RuntimeError):
         figures.save_figure(fig, "new", tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png", "keep.svg"]
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ def check_figure_name(name: object) -> str:
 def save_figure(
     fig: Figure, name: str, figures_dir: str | os.PathLike, dpi: int | None = None
 ) -> Path:
-    """Save a figure as a PNG file, atomically.
+    """Save a figure as a PNG file at the resolution asked, and beside it as SVG, atomically.
 
     Parameters
     ----------
@@ -123,15 +123,18 @@ def save_figure(
         The figure.
     name : str
         File name (``campaign_results`` or ``campaign_results.png``); no folders.
+        The vector copy takes the same name with ``.svg``.
     figures_dir : path-like
         The folder, created if missing.
     dpi : int, optional
-        Resolution; by default the ``savefig.dpi`` that :func:`set_theme` set.
+        Resolution of the PNG; by default the ``savefig.dpi`` that :func:`set_theme`
+        set (the figure's own dpi if no theme was set).
 
     Returns
     -------
     pathlib.Path
-        The file written.
+        The PNG file written (the SVG is written first, then the PNG, each
+        atomically, so a PNG never stands beside an SVG of another figure).
 
     Raises
     ------
@@ -141,7 +144,11 @@ def save_figure(
     file_name = check_figure_name(name)
     if dpi is not None:
         dpi = check_dpi(dpi)
+    else:
+        default = mpl.rcParams["savefig.dpi"]
+        dpi = int(round(fig.dpi if default == "figure" else float(default)))
     if isinstance(figures_dir, str) and not figures_dir.strip():
         raise ParameterError("figures_dir", figures_dir, "a folder path")
     path = Path(figures_dir) / file_name
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi or "figure"))
+    atomic_write(path.with_suffix(".svg"), lambda tmp: fig.savefig(tmp, format="svg"))
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
