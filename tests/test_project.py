@@ -172,3 +172,16 @@ def test_run_help() -> None:
     assert done.returncode == 0, done.stderr
     for option in ("--workers", "--out", "--timeout", "-p NAME VALUE", "-f PARAMS.yaml"):
         assert option in done.stdout
+
+
+def test_citation_file_agrees_with_the_package() -> None:
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for key in ("cff-version", "message", "title", "authors", "version", "license"):
+        assert cff.get(key), key
+    assert cff["cff-version"] == "1.2.0"
+    assert str(cff["version"]) == project["version"]
+    assert cff["license"] == project["license"] == "MIT"
+    assert all(a.get("name") or a.get("family-names") for a in cff["authors"])
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert project["license-files"] == ["LICENSE"]
