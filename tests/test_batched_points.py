@@ -100,3 +100,13 @@ def test_sweeps_with_the_expected_engine_do_not_depend_on_batching_or_workers(tm
     # a replication differs only through its bureaus, drawn from its seed
     first = a[a["point"] == 0]
     assert first["intake_rate"].nunique() == 2
+
+
+def test_an_expected_engine_sweep_on_dask_matches_in_process(tmp_path):
+    pytest.importorskip("distributed")
+    spec = SweepSpec.from_dict(json.loads(json.dumps(SPEC)))
+    run_sweep(spec, tmp_path / "ref", executor="inprocess", progress=False)
+    run_sweep(spec, tmp_path / "dask", executor="dask", workers=2, progress=False, batch_size=5)
+    ref = open_sweep(tmp_path / "ref").results().drop(columns="seconds")
+    got = open_sweep(tmp_path / "dask").results().drop(columns="seconds")
+    pd.testing.assert_frame_equal(ref, got, check_exact=True)

@@ -235,3 +235,28 @@ def test_a_grid_too_large_to_hold_is_still_made_block_by_block(monkeypatch):
     # the whole grid, which an analysis reads, is refused with its size
     with pytest.raises(ParameterError, match=r"design.levels.*200,000,000 points"):
         _ = d.values
+
+
+@pytest.mark.parametrize(
+    ("d", "n", "seed", "second"), [(3, 16, 1, False), (8, 64, 2009, False), (4, 50, 7, True)]
+)
+def test_sobol_points_are_salibs_made_block_by_block(d, n, seed, second):
+    import warnings
+
+    from SALib.sample import sobol
+
+    from tipresearch.experiments.design import SaltelliDesign
+
+    space = ParameterSpace.from_dict({f"p{i}": {"bounds": [0, 1]} for i in range(d)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sobol.sample(space.problem(), n, calc_second_order=second, seed=seed)
+    design = sample(space, "sobol", n, seed=seed, second_order=second)
+    assert isinstance(design, SaltelliDesign) and len(design) == len(ref)
+    # the whole design and any blocks of it are SALib's points, bit for bit
+    assert np.array_equal(design.unit, np.clip(ref, 0, 1))
+    blocks = [design.unit_rows(a, a + 37) for a in range(0, len(design), 37)]
+    assert np.array_equal(np.concatenate(blocks), design.unit)
+    pd.testing.assert_frame_equal(
+        design.rows(40, 77), design.values.iloc[40:77].reset_index(drop=True)
+    )

@@ -153,3 +153,17 @@ def test_a_grid_sweep_keeps_its_axes_and_makes_points_from_them(tmp_path):
     axes.to_parquet(tmp_path / "design.parquet", index=False)
     with pytest.raises(DataFileError, match="the grid's axes as its spec draws them"):
         run_sweep(spec, tmp_path, resume=True, **kw)
+
+
+def test_a_sobol_sweep_keeps_its_first_points_and_checks_them(tmp_path):
+    spec = SweepSpec(XY, method="sobol", n=8, replications=1, seed=4)
+    kw = {"executor": "inprocess", "evaluate": evaluate, "progress": False, "batch_size": 5}
+    run_sweep(spec, tmp_path, **kw)
+    head = pd.read_parquet(tmp_path / "design.parquet")
+    assert len(head) == len(spec.design()) == 8 * 4  # all of them: fewer than 1,024
+    got = open_sweep(tmp_path).results()
+    assert np.array_equal(got[["x", "w"]].to_numpy(), spec.design().values.to_numpy())
+    head.loc[3, "unit:x"] = 0.5
+    head.to_parquet(tmp_path / "design.parquet", index=False)
+    with pytest.raises(DataFileError, match="the Sobol' points its spec draws"):
+        run_sweep(spec, tmp_path, resume=True, **kw)

@@ -33,7 +33,7 @@ from tipresearch.errors import ParameterError
 
 from .space import ParameterSpace
 
-__all__ = ["METHODS", "Design", "GridDesign", "sample"]
+__all__ = ["METHODS", "Design", "GridDesign", "SaltelliDesign", "sample"]
 
 #: Design methods accepted by :func:`sample`.
 METHODS = ("grid", "lhs", "sobol", "morris")
@@ -164,6 +164,91 @@ class GridDesign(Design):
         return self._values
 
 
+class SaltelliDesign(Design):
+    """Saltelli's extension of a scrambled Sobol' sequence, generated lazily, block by block.
+
+    Base sample ``i`` is row ``i`` of a scrambled Sobol' sequence in ``2 D`` dimensions
+    (:class:`scipy.stats.qmc.Sobol`, seeded; its first ``D`` columns are matrix ``A``,
+    the last ``D`` matrix ``B``), and gives ``D + 2`` consecutive points (``2 D + 2``
+    with second-order points): ``A``, ``A`` with column ``k`` from ``B`` for each
+    ``k``, (``B`` with column ``k`` from ``A`` for each ``k``), then ``B``. This is
+    SALib's ``sample.sobol`` (Herman and Usher 2017; Saltelli 2002) point for point,
+    made for any block of points by moving the sequence forward
+    (``fast_forward``) instead of drawing every point first, so a sweep holds one task's
+    points at a time. :attr:`values` and :attr:`unit`, which a whole-design analysis
+    reads, are made when first asked for, after a memory check.
+    """
+
+    def __init__(self, space: ParameterSpace, n: int, seed: int, second_order: bool) -> None:
+        self.space, self.method = space, "sobol"
+        self.options = {"n": n, "seed": seed, "second_order": second_order}
+        self.n_base, self.seed, self.second_order = int(n), int(seed), bool(second_order)
+        d = len(space.parameters)
+        self.step = 2 * d + 2 if second_order else d + 2
+        self._n = self.n_base * self.step
+        self._unit = self._values = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _base(self, first: int, count: int) -> np.ndarray:
+        import warnings
+
+        from scipy.stats import qmc
+
+        engine = qmc.Sobol(d=2 * len(self.space.parameters), scramble=True, seed=self.seed)
+        if first:
+            engine.fast_forward(first)
+        with warnings.catch_warnings():
+            # blocks of any length: the whole design's balance is that of n base samples
+            warnings.simplefilter("ignore", UserWarning)
+            return engine.random(count)
+
+    def unit_rows(self, lo: int, hi: int) -> np.ndarray:
+        lo, hi = max(0, int(lo)), min(int(hi), self._n)
+        d = len(self.space.parameters)
+        if hi <= lo:
+            return np.empty((0, d))
+        b0, b1 = lo // self.step, (hi - 1) // self.step + 1
+        base = self._base(b0, b1 - b0)
+        a, b = base[:, :d], base[:, d:]
+        blocks = np.empty((b1 - b0, self.step, d))
+        blocks[:, 0] = a
+        for k in range(d):
+            blocks[:, 1 + k] = a
+            blocks[:, 1 + k, k] = b[:, k]
+            if self.second_order:
+                blocks[:, 1 + d + k] = b
+                blocks[:, 1 + d + k, k] = a[:, k]
+        blocks[:, -1] = b
+        rows = blocks.reshape(-1, d)[lo - b0 * self.step : hi - b0 * self.step]
+        return np.clip(rows, 0.0, 1.0)
+
+    def rows(self, lo: int, hi: int) -> pd.DataFrame:
+        return self.space.from_unit(self.unit_rows(lo, hi))
+
+    def _whole_design(self) -> None:
+        check_size(
+            "design.n",
+            self.n_base,
+            self._n * len(self.space.parameters) * POINT_BYTES,
+            f"the whole design's {self._n:,} points",
+        )
+
+    @property
+    def unit(self) -> np.ndarray:
+        if self._unit is None:
+            self._whole_design()
+            self._unit = self.unit_rows(0, self._n)
+        return self._unit
+
+    @property
+    def values(self) -> pd.DataFrame:
+        if self._values is None:
+            self._values = self.space.from_unit(self.unit)
+        return self._values
+
+
 def _whole(name: str, value: Any, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
         raise ParameterError(name, value, f"a whole number >= {lo}")
@@ -174,9 +259,9 @@ def _whole(name: str, value: Any, lo: int) -> int:
 #: unit coordinates, values and their copies (a margin over the 8 of each array).
 POINT_BYTES = 64
 
-#: Bytes a sweep over a lazily made grid holds per point: the mask of points to do and
-#: the two copies made to cut it into tasks, with a byte to spare (the grid's values
-#: are made one task at a time).
+#: Bytes a sweep over a lazily made design (grid, Sobol') holds per point: the mask of
+#: points to do and the two copies made to cut it into tasks, with a byte to spare (the
+#: design's points are made one task at a time).
 GRID_POINT_BYTES = 4
 
 
@@ -221,9 +306,10 @@ def check_design_size(
 ) -> int:
     """The design's points (:func:`design_points`), refused if they cannot fit in memory.
 
-    A sampled design is held whole (:data:`POINT_BYTES` per point and parameter); a
-    grid is made lazily (:class:`GridDesign`), so only a sweep's masks over its points
-    count (:data:`GRID_POINT_BYTES` per point).
+    A Latin hypercube or Morris design is held whole (:data:`POINT_BYTES` per point and
+    parameter); a grid and a Sobol' design are made lazily (:class:`GridDesign`,
+    :class:`SaltelliDesign`), so only a sweep's masks over their points count
+    (:data:`GRID_POINT_BYTES` per point).
 
     Raises
     ------
@@ -232,8 +318,9 @@ def check_design_size(
         (:func:`tipresearch.checks.check_size`).
     """
     points = design_points(space, method, n, second_order=second_order, levels=levels)
-    if method == "grid":  # made lazily: only the sweep's bookkeeping grows with the points
-        check_size("design.levels", levels, points * GRID_POINT_BYTES, f"{points:,} design points")
+    if method in ("grid", "sobol"):  # made lazily: only the sweep's masks grow with the points
+        name, value = ("design.levels", levels) if method == "grid" else ("design.n", n)
+        check_size(name, value, points * GRID_POINT_BYTES, f"{points:,} design points")
     else:
         check_size(
             "design.n", n, points * len(space.parameters) * POINT_BYTES, f"{points:,} design points"
@@ -301,17 +388,9 @@ def sample(
 
         unit = latin.sample(problem, n, seed=seed)
     elif method == "sobol":
-        import warnings
-
-        from SALib.sample import sobol
-
         if not isinstance(second_order, bool):
             raise ParameterError("design.second_order", second_order, "true or false")
-        options["second_order"] = second_order
-        with warnings.catch_warnings():
-            # SALib warns when n is not a power of 2; the design stays valid
-            warnings.simplefilter("ignore", UserWarning)
-            unit = sobol.sample(problem, n, calc_second_order=second_order, seed=seed)
+        return SaltelliDesign(space, n, seed, second_order)
     else:
         from SALib.sample import morris
 

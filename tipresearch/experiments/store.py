@@ -2,7 +2,8 @@
 
 A sweep's folder holds ``manifest.json`` (:data:`MANIFEST`: the spec, its digest
 and provenance), ``design.parquet`` (:data:`DESIGN`: every point, in values and
-unit coordinates; for a grid, its axes, from which its points are made) and
+unit coordinates; for a grid, its axes, and for a Sobol' design, its first points,
+from which the rest are made) and
 ``parts/`` (:data:`PARTS`: one Parquet file per finished task,
 ``points-START-STOP.parquet``), plus a ``.lock`` file while a sweep writes to it.
 The helpers here name, list, read and write those files; files are written
@@ -33,7 +34,7 @@ from tipresearch import __version__
 from tipresearch.errors import DataFileError, ParameterError
 from tipresearch.io import atomic_write, write_text
 
-from .design import Design, GridDesign
+from .design import Design, GridDesign, SaltelliDesign
 from .spec import SweepSpec
 
 MANIFEST = "manifest.json"
@@ -211,15 +212,28 @@ def _grid_axes(design: GridDesign) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "level", "value", "unit"])
 
 
+#: Points of a Sobol' design written to ``design.parquet``: enough to check, on resume,
+#: that the spec still draws the same design (a change in the sampler would show).
+SOBOL_HEAD = 1024
+
+
 def _write_design(path: Path, design: Design) -> None:
-    """Write a design: a grid's axes (its points are made from them), or every point."""
+    """Write a design: a grid's axes, a Sobol' design's first points, or every point.
+
+    A grid's and a Sobol' design's points are made from the spec when needed
+    (:class:`~tipresearch.experiments.design.GridDesign`,
+    :class:`~tipresearch.experiments.design.SaltelliDesign`); the file holds what checks
+    them. Other designs are written whole.
+    """
     if isinstance(design, GridDesign):
         frame = _grid_axes(design)
     else:
-        frame = design.values.copy()
-        frame.insert(0, "point", np.arange(len(design)))
+        stop = min(len(design), SOBOL_HEAD) if isinstance(design, SaltelliDesign) else len(design)
+        frame = design.rows(0, stop)
+        frame.insert(0, "point", np.arange(stop))
+        unit = design.unit_rows(0, stop)
         for j, name in enumerate(design.space.names):
-            frame[_UNIT + name] = design.unit[:, j]
+            frame[_UNIT + name] = unit[:, j]
     atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
@@ -258,6 +272,11 @@ def _read_design(path: Path, spec: SweepSpec) -> Design:
     unit = frame[[_UNIT + n for n in names]].to_numpy(dtype=float)
     if not np.isfinite(unit).all() or (unit < 0).any() or (unit > 1).any():
         raise DataFileError(str(path), None, None, "unit coordinates in [0, 1]")
+    if spec.method == "sobol":
+        design = spec.design()
+        if len(unit) > len(design) or not np.array_equal(unit, design.unit_rows(0, len(unit))):
+            raise DataFileError(str(path), None, None, "the Sobol' points its spec draws")
+        return design
     values = frame[list(names)].reset_index(drop=True)
     return Design(spec.space, opts.pop("method"), unit, values, opts)
 
