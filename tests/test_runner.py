@@ -160,8 +160,12 @@ def test_runner_sets_figures_and_results_dirs(mixed_run) -> None:
     _, out, _, _ = mixed_run
     assert (out / "figures" / "01_good-x2.txt").read_text() == "2"
     record = _record(out, "01_good")
-    assert record["parameters"]["figures_dir"] == str(out.resolve() / "figures")
-    assert record["parameters"]["results_dir"] == str(out.resolve() / "results" / "01_good")
+    # paths relative to the build folder, so that a moved build still reads right
+    assert record["parameters"]["figures_dir"] == "figures"
+    assert record["parameters"]["results_dir"] == "results/01_good"
+    assert record["executed"] == "notebooks/01_good.ipynb"
+    assert record["html"] == "html/01_good.html"
+    assert not Path(record["source"]).is_absolute() and record["source"].endswith("01_good.ipynb")
 
 
 def test_two_workers_start_before_either_ends(mixed_run) -> None:

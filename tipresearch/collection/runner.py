@@ -290,16 +290,28 @@ def _write_record(
     results: Any,
     run: str | None = None,
 ) -> None:
-    """Write the run's record of one notebook: its run, status, parameters, results."""
+    """Write the run's record of one notebook: its run, status, parameters, results.
+
+    Paths in the record (the notebook, its executed copy and page, and path-valued
+    parameters such as ``figures_dir``) are relative to the build folder the record is
+    in, so that a build moved or copied elsewhere still reads right.
+    """
+    base = Path(row["record"]).resolve().parent.parent
+
+    def rel(value: Any) -> Any:
+        if isinstance(value, str) and os.path.isabs(value):
+            return os.path.relpath(value, base).replace(os.sep, "/")
+        return value
+
     defaults = {name: default for name, (default, _) in declared.items()}
     record = {
         "run_id": run,
         **{k: row[k] for k in ("notebook", "status", "seconds", "error")},
-        "source": row["path"],
-        "executed": row["executed"],
-        "html": row["html"],
-        "parameters": {**defaults, **parameters},
-        "overrides": dict(parameters),
+        "source": rel(row["path"]),
+        "executed": rel(row["executed"]),
+        "html": rel(row["html"]),
+        "parameters": {k: rel(v) for k, v in {**defaults, **parameters}.items()},
+        "overrides": {k: rel(v) for k, v in parameters.items()},
         "results": results,
     }
     write_text(Path(row["record"]), json.dumps(record, indent=2, default=str) + "\n")
