@@ -77,10 +77,23 @@ def test_gather_records_of_two_variants(tmp_path, capsys):
     assert sweeps.loc[str(a), "param.levels"] == "[1, 2]"
     failed = table[table["notebook"] == "01_cable"].iloc[0]
     assert failed["status"] == "failed" and failed["error"].startswith("cell 3")
-    assert cli.main(["results", str(a), str(b), "--out", str(tmp_path / "all.csv")]) == 0
+    wide = ["results", str(a), str(b), "--out", str(tmp_path / "all.csv"), "--wide"]
+    assert cli.main(wide) == 0
     assert "04_sweeps" in capsys.readouterr().out
     again = pd.read_csv(tmp_path / "all.csv")
     assert again["result.top.intake"].dropna().tolist() == [0.4, 0.9]
+    # the table a person reads: a row per result, a column per folder, with the parameter
+    # that differs (audit_prob) and not the one that does not (levels), and the failure
+    assert cli.main(["results", str(a), str(b), "--out", str(tmp_path / "read.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "top.intake" in printed and "levels" not in printed
+    read = pd.read_csv(tmp_path / "read.csv")
+    assert list(read.columns) == ["notebook", "kind", "name", str(a), str(b)]
+    rows = read.set_index(["notebook", "name"])
+    intake = rows.loc[("04_sweeps", "top.intake"), [str(a), str(b)]]
+    assert [float(x) for x in intake] == [0.4, 0.9]  # a column mixes numbers and statuses
+    assert rows.loc[("04_sweeps", "audit_prob"), "kind"] == "parameter"
+    assert rows.loc[("01_cable", "status"), str(b)] == "failed"
 
 
 def test_gather_records_errors(tmp_path):

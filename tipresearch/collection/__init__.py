@@ -25,6 +25,7 @@ from .records import (
     RECORD_FILE,
     gather_records,
     plain,
+    results_by_run,
     write_record,
 )
 from .runner import (
@@ -52,6 +53,7 @@ __all__ = [
     "describe_notebook",
     "find_project_root",
     "gather_records",
+    "results_by_run",
     "inspect_parameters",
     "kernel_start_failed",
     "load_parameter_file",

@@ -25,7 +25,7 @@ from tipresearch.io import write_text
 
 from .runner import RESULT_RECORD, RUN_FILE
 
-__all__ = ["RECORD_FILE", "gather_records", "plain", "write_record"]
+__all__ = ["RECORD_FILE", "gather_records", "plain", "results_by_run", "write_record"]
 
 #: File a notebook writes into its ``results_dir`` (what the runner copies).
 RECORD_FILE = RESULT_RECORD
@@ -183,3 +183,64 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
     params = [c for c in rest if c.startswith("param.")]
     results = [c for c in rest if not c.startswith("param.")]
     return frame[[*_FIXED, *params, *results]]
+
+
+def _whole_float(value: Any) -> Any:
+    """A whole number that a table column made a float (100.0) as the integer it was."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def results_by_run(table: pd.DataFrame) -> pd.DataFrame:
+    """Key results as a person reads them: a row per notebook and result, a column per run.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`gather_records`' table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``notebook``, ``kind`` (``result``, ``parameter`` or ``status``),
+        ``name`` and one column per run folder, in the order given, holding the value
+        in that run. Only current records are used; a parameter is listed only where
+        its value differs between the runs (so with one run, none is), and a status
+        only where a run did not end ``ok``.
+    """
+    current = table[table["current"].astype(bool)]
+    runs = list(dict.fromkeys(current["run"]))
+    rows: list[dict[str, Any]] = []
+    for notebook, group in current.groupby("notebook", sort=True):
+        by_run = group.drop_duplicates("run").set_index("run")
+        for column in by_run.columns:
+            if column.startswith("param."):
+                kind, name = "parameter", column[len("param.") :]
+            elif column == "result" or column.startswith("result."):
+                kind, name = "result", column[len("result.") :] or "result"
+            else:
+                continue
+            values = by_run[column]
+            if values.isna().all():
+                continue
+            if kind == "parameter" and values.astype(str).nunique(dropna=False) <= 1:
+                continue  # the same in every run: not what tells the runs apart
+            rows.append(
+                {"notebook": notebook, "kind": kind, "name": name}
+                | {run: _whole_float(values.get(run)) for run in runs}
+            )
+        if (by_run["status"] != "ok").any():
+            rows.append(
+                {"notebook": notebook, "kind": "status", "name": "status"}
+                | {run: by_run["status"].get(run) for run in runs}
+            )
+    order = {"status": 0, "parameter": 1, "result": 2}
+    frame = pd.DataFrame(rows, columns=["notebook", "kind", "name", *runs])
+    rank = frame["kind"].map(order)
+    return (
+        frame.assign(_rank=rank)
+        .sort_values(["notebook", "_rank"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
