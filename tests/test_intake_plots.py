@@ -30,7 +30,10 @@ METRICS = ["solved_count", "opened_count"]  # metric_table adds the planner
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
+    # every figure a test drew has its text where a reader can read it
+    problems = {n: figures.text_problems(plt.figure(n)) for n in plt.get_fignums()}
     plt.close("all")
+    assert not any(problems.values()), problems
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,10 @@ def _assert_visible_labels_have_units(fig: Figure) -> None:
     assert all(ax.yaxis.label.get_visible() and ax.get_ylabel() for ax in left)
 
 
+def total_index(table):
+    return list(table[table["case_type"] == ALL_TYPES]["metric"])
+
+
 def test_metric_outcomes_bars_per_metric_and_type(table):
     fig = figures.plot_metric_outcomes(table)
     assert isinstance(fig, Figure)
@@ -68,8 +75,11 @@ def test_metric_outcomes_bars_per_metric_and_type(table):
     # rescued now and later, one bar per metric each
     assert [len(c) for c in fig.axes[2].containers] == [n_metrics, n_metrics]
     for ax in fig.axes:
-        assert ax.get_xlabel() == "metric"
+        assert ax.get_xlabel() == "rating rule"
         assert ax.get_ylabel().endswith(")") and "(" in ax.get_ylabel()
+        # rules in plain words, not code names
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks == [figures.metric_label(m).replace(" ", "\n") for m in total_index(table)]
     assert fig.axes[2].get_ylabel() == "victims rescued (persons per 100 reports)"
     assert fig.get_suptitle() == "Expected outcomes of each rating rule"
     # the stacked bars reach rescues now + later per 100 reports
@@ -100,7 +110,9 @@ def test_frontier_lines_and_markers(table):
         assert len(_data_lines(top)) == 1 + n_chosen
         assert len(_data_lines(bottom)) == 2 + n_chosen
         assert len(_data_lines(top)[0].get_xdata()) == 5
-    star = [ln for ln in _data_lines(axes[0]) if ln.get_label() == PLANNER.name]
+    star = [
+        ln for ln in _data_lines(axes[0]) if ln.get_label() == figures.metric_label(PLANNER.name)
+    ]
     assert len(star) == 1 and star[0].get_marker() == "*" and star[0].get_markersize() == 14
     assert axes[len(TYPES)].get_xlabel() == "intake rate (share of reports opened)"
     _assert_visible_labels_have_units(fig)
@@ -157,7 +169,7 @@ def test_audits_one_line_per_penalty():
         assert len(_data_lines(ax)) == len(penalties)
         assert ax.get_xlabel() == "audit probability (chance a declined report is found)"
         assert ax.get_ylabel() == "intake rate (share opened)"
-    assert fig.axes[1].get_title() == f"solved_count, {TYPES[1]}"
+    assert fig.axes[1].get_title() == f"rated on cases solved, {TYPES[1]}"
     _assert_visible_labels_have_units(fig)
     with pytest.raises(ParameterError, match="metrics"):
         figures.plot_audits(audit, ["balanced"], TYPES)

@@ -188,3 +188,28 @@ def test_written_files_are_readable_by_others(tmp_path, fig):
         os.umask(old)
     for path in paths:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
+
+
+def test_text_problems_finds_overlapping_and_escaping_text(tmp_path):
+    clean, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("share of reports opened")
+    clean.tight_layout()
+    assert figures.text_problems(clean, tight=False) == []
+    crowded, ax = plt.subplots(figsize=(4, 3))
+    ax.text(0.5, 0.5, "first label here", transform=ax.transAxes)
+    ax.text(0.52, 0.5, "second label here", transform=ax.transAxes)
+    ax.text(1.3, 0.5, "beyond the edge", transform=ax.transAxes)
+    problems = figures.text_problems(crowded, tight=False)
+    assert "'first label here' overlaps 'second label here'" in problems
+    assert "'beyond the edge' runs outside the figure" in problems
+    # a tight bounding box takes in text beyond the edge: then it is no problem
+    assert "'beyond the edge' runs outside the figure" not in figures.text_problems(
+        crowded, tight=True
+    )
+    # saving such a figure warns, naming the file, and still writes it
+    with pytest.warns(figures.FigureLayoutWarning, match="crowded.png: 'first label here'"):
+        path = figures.save_figure(crowded, "crowded", tmp_path, dpi=50)
+    assert path.is_file()
+    plt.close(clean)
+    plt.close(crowded)

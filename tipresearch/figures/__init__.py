@@ -20,6 +20,7 @@ from .intake import (
     plot_intake_clearance_frontier,
     plot_metric_outcomes,
 )
+from .layout import text_problems
 from .reforms import (
     band,
     differences,
@@ -38,9 +39,12 @@ from .theme import (
     CONFIDENCE_COLOURS,
     DEFAULT_DPI,
     DPI_RANGE,
+    METRIC_LABELS,
     THEME,
+    FigureLayoutWarning,
     check_dpi,
     check_figure_name,
+    metric_label,
     save_figure,
     set_theme,
 )
@@ -80,4 +84,8 @@ __all__ = [
     "plot_timeline",
     "save_figure",
     "set_theme",
+    "METRIC_LABELS",
+    "FigureLayoutWarning",
+    "metric_label",
+    "text_problems",
 ]

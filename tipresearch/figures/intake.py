@@ -9,6 +9,7 @@ and labels its axes with units.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 from tipresearch.errors import ParameterError
 from tipresearch.model import ALL_TYPES, PLANNER, PRESETS
 
-from .theme import CASE_TYPE_COLOURS
+from .theme import CASE_TYPE_COLOURS, metric_label
 
 __all__ = [
     "METRIC_MARKERS",
@@ -95,13 +96,15 @@ def plot_metric_outcomes(table: pd.DataFrame) -> Figure:
         raise ParameterError("table", "a table without all-types rows", "metric_table() output")
     fig, axes = plt.subplots(1, 3, figsize=(16, 5))
     by_type = table[table["case_type"] != ALL_TYPES].astype({"case_type": str})
+    labels = [textwrap.fill(metric_label(m), 10) for m in dict.fromkeys(by_type["metric"])]
     for ax, col, label in (
         (axes[0], "intake_rate", "intake rate (share of reports opened)"),
         (axes[1], "clearance_rate", "clearance rate (share of opened solved)"),
     ):
         sns.barplot(by_type, x="metric", y=col, hue="case_type", palette=CASE_TYPE_COLOURS, ax=ax)
         ax.set_ylim(0, 1.3)
-        ax.set_xlabel("metric")
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_xlabel("rating rule")
         ax.set_ylabel(label)
         ax.legend(title="case type", fontsize="small", ncol=2, loc="upper center")
     total = table[table["case_type"] == ALL_TYPES].set_index("metric")
@@ -110,13 +113,11 @@ def plot_metric_outcomes(table: pd.DataFrame) -> Figure:
     x = np.arange(len(total))
     axes[2].bar(x, now, color="#029e73", label="when the case is solved")
     axes[2].bar(x, later, bottom=now, color="#029e73", alpha=0.4, label="later, from the backlog")
-    axes[2].set_xticks(x, total.index)
-    axes[2].set_xlabel("metric")
+    axes[2].set_xticks(x, [textwrap.fill(metric_label(m), 10) for m in total.index])
+    axes[2].set_xlabel("rating rule")
     axes[2].set_ylabel("victims rescued (persons per 100 reports)")
     axes[2].set_ylim(0, 1.5 * (now + later).max())
     axes[2].legend(fontsize="small", loc="upper left")
-    for ax in axes:
-        ax.tick_params(axis="x", labelrotation=30)
     fig.suptitle("Expected outcomes of each rating rule")
     fig.tight_layout()
     return fig
@@ -185,13 +186,13 @@ def plot_intake_clearance_frontier(
             kw = dict(
                 marker=METRIC_MARKERS[m], markersize=size, linestyle="none", markeredgecolor="black"
             )
-            axes[0, j].plot(row["intake_rate"], row["clearance_rate"], label=m, **kw)
+            axes[0, j].plot(row["intake_rate"], row["clearance_rate"], label=metric_label(m), **kw)
             axes[1, j].plot(row["intake_rate"], 100 * row["victims_total"] / row["reports"], **kw)
         axes[0, j].set_title(k)
         axes[0, j].set_ylabel("clearance rate (share solved)")
         axes[1, j].set_ylabel("victims rescued (persons per 100 reports)")
         axes[1, j].set_xlabel("intake rate (share of reports opened)")
-        axes[0, j].legend(fontsize="small", title="metric's choice")
+        axes[0, j].legend(fontsize="small", title="where each rating rule puts it")
         axes[1, j].legend(fontsize="small", loc="upper left")
     fig.suptitle("Intake against clearance and rescues as the threshold moves (mean bureau)")
     fig.tight_layout()
@@ -235,13 +236,14 @@ def plot_capacity(cap: pd.DataFrame, case_types: Sequence[str]) -> Figure:
     axes = np.asarray(axes).reshape(2, len(types))
     for j, k in enumerate(types):
         rows = cap_types[cap_types["case_type"] == k]
+        rows = rows.assign(rule=rows["metric"].map(metric_label))
         for i, col in enumerate(["intake_rate", "clearance_rate"]):
             sns.lineplot(
                 rows,
                 x="value",
                 y=col,
-                hue="metric",
-                style="metric",
+                hue="rule",
+                style="rule",
                 markers=True,
                 ax=axes[i, j],
                 legend=(i == 0 and j == 0),
@@ -251,7 +253,7 @@ def plot_capacity(cap: pd.DataFrame, case_types: Sequence[str]) -> Figure:
         axes[1, j].set_xlabel("capacity (effort units per month per expected report)")
     axes[0, 0].set_ylabel("intake rate (share of reports opened)")
     axes[1, 0].set_ylabel("clearance rate (share of opened cases solved)")
-    axes[0, 0].legend(title="metric", fontsize="small", loc="lower right")
+    axes[0, 0].legend(title="rating rule", fontsize="small", loc="lower right")
     fig.suptitle("Intake and clearance as investigative capacity grows (mean bureau)")
     fig.tight_layout()
     return fig
@@ -316,7 +318,7 @@ def plot_audits(audit: pd.DataFrame, metrics: Sequence[str], case_types: Sequenc
                 ax=axes[i, j],
                 legend=(i == 0 and j == 0),
             )
-            axes[i, j].set_title(f"{m}, {k}")
+            axes[i, j].set_title(f"rated on {metric_label(m)}, {k}")
             axes[i, j].set_xlabel("audit probability (chance a declined report is found)")
             axes[i, j].set_ylabel("intake rate (share opened)")
     axes[0, 0].legend(

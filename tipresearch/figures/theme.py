@@ -8,6 +8,7 @@ figure; :func:`save_figure` writes a PNG atomically into the figures folder.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib as mpl
@@ -17,6 +18,8 @@ from matplotlib.figure import Figure
 from tipresearch.checks import check_int
 from tipresearch.errors import ParameterError
 from tipresearch.io import atomic_write
+
+from .layout import text_problems
 
 __all__ = [
     "CASE_TYPE_COLOURS",
@@ -63,6 +66,27 @@ def check_dpi(dpi: object) -> int:
         Otherwise.
     """
     return check_int("dpi", dpi, *DPI_RANGE)
+
+
+#: Rating rules in plain words, for figures (the presets of
+#: :data:`tipresearch.model.metrics.PRESETS` and the planner; ``docs/model.md`` §2.2).
+METRIC_LABELS: dict[str, str] = {
+    "solved_count": "cases solved",
+    "clearance_rate": "clearance rate",
+    "opened_count": "cases opened",
+    "balanced": "balanced",
+    "clearance_target": "clearance target",
+    "planner": "social planner",
+}
+
+
+def metric_label(name: object) -> str:
+    """A rating rule's name in plain words (the name itself when it has none)."""
+    return METRIC_LABELS.get(str(name), str(name).replace("_", " "))
+
+
+class FigureLayoutWarning(UserWarning):
+    """Text in a saved figure overlaps other text or runs outside the figure."""
 
 
 def set_theme(dpi: int = DEFAULT_DPI) -> None:
@@ -140,6 +164,13 @@ def save_figure(
     ------
     ParameterError
         If the name or the resolution is not allowed.
+
+    Warns
+    -----
+    FigureLayoutWarning
+        When text in the figure overlaps other text or runs outside it
+        (:func:`tipresearch.figures.layout.text_problems`); the figure is saved all
+        the same.
     """
     file_name = check_figure_name(name)
     if dpi is not None:
@@ -150,5 +181,8 @@ def save_figure(
     if isinstance(figures_dir, str) and not figures_dir.strip():
         raise ParameterError("figures_dir", figures_dir, "a folder path")
     path = Path(figures_dir) / file_name
+    problems = text_problems(fig)
+    if problems:
+        warnings.warn(f"{file_name}: " + "; ".join(problems), FigureLayoutWarning, stacklevel=2)
     atomic_write(path.with_suffix(".svg"), lambda tmp: fig.savefig(tmp, format="svg"))
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
