@@ -208,8 +208,29 @@ def test_text_problems_finds_overlapping_and_escaping_text(tmp_path):
         crowded, tight=True
     )
     # saving such a figure warns, naming the file, and still writes it
-    with pytest.warns(figures.FigureLayoutWarning, match="crowded.png: 'first label here'"):
-        path = figures.save_figure(crowded, "crowded", tmp_path, dpi=50)
-    assert path.is_file()
-    plt.close(clean)
-    plt.close(crowded)
+    try:
+        with pytest.warns(
+            figures.FigureLayoutWarning, match="crowded.png: .*'first label here' overlaps"
+        ):
+            path = figures.save_figure(crowded, "crowded", tmp_path, dpi=50)
+        assert path.is_file()
+    finally:
+        plt.close(clean)
+        plt.close(crowded)
+
+
+def test_keep_inside_turns_edge_labels_back_into_their_axes():
+    from tipresearch.figures.layout import keep_inside
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 10], [0, 10])
+    ax.annotate("a label at the right edge", (9.8, 5), xytext=(6, 4), textcoords="offset points")
+    ax.annotate("a label at the bottom", (3, 0.2), xytext=(6, -22), textcoords="offset points")
+    fig.tight_layout()
+    try:
+        before = figures.text_problems(fig, tight=True)
+        assert any("runs outside its axes" in p for p in before)
+        keep_inside(fig)
+        assert figures.text_problems(fig, tight=True) == []
+    finally:
+        plt.close(fig)

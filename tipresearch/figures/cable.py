@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from tipresearch.errors import ParameterError
 
+from .layout import keep_inside
 from .theme import CASE_TYPE_COLOURS, CASE_TYPE_NAMES, CONFIDENCE_COLOURS
 
 __all__ = ["plot_campaign_results", "plot_ratios", "plot_timeline"]
@@ -184,6 +185,7 @@ def plot_timeline(events: pd.DataFrame) -> Figure:
     ax.set_xlim(pd.Timestamp(first.year, 1, 1), pd.Timestamp(last.year + 2, 1, 1))
     ax.legend(handles=handles, loc="upper right", fontsize="small")
     fig.tight_layout()
+    keep_inside(fig)  # a date label past the last year turned back inside
     return fig
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 
-__all__ = ["text_problems"]
+__all__ = ["keep_inside", "text_problems"]
 
 #: Pixels two boxes may share each way, or a box may pass the figure's edge, before
 #: it counts (anti-aliasing and rounding).
@@ -78,6 +78,9 @@ def text_problems(
             or box.y1 > height + tolerance
         ):
             problems.append(f"{text.get_text()!r} runs outside the figure")
+    for text, box in boxes:
+        if _outside_axes(text, box, tolerance):
+            problems.append(f"{text.get_text()!r} runs outside its axes")
     for i, (a, box_a) in enumerate(boxes):
         for b, box_b in boxes[i + 1 :]:
             dx = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
@@ -85,3 +88,63 @@ def text_problems(
             if dx > tolerance and dy > tolerance:
                 problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
     return problems
+
+
+def _outside_axes(text: Text, box, tolerance: float) -> bool:
+    """True for a text placed in an axes' data (``ax.text``, ``ax.annotate``) that leaves it."""
+    ax = text.axes
+    if ax is None or text not in ax.texts:
+        return False
+    frame = ax.bbox
+    return (
+        box.x0 < frame.x0 - tolerance
+        or box.x1 > frame.x1 + tolerance
+        or box.y0 < frame.y0 - tolerance
+        or box.y1 > frame.y1 + tolerance
+    )
+
+
+def keep_inside(fig: Figure) -> None:
+    """Move annotations that leave their axes back inside, by flipping their offset.
+
+    Annotations placed with an offset in points (``textcoords="offset points"``) are
+    taken out of the layout (they belong inside their axes, so they should not shrink
+    it) and the figure is laid out again (``tight_layout``). Then, for each that runs
+    outside its axes, the offset is mirrored left-right (the text then right-aligned),
+    up-down, or both, and the first of these that keeps the text inside the axes is
+    kept; one that fits none of them is left as it was. Call it once the axes' limits
+    are final.
+    """
+    notes = [
+        t
+        for ax in fig.axes
+        for t in ax.texts
+        if isinstance(t, Annotation) and t.anncoords == "offset points"
+    ]
+    for text in notes:
+        text.set_in_layout(False)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        frame = ax.bbox
+        for text in ax.texts:
+            if not isinstance(text, Annotation) or text.anncoords != "offset points":
+                continue
+            if not _outside_axes(text, text.get_window_extent(renderer), TOLERANCE):
+                continue
+            (dx, dy), align = text.xyann, text.get_horizontalalignment()
+            below = -22 if dy >= 0 else 4  # two lines of small text under, or over, the point
+            for x, y, ha in ((-dx, dy, "right"), (dx, below, align), (-dx, below, "right")):
+                text.xyann = (x, y)
+                text.set_horizontalalignment(ha)
+                box = text.get_window_extent(renderer)
+                if (
+                    frame.x0 <= box.x0
+                    and box.x1 <= frame.x1
+                    and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+                ):
+                    break
+            else:
+                text.xyann = (dx, dy)
+                text.set_horizontalalignment(align)

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from tipresearch.reforms import Timeline
 
+from .layout import keep_inside
 from .theme import CASE_TYPE_COLOURS
 
 __all__ = ["band", "differences", "plot_counterfactuals", "plot_fit_series", "plot_monthly_path"]
@@ -162,6 +163,7 @@ def plot_fit_series(
     )
     axes[1].legend(fontsize=8, loc="upper right")
     fig.tight_layout()
+    keep_inside(fig)  # labels of points near an edge turned back inside
     return fig
 
 
