@@ -99,6 +99,17 @@ def test_notebook_has_no_outputs(path: Path) -> None:
 
 
 @notebook_params
+def test_notebook_cells_have_unique_ids(path: Path) -> None:
+    import json
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    ids = [c.get("id") for c in cells]
+    missing = [i for i, cell_id in enumerate(ids) if not cell_id]
+    assert not missing, f"{path.name}: cells {missing} have no id (nbformat 4.5)"
+    assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
+
+
+@notebook_params
 def test_notebook_kernel_is_python3(path: Path) -> None:
     spec = _read(path).metadata.get("kernelspec", {})
     assert spec.get("name") == "python3", f"{path.name}: kernelspec {spec}"
