@@ -40,13 +40,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sweep import SPEC, Sampler, run_sweep_command  # noqa: E402
+from bench_sweep import SPEC, Sampler, print_table, run_sweep_command, verdict  # noqa: E402
 
 MB = 1024 * 1024
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def point_rates(points: int, repeats: int) -> tuple[float, float, int]:
@@ -182,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         (
             f"{n * 10:,}-run Sobol' sweep, expected engine, 2 processes: command (s)",
             f"{res['wall']:.1f}",
-            "< 5",
-            verdict(res["wall"] < 5),
+            "" if args.quick else "< 5",  # the target is for the notebook's 10,240 runs
+            "" if args.quick else verdict(res["wall"] < 5),
         )
     )
     rows.append(
@@ -221,10 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     print(f"load after {os.getloadavg()}\n")
-    width = max(len(r[0]) for r in rows)
-    print(f"{'figure':<{width}}  {'value':>12}  {'target':>8}  result")
-    for name, value, target, result in rows:
-        print(f"{name:<{width}}  {value:>12}  {target:>8}  {result}")
+    print_table(rows)
     return 0
 
 

@@ -188,6 +188,14 @@ def run_seconds(out: Path) -> float:
     return float(open_sweep(out).results()["seconds"].sum())
 
 
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    """Print figures as a table: name, value, target and PASS or MISS."""
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'value':>12}  {'target':>8}  result")
+    for name, value, target, result in rows:
+        print(f"{name:<{width}}  {value:>12}  {target:>8}  {result}")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -341,10 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     print(f"\nload average after {os.getloadavg()}\n")
-    width = max(len(r[0]) for r in rows)
-    print(f"{'figure':<{width}}  {'value':>12}  {'target':>8}  result")
-    for name, value, target, result in rows:
-        print(f"{name:<{width}}  {value:>12}  {target:>8}  {result}")
+    print_table(rows)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

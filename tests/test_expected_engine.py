@@ -12,20 +12,11 @@ import numpy as np
 import pytest
 
 from tipresearch.errors import ParameterError
-from tipresearch.model import Dynamics, ModelParams, simulate
+from tipresearch.model import TOTALS, Dynamics, ModelParams, simulate
 from tipresearch.model.bureaus import draw_bureaus
 from tipresearch.reforms import ChinaModel
 
-COUNTS = [
-    "reports",
-    "opened",
-    "solved",
-    "solved_backlog",
-    "recalled",
-    "victims_rescued",
-    "backlog",
-    "declined_solvable",
-]
+COUNTS = list(TOTALS)  # every count of a frame
 
 
 def _compare(params, periods, runs, *, dynamics=None, schedule=None, metric="clearance_rate"):

@@ -92,7 +92,52 @@ class Design:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
 
 
-class GridDesign(Design):
+class _LazyDesign(Design):
+    """A design whose points are made block by block (:meth:`rows`, :meth:`unit_rows`).
+
+    Subclasses give the number of points, set :attr:`_size_key` (the option that sets
+    the size: ``levels`` or ``n``) and make blocks of points; :attr:`unit` and
+    :attr:`values`, which an analysis of the whole design reads, are made when first
+    asked for, after a memory check naming that option.
+    """
+
+    _size_key = "n"
+
+    def __init__(
+        self, space: ParameterSpace, method: str, options: dict[str, Any], points: int
+    ) -> None:
+        self.space, self.method, self.options = space, method, options
+        self._n = int(points)
+        self._unit: np.ndarray | None = None
+        self._values: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _check_whole(self) -> None:
+        check_size(
+            f"design.{self._size_key}",
+            self.options[self._size_key],
+            self._n * len(self.space.parameters) * POINT_BYTES,
+            f"the whole design's {self._n:,} points",
+        )
+
+    @property
+    def unit(self) -> np.ndarray:
+        if self._unit is None:
+            self._check_whole()
+            self._unit = self.unit_rows(0, self._n)
+        return self._unit
+
+    @property
+    def values(self) -> pd.DataFrame:
+        if self._values is None:
+            self._check_whole()
+            self._values = self.rows(0, self._n)
+        return self._values
+
+
+class GridDesign(_LazyDesign):
     """A full grid, generated lazily: any block of points is made from its axes on demand.
 
     Point ``i`` is the ``i``-th combination of the parameters' grid values
@@ -111,15 +156,12 @@ class GridDesign(Design):
         Values per parameter.
     """
 
+    _size_key = "levels"
+
     def __init__(self, space: ParameterSpace, levels: int) -> None:
-        self.space, self.method, self.options = space, "grid", {"levels": levels}
         self.axes = tuple(p.grid(levels) for p in space.parameters)
         self.sizes = tuple(len(v) for v, _ in self.axes)
-        self._n = math.prod(self.sizes)
-        self._unit = self._values = None
-
-    def __len__(self) -> int:
-        return self._n
+        super().__init__(space, "grid", {"levels": levels}, math.prod(self.sizes))
 
     def _index(self, lo: int, hi: int) -> tuple[np.ndarray, ...]:
         lo, hi = max(0, int(lo)), min(int(hi), self._n)
@@ -141,30 +183,8 @@ class GridDesign(Design):
         columns = [np.asarray(self.axes[j][1], dtype=float)[index[j]] for j in range(len(index))]
         return np.column_stack(columns) if columns else np.empty((0, 0))
 
-    def _whole_grid(self) -> None:
-        check_size(
-            "design.levels",
-            self.options["levels"],
-            self._n * len(self.space.parameters) * POINT_BYTES,
-            f"the whole grid's {self._n:,} points",
-        )
 
-    @property
-    def unit(self) -> np.ndarray:
-        if self._unit is None:
-            self._whole_grid()
-            self._unit = self.unit_rows(0, self._n)
-        return self._unit
-
-    @property
-    def values(self) -> pd.DataFrame:
-        if self._values is None:
-            self._whole_grid()
-            self._values = self.rows(0, self._n)
-        return self._values
-
-
-class SaltelliDesign(Design):
+class SaltelliDesign(_LazyDesign):
     """Saltelli's extension of a scrambled Sobol' sequence, generated lazily, block by block.
 
     Base sample ``i`` is row ``i`` of a scrambled Sobol' sequence in ``2 D`` dimensions
@@ -180,16 +200,11 @@ class SaltelliDesign(Design):
     """
 
     def __init__(self, space: ParameterSpace, n: int, seed: int, second_order: bool) -> None:
-        self.space, self.method = space, "sobol"
-        self.options = {"n": n, "seed": seed, "second_order": second_order}
         self.n_base, self.seed, self.second_order = int(n), int(seed), bool(second_order)
         d = len(space.parameters)
         self.step = 2 * d + 2 if second_order else d + 2
-        self._n = self.n_base * self.step
-        self._unit = self._values = None
-
-    def __len__(self) -> int:
-        return self._n
+        options = {"n": n, "seed": seed, "second_order": second_order}
+        super().__init__(space, "sobol", options, self.n_base * self.step)
 
     def _base(self, first: int, count: int) -> np.ndarray:
         import warnings
@@ -227,24 +242,9 @@ class SaltelliDesign(Design):
     def rows(self, lo: int, hi: int) -> pd.DataFrame:
         return self.space.from_unit(self.unit_rows(lo, hi))
 
-    def _whole_design(self) -> None:
-        check_size(
-            "design.n",
-            self.n_base,
-            self._n * len(self.space.parameters) * POINT_BYTES,
-            f"the whole design's {self._n:,} points",
-        )
-
-    @property
-    def unit(self) -> np.ndarray:
-        if self._unit is None:
-            self._whole_design()
-            self._unit = self.unit_rows(0, self._n)
-        return self._unit
-
     @property
     def values(self) -> pd.DataFrame:
-        if self._values is None:
+        if self._values is None:  # from the whole unit coordinates, made once
             self._values = self.space.from_unit(self.unit)
         return self._values
 

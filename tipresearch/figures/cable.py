@@ -184,8 +184,7 @@ def plot_timeline(events: pd.DataFrame) -> Figure:
     first, last = events["date_start"].min(), events["date_end"].max()
     ax.set_xlim(pd.Timestamp(first.year, 1, 1), pd.Timestamp(last.year + 2, 1, 1))
     ax.legend(handles=handles, loc="upper right", fontsize="small")
-    fig.tight_layout()
-    keep_inside(fig)  # a date label past the last year turned back inside
+    keep_inside(fig)  # lays the figure out; a late date label turned back inside
     return fig
 
 

@@ -162,8 +162,7 @@ def plot_fit_series(
         fontsize=8, loc="upper right", title="line: model; marker: source", title_fontsize=8
     )
     axes[1].legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    keep_inside(fig)  # labels of points near an edge turned back inside
+    keep_inside(fig)  # lays the figure out; edge labels turned back inside
     return fig
 
 

@@ -290,9 +290,13 @@ def _evolve(
     """
     from scipy.optimize import differential_evolution
 
+    def sum_of_squares(u: np.ndarray) -> float:
+        r = obj(u)
+        return float(r @ r)
+
     init = np.array([u for _, _, u in candidates])
     found = differential_evolution(
-        lambda u: float(obj(u) @ obj(u)),
+        sum_of_squares,
         [(0.0, 1.0)] * init.shape[1],
         init=init,
         maxiter=generations,

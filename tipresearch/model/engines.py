@@ -32,9 +32,10 @@ from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 
 from .bureaus import Bureaus, draw_bureaus, draw_reports
-from .decision import best_response, tabulated_moments
+from .decision import best_response
 from .dynamics import Dynamics, DynamicState, shared_capacity
 from .effort import effort_factor
+from .expected import expected_flows, type_moments
 from .metrics import Metric, get_metric
 from .outputs import frame_of_counts, realized_score
 from .params import CaseType, ModelParams
@@ -79,14 +80,6 @@ class _Regime:
     target: np.ndarray  # (B, K) best-response thresholds
     p_open: np.ndarray
     mass: np.ndarray
-
-
-def _moments(params: ModelParams, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    p = np.empty_like(tau)
-    m = np.empty_like(tau)
-    for k, ct in enumerate(params.case_types):
-        p[:, k], m[:, k] = tabulated_moments(tau[:, k], ct, params.screening_noise)
-    return p, m
 
 
 class _Streams:
@@ -393,7 +386,7 @@ class _Run:
                 key = (p_t, m_t)
                 if key not in self.regimes:
                     r = best_response(p_t, m_t, lam[i], cap[i])
-                    self.regimes[key] = _Regime(r.threshold, *_moments(p_t, r.threshold))
+                    self.regimes[key] = _Regime(r.threshold, *type_moments(p_t, r.threshold))
                 target_tau = self.regimes[key].target
             if t == 0 or dyn.adjust_rate == 1.0:
                 tau[t] = target_tau
@@ -403,7 +396,7 @@ class _Run:
                 reg = self.regimes[(p_t, m_t)]
                 p_open[i], mass[i] = reg.p_open, reg.mass
             else:
-                p_open[i], mass[i] = _moments(p_t, tau[t])
+                p_open[i], mass[i] = type_moments(p_t, tau[t])
         return lam, cap, p_open, mass
 
     def draw(
@@ -415,7 +408,8 @@ class _Run:
         p_open: np.ndarray,
         mass: np.ndarray,
     ) -> tuple[np.ndarray, ...]:
-        """Step 2: the counts, drawn directly (aggregate) or report by report (micro).
+        """Step 2: the counts, drawn directly (aggregate), report by report (micro), or
+        their expectations (expected, :meth:`expect`).
 
         Returns reports, opened, solved, victims of new solves, declined-but-solvable
         reports, and the extra victims per solved case beyond the first.
@@ -463,33 +457,27 @@ class _Run:
     ) -> tuple[np.ndarray, ...]:
         """Step 2, expected engine: each count's expectation given the period's plan.
 
-        ``E[N] = lam``, ``E[O] = lam P(open)``, ``E[S] = lam m h_eff(lam P(open))``
-        with ``h_eff`` the effort factor averaged over the number opened
-        (:func:`tipresearch.model.effort.effort_factor`, exact for Poisson and negative
-        binomial counts), victims ``v E[S]`` and declined-but-solvable reports
-        ``lam (E[s'] - m)`` (``docs/model.md``, sections 3.3.6 and 3.3.14). The effort
-        factor is computed once for each run of periods that share the same plan.
+        ``E[N] = lam``, and opened, solved, victims and declined-but-solvable reports
+        from :func:`tipresearch.model.expected.expected_flows` (``docs/model.md``,
+        §3.3.14), computed once for the periods of a regime that share the same plan.
 
         Returns reports, opened, solved, victims of new solves and declined-but-solvable
         reports, each shaped (periods, bureaus, types).
         """
-        opened = lam * p_open
-        h = np.empty_like(opened)
+        counts = [np.empty_like(lam) for _ in range(4)]
         for r, (p_r, _) in enumerate(models.distinct):
             rows = np.flatnonzero(models.which == r)
-            first = rows[0]
+            plan = (lam, cap, p_open, mass)
+            # periods that share their plan share their expectations: compute one of them
             same = all(
-                np.array_equal(x[rows], np.broadcast_to(x[first], x[rows].shape))
-                for x in (opened, cap)
+                np.array_equal(x[rows], np.broadcast_to(x[rows[0]], x[rows].shape)) for x in plan
             )
-            if same:
-                h[rows] = effort_factor(opened[first], cap[first], p_r.effort_half, p_r.dispersion)
-            else:
-                h[rows] = effort_factor(opened[rows], cap[rows], p_r.effort_half, p_r.dispersion)
-        solved = lam * mass * h
-        victims = solved * models.per_type("victims_per_solved")
-        dsolv = lam * (models.per_type("mean_solvability") - mass)
-        return lam.copy(), opened, solved, victims, np.maximum(dsolv, 0.0)
+            use = rows[:1] if same else rows
+            for out, value in zip(
+                counts, expected_flows(p_r, *(x[use] for x in plan)), strict=True
+            ):
+                out[rows] = value
+        return (lam.copy(), *counts)
 
     def advance_backlog(
         self, models: _BlockModels, opened: np.ndarray, solved: np.ndarray

@@ -24,22 +24,47 @@ from .decision import best_thresholds, tabulated_moments
 from .dynamics import Dynamics
 from .effort import effort_factor
 from .metrics import Metric, get_metric
+from .outputs import COUNT_COLUMNS
 from .params import ModelParams
 
-__all__ = ["TOTALS", "expected_totals"]
+__all__ = ["TOTALS", "expected_flows", "expected_totals", "type_moments"]
 
-#: The totals :func:`expected_totals` returns, as in the engines' frames.
-TOTALS = (
-    "reports",
-    "opened",
-    "declined",
-    "solved",
-    "solved_backlog",
-    "recalled",
-    "victims_rescued",
-    "backlog",
-    "declined_solvable",
-)
+#: The totals :func:`expected_totals` returns: the frame's counts.
+TOTALS = COUNT_COLUMNS
+
+
+def type_moments(params: ModelParams, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``P(open)`` and ``E[s' 1(open)]`` at thresholds ``tau`` (..., types), per case type.
+
+    :func:`tipresearch.model.decision.tabulated_moments` for each type's column
+    (``docs/model.md``, §3.3.4 and §3.3.5).
+    """
+    p, m = np.empty_like(tau), np.empty_like(tau)
+    for k, ct in enumerate(params.case_types):
+        p[..., k], m[..., k] = tabulated_moments(tau[..., k], ct, params.screening_noise)
+    return p, m
+
+
+def expected_flows(
+    params: ModelParams,
+    lam: np.ndarray,
+    cap: np.ndarray,
+    p_open: np.ndarray,
+    mass: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Expected opened, solved, victims of new solves and declined-but-solvable reports.
+
+    ``E[O] = lam P``, ``E[S] = lam M h_eff(lam P)`` with the effort factor averaged
+    over the number opened (:func:`tipresearch.model.effort.effort_factor`, exact for
+    Poisson and negative binomial counts), victims ``v E[S]`` and ``lam (E[s'] - M)``
+    (``docs/model.md``, §3.3.6 and §3.3.14). Arrays end in the case-type axis.
+    """
+    opened = lam * p_open
+    h = effort_factor(opened, cap, params.effort_half, params.dispersion)
+    solved = lam * mass * h
+    victims = solved * np.array([ct.victims_per_solved for ct in params.case_types])
+    mean_s = np.array([ct.mean_solvability for ct in params.case_types])
+    return opened, solved, victims, np.maximum(lam * (mean_s - mass), 0.0)
 
 
 def expected_totals(
@@ -95,14 +120,7 @@ def expected_totals(
     lam = bureaus.reports[:, None] * shares
     cap = bureaus.capacity[:, None] * shares
     tau = best_thresholds(params, metric, lam, cap)
-    p_open, mass = np.empty_like(tau), np.empty_like(tau)
-    for k, ct in enumerate(params.case_types):
-        p_open[:, k], mass[:, k] = tabulated_moments(tau[:, k], ct, params.screening_noise)
-    opened = lam * p_open
-    h = effort_factor(opened, cap, params.effort_half, params.dispersion)
-    solved = lam * mass * h
-    mean_s = np.array([ct.mean_solvability for ct in params.case_types])
-    dsolv = np.maximum(lam * (mean_s - mass), 0.0)
+    opened, solved, _, dsolv = expected_flows(params, lam, cap, *type_moments(params, tau))
     flows = {
         "reports": lam.sum(axis=0),
         "opened": opened.sum(axis=0),

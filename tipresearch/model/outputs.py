@@ -13,7 +13,14 @@ import pandas as pd
 from .metrics import Metric
 from .params import CaseType, ModelParams
 
-__all__ = ["OUTPUT_COLUMNS", "ROW_BYTES", "frame_bytes", "realized_score", "summarise"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "ROW_BYTES",
+    "frame_bytes",
+    "realized_score",
+    "summarise",
+]
 
 #: Columns of a simulation's frame, in order.
 OUTPUT_COLUMNS = (
@@ -36,6 +43,18 @@ OUTPUT_COLUMNS = (
     "score",
 )
 
+#: The counts of a frame, which add up over bureaus (and case types).
+COUNT_COLUMNS = (
+    "reports",
+    "opened",
+    "declined",
+    "solved",
+    "solved_backlog",
+    "recalled",
+    "victims_rescued",
+    "backlog",
+    "declined_solvable",
+)
 
 #: Estimated peak bytes a simulation holds per row of its frame: the engine's arrays,
 #: the frame and its copy when written. Measured: about 135 bytes a row above the
@@ -143,18 +162,7 @@ def summarise(frame: pd.DataFrame, by_type: bool = True) -> pd.DataFrame:
     and ``unrecorded_share = declined / reports`` (the "dark figure" among reports).
     """
     keys = ["period", "month"] + (["case_type"] if by_type else [])
-    counts = [
-        "reports",
-        "opened",
-        "declined",
-        "solved",
-        "solved_backlog",
-        "recalled",
-        "victims_rescued",
-        "backlog",
-        "declined_solvable",
-    ]
-    out = frame.groupby(keys, observed=True, sort=True)[counts].sum().reset_index()
+    out = frame.groupby(keys, observed=True, sort=True)[list(COUNT_COLUMNS)].sum().reset_index()
     out["intake_rate"] = out["opened"] / out["reports"].where(out["reports"] > 0)
     out["clearance_rate"] = out["solved"] / out["opened"].where(out["opened"] > 0)
     out["unrecorded_share"] = out["declined"] / out["reports"].where(out["reports"] > 0)
