@@ -98,22 +98,31 @@ def intake_moments(
     a, b, d = case_type.beta_a, case_type.beta_b, case_type.dna_effect
     if noise == 0:
         return _moments_hard(tau, a, b, d)
-    # Split the noise at the kinks of the hard moments: for t = tau + sigma z <= delta
-    # every report is opened, for t >= 1 none is; in between, Gauss-Legendre.
+    return _quadrature(tau, a, b, d, noise, nodes, _moments_hard)
+
+
+_Z_MAX = 9.0
+
+
+def _quadrature(
+    tau: np.ndarray, a: float, b: float, d: float, noise: float, nodes: int, hard
+) -> tuple[np.ndarray, np.ndarray]:
+    """The moments averaged over the screening noise (§3.3.5), ``hard`` the hard ones.
+
+    The noise is split at the kinks of the hard moments: for ``t = tau + sigma z <=
+    delta`` every report is opened, for ``t >= 1`` none is; in between, Gauss-Legendre.
+    """
     z1 = np.clip((d - tau) / noise, -_Z_MAX, _Z_MAX)
     z2 = np.clip((1.0 - tau) / noise, -_Z_MAX, _Z_MAX)
     x, w = _legendre(nodes)
     half = 0.5 * (z2 - z1)
     z = (0.5 * (z1 + z2))[..., None] + half[..., None] * x
     weight = half[..., None] * w * _phi(z)
-    p_mid, m_mid = _moments_hard(tau[..., None] + noise * z, a, b, d)
+    p_mid, m_mid = hard(tau[..., None] + noise * z, a, b, d)
     below = special.ndtr(z1)
     p = below + np.sum(weight * p_mid, axis=-1)
-    m = below * case_type.mean_solvability + np.sum(weight * m_mid, axis=-1)
+    m = below * (d + (1.0 - d) * a / (a + b)) + np.sum(weight * m_mid, axis=-1)
     return p, m
-
-
-_Z_MAX = 9.0
 
 
 @lru_cache(maxsize=4)
@@ -125,6 +134,47 @@ def _phi(z: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
 
 
+_UNIT_POINTS = 8193  # points of the cached incomplete-beta tables on [0, 1] per shape pair
+
+
+def _unit_grid(a: float, b: float, points: int) -> np.ndarray:
+    """``points`` values of ``u`` on [0, 1]: Beta(a, b) quantiles and an even grid, merged.
+
+    Dense where solvability has mass and nowhere sparser than an even grid; resampled
+    by position to exactly ``points`` values, so every ``k``-th point is an even step.
+    """
+    n_q = (points + 1) // 2
+    quantile_u = special.betaincinv(a, b, np.linspace(0, 1, n_q))
+    linear_u = np.linspace(0.0, 1.0, points - n_q + 2)
+    u = np.unique(np.concatenate([quantile_u, linear_u]))
+    return np.interp(np.linspace(0, u.size - 1, points), np.arange(u.size), u)
+
+
+@lru_cache(maxsize=64)
+def _unit_table(a: float, b: float, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``u``, ``I^c_u(a, b)`` and ``I^c_u(a + 1, b)`` on :func:`_unit_grid`, once per shape pair.
+
+    The hard-threshold moments depend on the DNA effect only through
+    ``u = (tau - delta) / (1 - delta)``, so one table per solvability shape serves every
+    DNA effect and screening noise (``docs/model.md``, §3.3.4).
+    """
+    u = _unit_grid(a, b, points)
+    out = (u, special.betaincc(a, b, u), special.betaincc(a + 1.0, b, u))
+    for arr in out:
+        arr.setflags(write=False)
+    return out
+
+
+def _moments_hard_tabulated(
+    t: np.ndarray, a: float, b: float, delta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_moments_hard` by linear interpolation in :func:`_unit_table`."""
+    u_f, p_f, q_f = _unit_table(a, b, _UNIT_POINTS)
+    u = np.clip((t - delta) / (1.0 - delta), 0.0, 1.0)
+    p = np.interp(u, u_f, p_f)
+    return p, delta * p + (1.0 - delta) * (a / (a + b)) * np.interp(u, u_f, q_f)
+
+
 @lru_cache(maxsize=1024)
 def _table(
     a: float, b: float, delta: float, noise: float
@@ -132,20 +182,20 @@ def _table(
     """Thresholds with tabulated P(open) and E[s' 1(open)], computed once per case type.
 
     With ``sigma = 0`` the thresholds are dense where solvability has mass
-    (Beta quantiles and an even grid, merged). With ``sigma > 0`` the hard-threshold
-    moments on an even grid over ``[delta - 6 sigma, 1 + 6 sigma]`` are convolved
-    with the normal density of the noise (discrete Gauss transform), which is
-    exact up to the grid spacing because the hard moments are constant outside
-    ``[delta, 1]``; for noise below eight grid steps, the quadrature of :func:`intake_moments`.
+    (:func:`_unit_grid` mapped to ``delta + (1 - delta) u``) and the moments are the
+    closed forms on them, from :func:`_unit_table`. With ``sigma > 0`` the
+    hard-threshold moments (interpolated in the finer unit table) on an even grid over
+    ``[delta - 6 sigma, 1 + 6 sigma]`` are convolved with the normal density of the
+    noise (discrete Gauss transform), which is exact up to the grid spacing because
+    the hard moments are constant outside ``[delta, 1]``; for noise below eight grid
+    steps, the quadrature of :func:`intake_moments` (24 nodes) on the interpolated
+    hard moments.
     """
     if noise == 0:
-        n_q = (_FINE_POINTS + 1) // 2
-        quantile_tau = delta + (1.0 - delta) * special.betaincinv(a, b, np.linspace(0, 1, n_q))
-        linear_tau = np.linspace(delta, 1.0, _FINE_POINTS - n_q + 2)
-        tau = np.unique(np.concatenate([quantile_tau, linear_tau]))
-        # resample to exactly _FINE_POINTS by position so coarse steps are even
-        tau = np.interp(np.linspace(0, tau.size - 1, _FINE_POINTS), np.arange(tau.size), tau)
-        p, m = _moments_hard(tau, a, b, delta)
+        u, p_u, q_u = _unit_table(a, b, _FINE_POINTS)
+        tau = delta + (1.0 - delta) * u
+        p = p_u.copy()
+        m = delta * p + (1.0 - delta) * (a / (a + b)) * q_u
     else:
         lo, hi = delta - 6.0 * noise, 1.0 + 6.0 * noise
         tau = np.linspace(lo, hi, _FINE_POINTS)
@@ -153,15 +203,14 @@ def _table(
         if noise < 8 * step:
             # noise this small spans a short stretch of thresholds where the hard
             # moments are nearly smooth: 24 nodes agree with 96 to within 1e-4
-            ct = CaseType("t", a, b, share=1.0, dna_effect=delta)
-            p, m = intake_moments(tau, ct, noise, nodes=24)
+            p, m = _quadrature(tau, a, b, delta, noise, 24, _moments_hard_tabulated)
         else:
             half = int(np.ceil(6.0 * noise / step))
             offsets = np.arange(-half, half + 1) * step
             kernel = np.exp(-0.5 * (offsets / noise) ** 2)
             kernel /= kernel.sum()
             wide = lo + step * np.arange(-half, _FINE_POINTS + half)
-            p0, m0 = _moments_hard(wide, a, b, delta)
+            p0, m0 = _moments_hard_tabulated(wide, a, b, delta)
             p = np.convolve(p0, kernel, mode="valid")
             m = np.convolve(m0, kernel, mode="valid")
     # rounding in the convolution can leave 1 + 2e-16; probabilities stay in [0, 1]

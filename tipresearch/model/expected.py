@@ -67,6 +67,18 @@ def expected_flows(
     return opened, solved, victims, np.maximum(lam * (mean_s - mass), 0.0)
 
 
+def _geometric_stock(inflow: np.ndarray, carry: np.ndarray, periods: int) -> np.ndarray:
+    """``inflow (1 + c + ... + c^t)`` for ``t = 0 .. periods - 1``, shape (periods, types).
+
+    The stock at the end of month ``t`` of a linear recursion with constant inflow and
+    carried share ``c`` (``docs/model.md``, §3.3.14); the partial geometric sums are
+    accumulated, so ``c = 1`` needs no special case.
+    """
+    factors = np.vstack([np.ones((1, carry.size)), np.tile(carry, (periods - 1, 1))])
+    powers = np.cumprod(factors, axis=0)
+    return np.cumsum(powers, axis=0) * inflow
+
+
 def expected_totals(
     params: ModelParams,
     metric: str | Metric,
@@ -133,16 +145,13 @@ def expected_totals(
     recall = np.array([ct.recall_prob for ct in params.case_types])
     rho = params.backlog_attrition
     n_t = int(periods)
-    late, recalled, backlog = (np.empty((n_t, shares.size)) for _ in range(3))
-    stock_b = np.zeros(shares.size)  # backlog carried into the month
-    stock_g = np.zeros(shares.size)  # declined-but-solvable stock carried into the month
     unsolved = flows["opened"] - flows["solved"]
-    for t in range(n_t):
-        late[t] = stock_b * eta
-        stock_b = (stock_b - late[t]) * (1.0 - rho) + unsolved
-        backlog[t] = stock_b
-        recalled[t] = stock_g * recall
-        stock_g = (stock_g - recalled[t]) * (1.0 - rho) + flows["declined_solvable"]
+    # The carried stocks solve x[t] = x[t-1] (1 - leave) (1 - rho) + inflow, x[-1] = 0,
+    # so x[t] = inflow (1 + c + ... + c^t) with c = (1 - leave)(1 - rho).
+    backlog = _geometric_stock(unsolved, (1.0 - eta) * (1.0 - rho), n_t)
+    stock_g = _geometric_stock(flows["declined_solvable"], (1.0 - recall) * (1.0 - rho), n_t)
+    late = np.vstack([np.zeros((1, shares.size)), backlog[:-1]]) * eta
+    recalled = np.vstack([np.zeros((1, shares.size)), stock_g[:-1]]) * recall
     out = {name: np.broadcast_to(v, (n_t, v.size)).copy() for name, v in flows.items()}
     out["solved_backlog"] = late
     out["recalled"] = recalled
