@@ -160,3 +160,15 @@ def test_tabulated_probabilities_stay_within_the_unit_interval():
     ct = CaseType("children", 1.0, 3.0, dna_effect=0.3)
     p, m = tabulated_moments(np.linspace(-1.0, 2.0, 3001), ct, 0.3)
     assert p.max() <= 1.0 and p.min() >= 0.0 and m.max() <= 1.0
+
+
+@pytest.mark.parametrize(("a", "b", "delta", "sigma", "tau"), CASES)
+def test_tables_from_the_shared_unit_table_match_direct_hard_moments(a, b, delta, sigma, tau):
+    """The interpolated hard moments (one table per shape) agree with betaincc directly."""
+    from tipresearch.model.decision import _moments_hard, _moments_hard_tabulated
+
+    t = np.linspace(delta - 0.2, 1.2, 2001)
+    for direct, shared in zip(
+        _moments_hard(t, a, b, delta), _moments_hard_tabulated(t, a, b, delta), strict=True
+    ):
+        assert_allclose(shared, direct, atol=1e-5)
