@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,6 +73,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="S",
         help="longest time in seconds any one cell may run (default: no limit)",
     )
+    parser.add_argument(
+        "--no-site",
+        action="store_true",
+        help="skip the book (a Jupyter Book site over the executed notebooks, in DIR/site)",
+    )
     return parser
 
 
@@ -88,7 +94,12 @@ def main(args: argparse.Namespace) -> int:
         workers=args.workers,
         timeout=args.timeout,
         progress=True,
+        site=not args.no_site,
     )
     print(summary_line(frame))
     print(f"index: {Path(args.out) / 'html' / 'index.html'}", file=sys.stderr)
+    if "site" in frame.attrs:
+        site = Path(frame.attrs["site"])
+        shown = os.path.relpath(site / "index.html") if site.is_absolute() else site
+        print(f"site: {shown}", file=sys.stderr)
     return 1 if (frame["status"] != "ok").any() else 0

@@ -55,6 +55,7 @@ from .params import (
     inspect_parameters,
     resolve_parameters,
 )
+from .site import build_site
 
 __all__ = [
     "KERNEL_NAME",
@@ -420,6 +421,7 @@ def run_notebooks(
     workers: int | None = None,
     timeout: float | None = None,
     progress: bool = True,
+    site: bool = False,
 ) -> pd.DataFrame:
     """Execute notebooks in parallel, render them to HTML and write an index.
 
@@ -442,6 +444,10 @@ def run_notebooks(
         Longest time in seconds any one cell may run (default: no limit).
     progress : bool
         Write ``[start]``, ``[done ]`` and ``[FAIL ]`` lines to standard error.
+    site : bool
+        Also build the book over the executed notebooks
+        (:func:`tipresearch.collection.site.build_site`); its folder is
+        ``frame.attrs["site"]``.
 
     Returns
     -------
@@ -509,6 +515,12 @@ def run_notebooks(
 
     frame = pd.DataFrame([rows[p.stem] for p in paths], columns=list(RESULT_COLUMNS))
     write_index(frame, out_dir / "html" / "index.html", resolved)
+    if site:
+        with lock:
+            _say(stream, "[start] the book")
+        started = time.perf_counter()
+        frame.attrs["site"] = str(build_site(frame, out_dir, resolved))
+        _say(stream, f"[done ] the book  {time.perf_counter() - started:.1f} s")
     status = dict(zip(frame["notebook"], frame["status"], strict=True))
     _write_run(out_dir, {**run, "finished": _now(), "status": status})
     return frame
