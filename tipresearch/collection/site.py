@@ -271,6 +271,21 @@ parse:
     - dollarmath
 sphinx:
   config:
+    # Jupyter Book's own list without sphinx_thebe, whose script is written twice on
+    # every page (a console error); nothing here runs code in the browser
+    extensions:
+      - sphinx_togglebutton
+      - sphinx_copybutton
+      - myst_nb
+      - jupyter_book
+      - sphinx_comments
+      - sphinx_external_toc
+      - sphinx.ext.intersphinx
+      - sphinx_design
+      - sphinx_book_theme
+      - sphinxcontrib.bibtex
+    html_context:
+      default_mode: light
     numfig: true
     bibtex_reference_style: author_year
     html_show_copyright: false
