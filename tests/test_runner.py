@@ -168,12 +168,26 @@ def test_runner_sets_figures_and_results_dirs(mixed_run) -> None:
     assert not Path(record["source"]).is_absolute() and record["source"].endswith("01_good.ipynb")
 
 
+def test_run_builds_a_variant_book_naming_its_parameters(mixed_run) -> None:
+    _, out, _, stderr = mixed_run
+    sites = sorted(p.name for p in out.glob("site*"))
+    assert len(sites) == 1 and sites[0].startswith("site-variant-"), sites
+    landing = (out / sites[0] / "index.html").read_text()
+    assert "This is a variant build" in landing
+    assert (
+        '<span class="pre">x</span> <span class="pre">=</span> <span class="pre">2</span>'
+        in landing
+    )
+    assert (out / sites[0] / "notebooks" / "02_bad.html").exists()  # failed pages too
+    assert f"site: {sites[0]}" in stderr or sites[0] in stderr
+
+
 def test_two_workers_start_before_either_ends(mixed_run) -> None:
     _, out, _, stderr = mixed_run
     lines = [line for line in stderr.splitlines() if line.startswith("[")]
     first_end = next(i for i, line in enumerate(lines) if not line.startswith("[start]"))
     assert first_end == 2, lines  # two notebooks running at once, the third waits
-    assert sum(line.startswith("[start]") for line in lines) == 3
+    assert sum(line.startswith("[start] 0") for line in lines) == 3
     for stem in ("01_good", "02_bad", "04_slow"):
         assert (out / "notebooks" / f"{stem}.ipynb").is_file()
         assert (out / "html" / f"{stem}.html").is_file()
@@ -452,3 +466,28 @@ def test_a_second_run_into_a_folder_marks_what_is_older(folder: Path, tmp_path: 
     assert table.loc["03_other", "current"] and table.loc["05_early", "current"]
     index = (out / "html" / "index.html").read_text(encoding="utf-8")
     assert "03_other" in index and "01_good" not in index
+
+
+def test_records_and_executed_notebooks_name_the_environment(mixed_run) -> None:
+    import numpy
+
+    _, out, _, _ = mixed_run
+    record = json.loads((out / "results" / "01_good.json").read_text())
+    packages = record["environment"]["packages"]
+    assert packages["numpy"] == numpy.__version__ and "tipresearch" in packages
+    nb = nbformat.read(out / "notebooks" / "01_good.ipynb", as_version=4)
+    assert nb.metadata["tipresearch"]["environment"] == record["environment"]
+
+
+def test_environment_names_the_checked_out_commit() -> None:
+    import subprocess
+
+    from tipresearch.collection.provenance import environment
+
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    env = environment(root)
+    if head.returncode != 0:
+        assert env["commit"] is None
+    else:
+        assert env["commit"] == head.stdout.strip() and isinstance(env["modified"], bool)

@@ -55,6 +55,7 @@ from .params import (
     inspect_parameters,
     resolve_parameters,
 )
+from .provenance import environment
 from .site import build_site
 
 __all__ = [
@@ -189,6 +190,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         (path.parent / parameters[RESULTS_DIR] / RESULT_RECORD).unlink(missing_ok=True)
 
     failure, starts, seconds = _execute(path, executed, parameters, job["timeout"])
+    if job.get("environment"):
+        _stamp(executed, job["environment"])
     error = _render(executed, page, failure, starts)
     row = {
         "notebook": stem,
@@ -200,7 +203,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         "record": str(out / "results" / f"{stem}.json"),
         "path": str(path),
     }
-    _write_record(row, job["declared"], parameters, _own_results(path, parameters), job.get("run"))
+    results = _own_results(path, parameters)
+    _write_record(row, job["declared"], parameters, results, job.get("run"), job.get("environment"))
     return row
 
 
@@ -252,6 +256,18 @@ def _execute(
     return failure, starts, time.perf_counter() - start
 
 
+def _stamp(executed: Path, environment: Mapping[str, Any]) -> None:
+    """Write the commit and package versions into the executed notebook's metadata."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:  # an unreadable notebook is reported by _render
+        return
+    nb.metadata.setdefault("tipresearch", {})["environment"] = dict(environment)
+    write_text(executed, nbformat.writes(nb))
+
+
 def _render(executed: Path, page: Path, failure: list[BaseException], starts: int) -> str | None:
     """Render the executed notebook to ``page``; return the notebook's error line, if any."""
     import nbformat
@@ -290,6 +306,7 @@ def _write_record(
     parameters: Mapping[str, Any],
     results: Any,
     run: str | None = None,
+    environment: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the run's record of one notebook: its run, status, parameters, results.
 
@@ -314,6 +331,7 @@ def _write_record(
         "parameters": {k: rel(v) for k, v in {**defaults, **parameters}.items()},
         "overrides": {k: rel(v) for k, v in parameters.items()},
         "results": results,
+        "environment": environment,
     }
     write_text(Path(row["record"]), json.dumps(record, indent=2, default=str) + "\n")
 
@@ -488,8 +506,11 @@ def run_notebooks(
 
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     run = _start_run(out_dir, run_id, [p.stem for p in paths])
+    env = environment(find_project_root(paths[0].parent))
+    run["environment"] = env
     jobs = [
         {
+            "environment": env,
             "path": str(p),
             "out": str(out_dir),
             "parameters": resolved[p.stem],

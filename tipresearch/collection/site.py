@@ -35,6 +35,7 @@ from tipresearch.errors import DataFileError
 from tipresearch.io import write_text
 
 from .params import FIGURES_DIR, RESULTS_DIR
+from .provenance import environment
 
 __all__ = [
     "BIBLIOGRAPHY",
@@ -170,6 +171,7 @@ def _landing_page(
     given: Mapping[str, Mapping[str, Any]],
     figures: list[tuple[str, str]],
     status_link: str,
+    env: Mapping[str, Any],
 ) -> str:
     r3 = records.get("03_reforms_2008_2015", {})
     r4 = records.get("04_sweeps_and_sensitivity", {})
@@ -240,6 +242,8 @@ def _landing_page(
         "the collection and this site, `make test` runs the tests. The environment: "
         "{download}`environment.yml <environment.yml>`.",
         "",
+        _made_with(env),
+        "",
         "## How to cite",
         "",
         "Cite the collection as in {download}`CITATION.cff <CITATION.cff>`, and the "
@@ -250,6 +254,23 @@ def _landing_page(
         "",
     ]
     return "\n".join(lines)
+
+
+def _made_with(env: Mapping[str, Any]) -> str:
+    commit = env.get("commit")
+    where = (
+        f"from commit `{commit[:12]}`"
+        + (" with changes to tracked files" if env.get("modified") else "")
+        if commit
+        else "outside a git checkout"
+    )
+    rows = "\n".join(f"| {name} | {version} |" for name, version in env["packages"].items())
+    return (
+        f"This build was made {where}, with Python {env['python']}; every executed "
+        "notebook and run record names the same (metadata `tipresearch.environment`).\n\n"
+        ":::{dropdown} Package versions\n| package | version |\n| --- | --- |\n"
+        f"{rows}\n:::"
+    )
 
 
 def _config(title: str) -> str:
@@ -371,7 +392,8 @@ def build_site(
     )
     status = os.path.relpath(out / "html" / "index.html", target).replace(os.sep, "/")
     records = _records(out, notebooks)
-    write_text(src / "index.md", _landing_page(frame, records, _given(parameters), figures, status))
+    page = _landing_page(frame, records, _given(parameters), figures, status, environment(root))
+    write_text(src / "index.md", page)
     write_text(src / "_config.yml", _config("How police ratings change which reports become cases"))
     write_text(src / "_toc.yml", _toc(notebooks, chapters))
     staging = out / ".site-build"
