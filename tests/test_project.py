@@ -34,9 +34,14 @@ def _split(requirement: str) -> tuple[str, str]:
 
 
 def _pyproject_packages() -> dict[str, str]:
+    """The core and every extra (environment.yml installs everything), less the extras'
+    references to the package itself (``all``)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
-    return dict(_split(r) for r in requirements)
+    extras = project["optional-dependencies"].values()
+    requirements = [*project["dependencies"], *(r for extra in extras for r in extra)]
+    packages = dict(_split(r) for r in requirements)
+    packages.pop(_normalise(project["name"]), None)
+    return packages
 
 
 def _conda_packages() -> dict[str, str]:
