@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= build
 WORKERS ?= 2
 
-.PHONY: all run test lint format bench bench-sweep calibrate mechanisms clean venv
+.PHONY: all run test lint format bench bench-sweep calibrate mechanisms clean venv lock
 
 all: run
 
@@ -23,6 +23,11 @@ run:
 
 test:
 	VENV=$(VENV) $(PYTHON) tasks.py test
+
+# requirements/lock.txt again from pyproject.toml (core and every extra, Python 3.11):
+# pins still allowed are kept; `make lock UPGRADE=1` moves every package to its newest
+lock:
+	UPGRADE=$(UPGRADE) $(PYTHON) tasks.py lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
