@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -100,6 +99,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"index: {Path(args.out) / 'html' / 'index.html'}", file=sys.stderr)
     if "site" in frame.attrs:
         site = Path(frame.attrs["site"])
-        shown = os.path.relpath(site / "index.html") if site.is_absolute() else site
+        shown = site / "index.html"
+        if shown.is_absolute() and Path.cwd() in shown.parents:
+            shown = shown.relative_to(Path.cwd())
         print(f"site: {shown}", file=sys.stderr)
     return 1 if (frame["status"] != "ok").any() else 0

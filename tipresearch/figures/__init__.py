@@ -33,6 +33,7 @@ from .sensitivity import (
     plot_response_map,
     plot_sobol,
 )
+from .tables import paper_table
 from .theme import (
     CASE_TYPE_COLOURS,
     CASE_TYPE_NAMES,
@@ -52,6 +53,7 @@ from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles
 from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
+    "paper_table",
     "PARAMETER_LABELS",
     "plot_out_of_sample",
     "plot_profiles",
