@@ -63,8 +63,8 @@ KEY_FIGURES = (
     ),
     (
         "02_metric_outcomes",
-        "Share of reports opened and clearance rate under each way of rating a bureau "
-        "(notebook 2).",
+        "Share of reports opened, clearance rate and victims rescued under each way of "
+        "rating a bureau (notebook 2).",
     ),
 )
 
@@ -188,12 +188,36 @@ def _landing_page(
         "turns into cases, with a model of that choice fitted to China's published figures.",
         "",
     ]
-    answer = [
-        "**The answer, from this build.** A bureau rated on its clearance rate opens "
-        "fewer of the reports it receives than one rated on cases opened, and the "
-        "reports it declines are the hard ones; a rule that every report be filed "
-        "undoes part of that, at the cost of a lower clearance rate."
-    ]
+    r2 = records.get("02_metrics_and_intake", {})
+    answer = ["**The answer, from this build.**"]
+    intake, clearance = r2.get("intake_rate", {}), r2.get("clearance_rate", {})
+    lost, gap = r2.get("rescues_lost_share", {}), r2.get("solvability_gap_opened_declined", {})
+    rules = ("opened_count", "solved_count", "clearance_rate")
+    if all(isinstance(intake.get(k), int | float) for k in rules):
+        answer.append(
+            "In the model at its default parameters (notebook 2), a bureau rated on cases "
+            f"opened opens {intake['opened_count']:.0%} of the reports it receives, one rated "
+            f"on cases solved {intake['solved_count']:.0%}, and one rated on its clearance "
+            f"rate {intake['clearance_rate']:.0%}."
+        )
+        if all(isinstance(clearance.get(k), int | float) for k in rules):
+            answer.append(
+                "The clearance rate moves the other way: "
+                f"{clearance['opened_count']:.0%}, {clearance['solved_count']:.0%} and "
+                f"{clearance['clearance_rate']:.0%}."
+            )
+    if all(isinstance(gap.get(k), int | float) for k in ("women", "children")):
+        answer.append(
+            "The reports left unrecorded are the hard ones: the mean solvability of opened "
+            f"reports exceeds that of declined ones by {gap['women']:.2f} (women) and "
+            f"{gap['children']:.2f} (children)."
+        )
+    if isinstance(lost.get("clearance_rate"), int | float):
+        answer.append(
+            "Rated on its clearance rate, a bureau rescues "
+            f"{lost['clearance_rate']:.0%} fewer victims than under the rule of a planner who "
+            "values every rescue."
+        )
     ratio = r3.get("registered_2009_over_2008_rated_on_solved_only")
     if isinstance(ratio, int | float):
         answer.append(
@@ -205,8 +229,8 @@ def _landing_page(
     top = r4.get("top_lever")
     if isinstance(top, dict) and "intake_rate" in top:
         answer.append(
-            "Across eight levers, the one that moves the share of reports opened most "
-            f"(largest total Sobol' index) is `{top['intake_rate']}`."
+            "Of the eight levers of notebook 4, the one that moves the share of reports "
+            f"opened most (largest total Sobol' index) is the {lever_label(top['intake_rate'])}."
         )
     lines += [" ".join(answer), ""]
     if given:
@@ -271,6 +295,22 @@ def _made_with(env: Mapping[str, Any]) -> str:
         ":::{dropdown} Package versions\n| package | version |\n| --- | --- |\n"
         f"{rows}\n:::"
     )
+
+
+def lever_label(name: str, spec: str | os.PathLike | None = None) -> str:
+    """A sweep lever's label in plain words, from the sweep's spec (its name if none)."""
+    from tipresearch.errors import ParameterError
+    from tipresearch.experiments import load_spec
+
+    from .runner import find_project_root
+
+    path = Path(spec) if spec else find_project_root() / "experiments" / "levers_sobol.yaml"
+    try:
+        space = load_spec(path).space
+        label = next(p.display for p in space.parameters if p.name == name)
+    except (OSError, ParameterError, DataFileError, StopIteration):
+        return f"`{name}`"
+    return label.split(" (")[0]
 
 
 def _config(title: str) -> str:
