@@ -27,6 +27,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def fig():
     figure, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
+    ax.set_title("A line")
     yield figure
     plt.close(figure)
 

@@ -59,3 +59,30 @@ def test_rows_in_years_keep_their_year_in_a_mixed_column() -> None:
     cable = pd.DataFrame({"value": [2008.0, 1174.0], "unit": ["calendar year", "cases"]})
     html = _html(cable)
     assert ">2008<" in html and ">1,174<" in html
+
+
+def test_saved_figures_get_thousands_separators_and_need_a_title(tmp_path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures import FigureLayoutWarning, save_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([2008, 2009], [2566, 31000])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        save_figure(fig, "untitled", tmp_path)
+    assert any("no title" in str(w.message) for w in caught if w.category is FigureLayoutWarning)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any("," in label for label in labels), labels  # counts of 10,000 and more
+    assert not any("," in t.get_text() for t in ax.get_xticklabels())  # years untouched
+    ax.set_title("Registered cases")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        save_figure(fig, "titled", tmp_path)
+    assert not [w for w in caught if w.category is FigureLayoutWarning]
+    plt.close(fig)

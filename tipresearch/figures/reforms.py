@@ -237,28 +237,54 @@ def plot_monthly_path(
 
 
 def plot_counterfactuals(
-    annual: pd.DataFrame, timeline: Timeline, value: str = "registered"
+    annual: pd.DataFrame,
+    timeline: Timeline,
+    value: str = "registered",
+    title: str | None = None,
 ) -> Figure:
-    """Mean national counts by year under each scenario (same draws), both types together."""
-    fig, ax = plt.subplots(figsize=(9, 4.6))
+    """Mean national counts by year under each scenario (same draws), both types together.
+
+    Left: the counts. Right: each scenario minus the first (the fitted calendar), so
+    that a scenario close to it, whose line would hide under the first, can be read.
+
+    Parameters
+    ----------
+    annual : pandas.DataFrame
+        :func:`tipresearch.reforms.to_annual` of replications with a ``scenario``
+        column (categorical; its first category is the reference).
+    timeline : Timeline
+        Reform dates, drawn as dotted lines.
+    value : str
+        The count (``registered``, ``solved`` or ``rescued``).
+    title : str, optional
+        The figure's title.
+    """
+    fig, (ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 4.6))
     data = annual[annual.case_type == "all"]
     styles = ["-", "--", "-.", ":", (0, (5, 1))]
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, g) in enumerate(data.groupby("scenario", observed=True)):
-        mean = g.groupby("year")[value].mean()
-        ax.plot(
-            mean.index + 0.5,
-            mean.values,
-            ls=styles[i % len(styles)],
-            color=colours[i % len(colours)],
-            lw=2.2 if i == 0 else 1.6,
-            label=str(name),
-        )
-    _mark_reforms(ax, timeline, years=True, label=False)
-    ax.set_xlabel("year")
-    ax.set_ylabel(f"{value} cases per year")
+    means = {
+        name: g.groupby("year")[value].mean() for name, g in data.groupby("scenario", observed=True)
+    }
+    first = next(iter(means.values()))
+    for i, (name, mean) in enumerate(means.items()):
+        style = {"ls": styles[i % len(styles)], "color": colours[i % len(colours)]}
+        ax.plot(mean.index + 0.5, mean.values, lw=2.2 if i == 0 else 1.6, label=str(name), **style)
+        if i:
+            gap = mean - first.reindex(mean.index)
+            diff_ax.plot(gap.index + 0.5, gap.values, lw=1.6, label=str(name), **style)
+    diff_ax.axhline(0.0, color=colours[0], lw=2.2)
+    for axis in (ax, diff_ax):
+        _mark_reforms(axis, timeline, years=True, label=False)
+        axis.set_xlabel("year")
+    noun = value.replace("_", " ")
+    ax.set_ylabel(f"{noun} cases per year")
     ax.set_ylim(bottom=0)
+    ax.set_title("Each calendar")
     ax.legend(fontsize=8)
+    diff_ax.set_ylabel(f"{noun} cases per year, minus the first calendar")
+    diff_ax.set_title(f"Difference from {next(iter(means))!s}")
+    fig.suptitle(title or f"{noun[:1].upper()}{noun[1:]} cases per year under each calendar")
     fig.tight_layout()
     return fig
 

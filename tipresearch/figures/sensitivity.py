@@ -97,6 +97,7 @@ def plot_response_map(
     zlabel: str = "",
     vmin: float | None = None,
     vmax: float | None = None,
+    title: str | None = None,
 ) -> Figure:
     """A map of an output over two parameters, with the contour of a threshold.
 
@@ -111,6 +112,8 @@ def plot_response_map(
         Axis and colour-bar labels, with units.
     vmin, vmax : float, optional
         Colour scale limits.
+    title : str, optional
+        The figure's title (default: the output's label, without its unit).
 
     Returns
     -------
@@ -130,6 +133,8 @@ def plot_response_map(
         ax.clabel(lines, fmt=lambda v: f"{v:g}", fontsize="small")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    default = zlabel.split(" (")[0] if zlabel else "output"
+    ax.set_title(title or f"{default[:1].upper()}{default[1:]} over the two parameters")
     fig.tight_layout()
     return fig
 
@@ -188,6 +193,7 @@ def plot_prim_trajectory(result: PrimResult, selected: int | None = None) -> Fig
     ax.legend(loc="lower left", fontsize="small")
     ax.set_xlabel("coverage (share of the cases of interest inside the box)")
     ax.set_ylabel("density (share of the box's points that are cases)")
+    ax.set_title("PRIM's boxes, from the whole space to the densest")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     fig.tight_layout()

@@ -30,7 +30,9 @@ __all__ = [
     "THEME",
     "check_dpi",
     "check_figure_name",
+    "has_title",
     "save_figure",
+    "separate_thousands",
     "set_theme",
 ]
 
@@ -136,6 +138,39 @@ def check_figure_name(name: object) -> str:
     return name
 
 
+def has_title(fig: Figure) -> bool:
+    """Whether a figure is titled: a suptitle, or a title on every panel with data."""
+    if fig._suptitle is not None and fig._suptitle.get_text().strip():
+        return True
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+    titled = [ax for ax in panels if any(t.get_text().strip() for t in (ax.title, ax._left_title))]
+    return bool(panels) and len(titled) == len(panels)
+
+
+def separate_thousands(fig: Figure) -> None:
+    """Thousands separators on count axes: ticks of 10,000 or more, all whole numbers.
+
+    Only axes with matplotlib's default number formatter on a linear scale change, so
+    years (below 10,000), shares and log scales keep their labels.
+    """
+    from matplotlib.ticker import ScalarFormatter, StrMethodFormatter
+
+    for ax in fig.axes:
+        for axis, lims in ((ax.yaxis, ax.get_ylim()), (ax.xaxis, ax.get_xlim())):
+            if (
+                axis.get_scale() != "linear"
+                or type(axis.get_major_formatter()) is not ScalarFormatter
+            ):
+                continue
+            ticks = [t for t in axis.get_majorticklocs() if min(lims) <= t <= max(lims)]
+            if (
+                ticks
+                and max(abs(t) for t in ticks) >= 10_000
+                and all(float(t).is_integer() for t in ticks)
+            ):
+                axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
 def save_figure(
     fig: Figure, name: str, figures_dir: str | os.PathLike, dpi: int | None = None
 ) -> Path:
@@ -169,8 +204,13 @@ def save_figure(
     -----
     FigureLayoutWarning
         When text in the figure overlaps other text or runs outside it
-        (:func:`tipresearch.figures.layout.text_problems`); the figure is saved all
-        the same.
+        (:func:`tipresearch.figures.layout.text_problems`), or the figure has no
+        title (:func:`has_title`); the figure is saved all the same.
+
+    Notes
+    -----
+    Count axes with ticks of 10,000 or more get thousands separators first
+    (:func:`separate_thousands`).
     """
     file_name = check_figure_name(name)
     if dpi is not None:
@@ -181,7 +221,10 @@ def save_figure(
     if isinstance(figures_dir, str) and not figures_dir.strip():
         raise ParameterError("figures_dir", figures_dir, "a folder path")
     path = Path(figures_dir) / file_name
+    separate_thousands(fig)
     problems = text_problems(fig)
+    if not has_title(fig):
+        problems.append("the figure has no title (a suptitle, or a title on every panel)")
     if problems:
         warnings.warn(f"{file_name}: " + "; ".join(problems), FigureLayoutWarning, stacklevel=2)
     atomic_write(path.with_suffix(".svg"), lambda tmp: fig.savefig(tmp, format="svg"))
