@@ -264,7 +264,8 @@ def _landing_page(
         "",
         "From a clone of the repository, with Python 3.11 and pip: `make run` builds "
         "the collection and this site, `make test` runs the tests. The environment: "
-        "{download}`environment.yml <environment.yml>`.",
+        "{download}`environment.yml <environment.yml>`; every package at the exact "
+        "version this build used: {download}`requirements/lock.txt <requirements/lock.txt>`.",
         "",
         _made_with(env),
         "",
@@ -413,8 +414,9 @@ def build_site(
             (src / chapter).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / chapter, src / chapter)
             chapters.append(chapter[: -len(".md")])
-    for name in ("environment.yml", "CITATION.cff", "LICENSE"):
+    for name in ("environment.yml", "CITATION.cff", "LICENSE", "requirements/lock.txt"):
         if (root / name).exists():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, src / name)
     (src / "figures").mkdir()
     figures = []
