@@ -52,6 +52,11 @@ def test_recovery_refits_each_replication_and_resumes():
     assert table.loc[0, "replications"] == 2
     assert table.loc[0, "coverage_90"] == rows.covered_90.mean()
     assert table.loc[0, "rmse"] >= abs(table.loc[0, "bias"])
+    # the full-refit bootstrap's error is the spread of the refitted estimates
+    assert table.loc[0, "refit_std_error"] == pytest.approx(rows.estimate.std(ddof=1))
+    assert table.loc[0, "refit_over_robust"] == pytest.approx(
+        rows.estimate.std(ddof=1) / rows.robust_std_error.mean()
+    )
     # the objective at the truth is known for every refit, and on this one-parameter
     # problem the search finds a point at least as good as the truth every time
     assert (rows.truth_objective >= 0).all() and rows.truth_objective.notna().all()

@@ -230,10 +230,14 @@ def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``parameter``, ``truth``, ``replications``, ``mean_estimate``, ``bias``,
-        ``rmse``, ``mean_robust_std_error``, ``coverage_90``, and
+        ``rmse``, ``mean_robust_std_error``, ``coverage_90``,
         ``search_found_truth``: the share of refits whose objective is at most the
         objective at the truth (where ``truth_objective`` is known; a refit above it
-        stopped in another basin).
+        stopped in another basin), ``refit_std_error``: the standard deviation of the
+        refitted estimates (with the truth at the fit's estimates, a parametric
+        bootstrap that refits every parameter from the defaults, search included;
+        Efron and Tibshirani 1993, ch. 6), and ``refit_over_robust``, its ratio to the
+        mean robust error.
     """
     out = []
     for key, g in rows.groupby("parameter", sort=False):
@@ -249,9 +253,12 @@ def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
                 "mean_robust_std_error": float(g.robust_std_error.mean()),
                 "coverage_90": float(g.covered_90.mean()),
                 "search_found_truth": _found(g),
+                "refit_std_error": float(g.estimate.std(ddof=1)) if len(g) > 1 else float("nan"),
             }
         )
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    table["refit_over_robust"] = table["refit_std_error"] / table["mean_robust_std_error"]
+    return table
 
 
 def _found(rows: pd.DataFrame) -> float:
