@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from tipresearch.reforms import Timeline
 
@@ -244,8 +245,9 @@ def plot_counterfactuals(
 ) -> Figure:
     """Mean national counts by year under each scenario (same draws), both types together.
 
-    Left: the counts. Right: each scenario minus the first (the fitted calendar), so
-    that a scenario close to it, whose line would hide under the first, can be read.
+    Left: the counts. Right: each scenario minus the first (the fitted calendar), on a
+    symmetric log scale (linear within 100 cases), so that a scenario close to the
+    first, whose line would hide under it, can be read beside a large one.
 
     Parameters
     ----------
@@ -282,8 +284,12 @@ def plot_counterfactuals(
     ax.set_ylim(bottom=0)
     ax.set_title("Each calendar")
     ax.legend(fontsize=8)
-    diff_ax.set_ylabel(f"{noun} cases per year, minus the first calendar")
-    diff_ax.set_title(f"Difference from {next(iter(means))!s}")
+    # a symmetric log scale, linear within +-100 cases: small effects stay visible
+    # beside large ones
+    diff_ax.set_yscale("symlog", linthresh=100.0)
+    diff_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    diff_ax.set_ylabel("difference, cases per year")
+    diff_ax.set_title(f'Difference from "{next(iter(means))!s}" (symmetric log scale)')
     fig.suptitle(title or f"{noun[:1].upper()}{noun[1:]} cases per year under each calendar")
     fig.tight_layout()
     return fig
