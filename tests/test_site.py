@@ -191,6 +191,12 @@ def test_site_search_finds_a_term(driver, site) -> None:
     assert any("01_small" in href or "model" in href for href in found), found
 
 
+def test_landing_page_quotes_the_published_counts_and_says_what_it_lacks(site) -> None:
+    text = (site / "index.html").read_text()
+    assert "2,566" in text and "6,513" in text  # from data/published, not typed
+    assert "holds none of the results" in text  # the small run wrote no records
+
+
 def test_site_pages_are_readable_by_others(site) -> None:
     for path in [site, *site.rglob("*")]:
         mode = path.stat().st_mode & 0o777

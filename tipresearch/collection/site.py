@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from tipresearch.data import load_published, published_value
 from tipresearch.errors import DataFileError
 from tipresearch.io import write_text
 
@@ -175,6 +176,9 @@ def _landing_page(
 ) -> str:
     r3 = records.get("03_reforms_2008_2015", {})
     r4 = records.get("04_sweeps_and_sensitivity", {})
+    published = load_published()
+    before = published_value(published, "cn_reg_traf_2008")
+    after = published_value(published, "cn_reg_traf_2009")
     lines = [
         "# How police ratings change which reports become cases",
         "",
@@ -182,9 +186,10 @@ def _landing_page(
         "not the cases they opened, and perhaps for that reason avoided opening hard "
         "trafficking and missing-person cases (09BEIJING2594 ¶9 {cite:p}`cable09beijing2594`). "
         "From 2009 missing-person reports were to be handled as criminal cases at once "
-        "(¶7), and registered trafficking cases rose from 2,566 in 2008 to 6,513 in 2009 "
-        "{cite:p}`nbs2010yearbook`. This collection asks how the way a bureau is rated "
-        "(cases solved, the clearance rate, or cases opened) changes which reports it "
+        f"(¶7), and registered trafficking cases rose from {before:,.0f} in 2008 to "
+        f"{after:,.0f} in 2009 {{cite:p}}`nbs2010yearbook`. This collection asks how the "
+        "way a bureau is rated (cases solved, the clearance rate, or cases opened) "
+        "changes which reports it "
         "turns into cases, with a model of that choice fitted to China's published figures.",
         "",
     ]
@@ -223,14 +228,19 @@ def _landing_page(
         answer.append(
             "In the fitted model, with the clearance rate's weight removed (a rating on "
             f"cases solved alone), registered cases would have changed by a factor of "
-            f"{ratio:.2f} from 2008 to 2009, against 6,513 / 2,566 = "
-            f"{6513 / 2566:.2f} published."
+            f"{ratio:.2f} from 2008 to 2009, against {after:,.0f} / {before:,.0f} = "
+            f"{after / before:.2f} published."
         )
     top = r4.get("top_lever")
     if isinstance(top, dict) and "intake_rate" in top:
         answer.append(
             "Of the eight levers of notebook 4, the one that moves the share of reports "
             f"opened most (largest total Sobol' index) is the {lever_label(top['intake_rate'])}."
+        )
+    if len(answer) == 1:
+        answer.append(
+            "This build holds none of the results the answer is drawn from (notebooks 2 to "
+            "4 write them); the notebooks below give what it has."
         )
     lines += [" ".join(answer), ""]
     if given:
