@@ -47,6 +47,10 @@ def _pyproject_packages() -> dict[str, str]:
 def _conda_packages() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     entries = [d for d in env["dependencies"] if isinstance(d, str)]
+    # packages conda-forge lacks are installed by pip, beside the package itself
+    for d in env["dependencies"]:
+        if isinstance(d, dict):
+            entries += [p for p in d.get("pip", []) if not p.startswith("-e")]
     return {name: spec for name, spec in map(_split, entries) if name not in CONDA_ONLY}
 
 

@@ -356,6 +356,8 @@ sphinx:
       - sphinx_design
       - sphinx_book_theme
       - sphinxcontrib.bibtex
+      # MathJax served with the site, so formulas render without a network
+      - sphinx-mathjax-offline
     html_context:
       default_mode: light
     numfig: true
