@@ -86,3 +86,20 @@ def test_saved_figures_get_thousands_separators_and_need_a_title(tmp_path) -> No
         save_figure(fig, "titled", tmp_path)
     assert not [w for w in caught if w.category is FigureLayoutWarning]
     plt.close(fig)
+
+
+def test_a_colorbar_needs_no_title_of_its_own() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures.theme import has_title
+
+    fig, ax = plt.subplots()
+    mesh = ax.pcolormesh([[0.0, 1.0], [1.0, 0.0]])
+    fig.colorbar(mesh, ax=ax)
+    assert not has_title(fig)
+    ax.set_title("A map")
+    assert has_title(fig)
+    plt.close(fig)

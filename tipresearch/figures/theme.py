@@ -142,7 +142,11 @@ def has_title(fig: Figure) -> bool:
     """Whether a figure is titled: a suptitle, or a title on every panel with data."""
     if fig._suptitle is not None and fig._suptitle.get_text().strip():
         return True
-    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+    panels = [
+        ax
+        for ax in fig.axes
+        if ax.get_visible() and ax.has_data() and ax.get_label() != "<colorbar>"
+    ]
     titled = [ax for ax in panels if any(t.get_text().strip() for t in (ax.title, ax._left_title))]
     return bool(panels) and len(titled) == len(panels)
 
