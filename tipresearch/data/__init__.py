@@ -36,6 +36,14 @@ from .published import (
     published_row,
     published_value,
 )
+from .reporting import (
+    MAIN_OFFENCES,
+    REPORTING_FILE,
+    REPORTING_SCHEMA,
+    REPORTING_SOURCE,
+    build_reporting_table,
+    load_reporting,
+)
 from .schema import (
     KINDS,
     PRECISIONS,
@@ -47,6 +55,12 @@ from .schema import (
 )
 
 __all__ = [
+    "MAIN_OFFENCES",
+    "REPORTING_FILE",
+    "REPORTING_SCHEMA",
+    "REPORTING_SOURCE",
+    "build_reporting_table",
+    "load_reporting",
     "CABLE_FILE",
     "CABLE_PARAGRAPHS",
     "CABLE_RATIOS",

@@ -1,0 +1,99 @@
+"""ONS Table D10 (shares of CSEW incidents reported to the police), tidy and checked."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tipresearch.data import (
+    MAIN_OFFENCES,
+    REPORTING_FILE,
+    REPORTING_SOURCE,
+    build_reporting_table,
+    load_reporting,
+)
+from tipresearch.errors import DataFileError
+
+
+def _source() -> list[dict[str, str]]:
+    with REPORTING_SOURCE.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_committed_table_is_the_one_the_source_builds(tmp_path: Path) -> None:
+    rebuilt = build_reporting_table(out=tmp_path / "t.csv")
+    assert rebuilt.read_text(encoding="utf-8") == REPORTING_FILE.read_text(encoding="utf-8")
+
+
+def test_every_value_is_the_source_cell_exactly() -> None:
+    table = load_reporting()
+    source = _source()
+    assert len(table) == len(source) == 1166
+    with REPORTING_FILE.open(encoding="utf-8") as handle:
+        tidy = list(csv.DictReader(handle))
+    for row, cell in zip(tidy, source, strict=True):
+        assert row["offence"] == cell["category"]
+        assert row["survey_year_ending"] == cell["year_ending"][:7]
+        assert row["value"] == ("" if cell["proportion"] == "NA" else cell["proportion"])
+
+
+def test_hand_picked_cells() -> None:
+    table = load_reporting().set_index("id")
+    assert table.loc["ew_reported_violence_1981_12", "value"] == 0.23867369792293375
+    all_crime = "ew_reported_all_csew_crime_excluding_fraud_and_computer_misuse_2019_03"
+    assert table.loc[all_crime, "value"] == 0.37853325016121336
+    assert np.isnan(table.loc["ew_reported_snatch_theft_from_person_2019_03", "value"])
+    # the burglary sub-lines are told apart by their group
+    dwelling = "ew_reported_domestic_burglary_in_a_dwelling_with_loss_2019_03"
+    assert table.loc[dwelling, "value"] == 0.8188321084407716
+    assert table.loc[dwelling, "parent"] == "domestic burglary in a dwelling"
+    assert table.loc[dwelling, "survey_year"] == 2019
+
+
+def test_main_offences_cover_every_survey_year() -> None:
+    table = load_reporting()
+    main = table[table["offence"].isin(MAIN_OFFENCES)]
+    assert set(main["offence"]) == set(MAIN_OFFENCES)
+    assert main.groupby("offence").size().eq(22).all()  # every survey year has a row
+    gaps = main[main["value"].isna()]
+    # the source gives no robbery figure for the 1981 and 1991 surveys; nothing is filled
+    assert sorted(zip(gaps["offence"], gaps["survey_year"], strict=True)) == [
+        ("robbery", 1981),
+        ("robbery", 1991),
+    ]
+    assert main["value"].dropna().between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "column"),
+    [
+        (lambda rows: rows[3].__setitem__(4, "1.5"), "value"),
+        (lambda rows: rows[3].__setitem__(3, "2019-13"), "survey_year_ending"),
+        (lambda rows: rows[3].__setitem__(9, "rumour"), "confidence"),
+        (lambda rows: rows.__setitem__(4, list(rows[3])), "id"),
+    ],
+    ids=["share above 1", "bad month", "unknown confidence", "duplicate row"],
+)
+def test_a_malformed_table_is_named_by_file_row_and_column(tmp_path, change, column) -> None:
+    with REPORTING_FILE.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    change(rows)
+    bad = tmp_path / "reported.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    with pytest.raises(DataFileError) as info:
+        load_reporting(bad)
+    message = str(info.value)
+    assert "reported.csv" in message and column in message and "3" in message
+
+
+def test_a_source_with_other_columns_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "d10.csv"
+    shutil.copy(REPORTING_SOURCE, bad)
+    bad.write_text(bad.read_text().replace("proportion", "percent", 1))
+    with pytest.raises(DataFileError, match="category, year_ending, proportion"):
+        build_reporting_table(bad, tmp_path / "out.csv")
