@@ -97,3 +97,25 @@ def test_a_source_with_other_columns_is_refused(tmp_path: Path) -> None:
     bad.write_text(bad.read_text().replace("proportion", "percent", 1))
     with pytest.raises(DataFileError, match="category, year_ending, proportion"):
         build_reporting_table(bad, tmp_path / "out.csv")
+
+
+def test_the_redrawn_series_plots_the_published_values_and_no_others() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures import plot_reporting_series
+
+    table = load_reporting()
+    fig = plot_reporting_series(table)
+    lines = fig.axes[0].get_lines()
+    drawn = {line.get_label(): line for line in lines if not line.get_label().startswith("_")}
+    assert len(drawn) == len(MAIN_OFFENCES)
+    violence = drawn["violence"].get_ydata()
+    published = table[table["offence"] == "violence"].sort_values("survey_year_ending")
+    points = [v for v in violence if v == v]  # the gaps between surveys are NaN
+    assert points == published["value"].tolist()
+    with pytest.raises(Exception, match="offences"):
+        plot_reporting_series(table, ["shoplifting"])
+    plt.close(fig)

@@ -21,6 +21,7 @@ from .intake import (
     plot_metric_outcomes,
 )
 from .layout import text_problems
+from .published import OFFENCE_LABELS, plot_reporting_series
 from .reforms import (
     band,
     differences,
@@ -53,6 +54,8 @@ from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles
 from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
+    "OFFENCE_LABELS",
+    "plot_reporting_series",
     "paper_table",
     "PARAMETER_LABELS",
     "plot_out_of_sample",
