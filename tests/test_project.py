@@ -205,3 +205,15 @@ def test_citation_file_agrees_with_the_package() -> None:
     assert all(a.get("name") or a.get("family-names") for a in cff["authors"])
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
     assert project["license-files"] == ["LICENSE"]
+
+
+@notebook_params
+def test_a_captioned_figure_cell_shows_its_figure_alone(path: Path) -> None:
+    """The book captions every display output of a cell with figure metadata as a
+    figure: a table shown in the same cell would become a numbered figure too."""
+    for i, cell in enumerate(_read(path).cells):
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        if cell.cell_type != "code" or not figure:
+            continue
+        assert "display(" not in cell.source, f"cell {i} shows a table beside its figure"
+        assert figure.get("caption") and figure.get("name", "").startswith("fig-"), i

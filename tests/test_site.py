@@ -162,9 +162,10 @@ def test_site_pages_load_clean_with_images_links_and_numbered_figures(driver, si
         for caption in driver.execute_script(
             "return Array.from(document.querySelectorAll('figure')).map(f => {"
             " const c = f.querySelector('figcaption');"
-            " return c ? c.innerText : ''; })"
+            " return f.querySelector('img') ? (c ? c.innerText : '') : 'NO IMAGE'; })"
         ):
             figures += 1
+            assert caption != "NO IMAGE", f"{page.name}: a numbered figure without an image"
             assert caption.startswith("Fig. "), f"{page.name}: figure without number: {caption!r}"
             assert len(caption) > len("Fig. 1 "), f"{page.name}: figure without caption"
     assert figures >= 1
