@@ -119,3 +119,57 @@ def test_the_redrawn_series_plots_the_published_values_and_no_others() -> None:
     with pytest.raises(Exception, match="offences"):
         plot_reporting_series(table, ["shoplifting"])
     plt.close(fig)
+
+
+def test_the_funnel_multiplies_the_matching_published_stages() -> None:
+    import pandas as pd
+
+    from tipresearch.reforms import funnel_table
+
+    funnel = funnel_table().set_index(["place", "crime", "stage", "years"]).sort_index()["share"]
+    reported = load_reporting().set_index("id")["value"]
+    all_2014 = reported["ew_reported_all_csew_crime_excluding_fraud_and_computer_misuse_2014_03"]
+    # HMIC 2014: 19% of crimes reported to the police not recorded (Nov 2012 to Oct 2013,
+    # mostly inside the survey year ending March 2014)
+    both = funnel.xs(("England and Wales", "all crimes", "both_stages"))
+    assert both.iloc[-1] == pytest.approx(all_2014 * (1 - 0.19), abs=1e-12)
+    violence = funnel.xs(("England and Wales", "violence", "both_stages"))
+    assert sorted(violence.round(6)) == sorted(
+        [
+            round(reported["ew_reported_violence_2014_03"] * (1 - 0.33), 6),
+            round(reported["ew_reported_violence_2003_03"] * 0.52, 6),
+        ]
+    )
+    china = funnel.xs(("China", "all crimes", "both_stages"))
+    assert china.iloc[0] == pytest.approx(4.718e6 / 25.48e6)
+    # sexual offences have no reporting share in Table D10: recording stage only
+    sexual = funnel.xs(("England and Wales", "sexual offences"), level=["place", "crime"])
+    assert set(sexual.index.get_level_values("stage")) == {"police_recording"}
+    assert pd.Series(funnel).between(0, 1).all()
+
+
+def test_the_survey_year_that_overlaps_a_study_most() -> None:
+    import pandas as pd
+
+    from tipresearch.reforms import survey_year_for
+
+    ends = pd.Series(pd.to_datetime(["2013-03-31", "2014-03-31", "1997-12-31"]))
+    pick = survey_year_for(pd.Timestamp("2012-11-01"), pd.Timestamp("2013-10-31"), ends)
+    assert pick == pd.Timestamp("2014-03-31")  # 7 months against 5
+    assert survey_year_for(pd.Timestamp("1999-01-01"), pd.Timestamp("1999-12-31"), ends) is None
+
+
+def test_the_funnel_figure_draws_every_row_once() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures import plot_funnel
+    from tipresearch.reforms import funnel_table
+
+    funnel = funnel_table()
+    fig = plot_funnel(funnel)
+    widths = sorted(round(p.get_width(), 9) for p in fig.axes[0].patches if p.get_height() > 0.5)
+    assert widths == sorted(funnel["share"].round(9))
+    plt.close(fig)

@@ -21,7 +21,7 @@ from .intake import (
     plot_metric_outcomes,
 )
 from .layout import text_problems
-from .published import OFFENCE_LABELS, plot_reporting_series
+from .published import OFFENCE_LABELS, STAGE_NAMES, plot_funnel, plot_reporting_series
 from .reforms import (
     band,
     differences,
@@ -56,6 +56,8 @@ from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 __all__ = [
     "OFFENCE_LABELS",
     "plot_reporting_series",
+    "plot_funnel",
+    "STAGE_NAMES",
     "paper_table",
     "PARAMETER_LABELS",
     "plot_out_of_sample",

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from tipresearch.data.reporting import MAIN_OFFENCES
 from tipresearch.errors import ParameterError
 
-__all__ = ["OFFENCE_LABELS", "plot_reporting_series"]
+__all__ = ["OFFENCE_LABELS", "STAGE_NAMES", "plot_funnel", "plot_reporting_series"]
 
 #: Offence groups in plain words on figures.
 OFFENCE_LABELS: dict[str, str] = {
@@ -81,5 +81,79 @@ def plot_reporting_series(table: pd.DataFrame, offences: Sequence[str] = MAIN_OF
     ax.set_ylabel("share of incidents reported to the police")
     ax.set_title("Incidents reported to the police, Crime Survey for England and Wales")
     ax.legend(fontsize="small", loc="upper left", ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+#: The stages of the funnel in plain words.
+STAGE_NAMES: dict[str, str] = {
+    "victim_reporting": "reported by the victim",
+    "police_recording": "recorded by the police, of those reported",
+    "both_stages": "recorded, of all incidents",
+}
+
+
+def plot_funnel(funnel: pd.DataFrame) -> Figure:
+    """Each published stage of the funnel, one bar per place, crimes, years and stage.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        :func:`tipresearch.reforms.funnel_table`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Horizontal bars grouped by place and crimes, coloured by stage, each labelled
+        with its share; a hatched bar is a product of two published stages, not a
+        published figure.
+    """
+    from .world import STAGE_COLOURS
+
+    needed = {"place", "crime", "years", "stage", "share", "how"}
+    if not isinstance(funnel, pd.DataFrame) or not needed <= set(funnel.columns):
+        raise ParameterError("funnel", type(funnel).__name__, "funnel_table() output")
+    rank = {stage: i for i, stage in enumerate(STAGE_NAMES)}
+    rows = (
+        funnel.assign(_rank=funnel["stage"].map(rank))
+        .sort_values(["place", "crime", "_rank", "years"], kind="stable")
+        .reset_index(drop=True)
+    )
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(rows) + 1.6))
+    y = range(len(rows))[::-1]
+    for pos, row in zip(y, rows.itertuples(index=False), strict=True):
+        computed = row.how == "reported x recorded"
+        ax.barh(
+            pos,
+            row.share,
+            color=STAGE_COLOURS[row.stage],
+            hatch="//" if computed else None,
+            edgecolor="white" if computed else None,
+        )
+        ax.text(row.share + 0.01, pos, f"{row.share:.0%}", va="center", fontsize="x-small")
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(
+        [f"{r.place}, {r.crime}, {r.years}" for r in rows.itertuples(index=False)],
+        fontsize="x-small",
+    )
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("share")
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=STAGE_COLOURS[s], label=name)
+        for s, name in STAGE_NAMES.items()
+    ]
+    handles.append(
+        plt.Rectangle(
+            (0, 0),
+            1,
+            1,
+            facecolor="0.7",
+            hatch="//",
+            edgecolor="white",
+            label="product of the two published stages",
+        )
+    )
+    ax.legend(handles=handles, fontsize="x-small", loc="lower right")
+    ax.set_title("From incidents to recorded crimes, stage by stage, as published")
     fig.tight_layout()
     return fig

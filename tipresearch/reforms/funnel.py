@@ -1,0 +1,151 @@
+"""The funnel from incidents to recorded crimes, from published figures, stage by stage.
+
+Two choices stand between an incident and a recorded crime: the victim's, to report it
+(measured by victimisation surveys: the share of incidents the police came to know
+about), and the police's, to record what is reported (measured by inspections and
+audits). Where both are published for the same place, crimes and time, the share of
+incidents that become recorded crimes is their product; where a source measures both
+stages at once (recorded crimes over crimes estimated to have happened), it is taken as
+published. :func:`funnel_table` builds one row per place, crimes, years and stage, and
+says how each share was obtained, so that a reader can see which stage each published
+figure measures (``docs/model.md`` §1.1: the model's recording stage is the police's).
+
+References
+----------
+Office for National Statistics (2019), Table D10 (victims' reporting, England and Wales);
+HMIC (2014), Crime-recording: making the victim count; Home Office, Crime in England and
+Wales 2002/03; Bureau of Justice Statistics, Criminal Victimization 2017, table 6; Yu &
+Zhang (1999); Hu & Hu (2006) (rows and locators in ``data/published/``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tipresearch.data.published import load_recording_shares
+from tipresearch.data.reporting import load_reporting
+from tipresearch.errors import ParameterError
+
+from .world import recording_studies
+
+__all__ = ["FUNNEL_COLUMNS", "SURVEY_OFFENCES", "funnel_table", "survey_year_for"]
+
+#: Crimes of a recording study -> the CSEW offence group whose reporting share goes with
+#: them (a study of "BCS comparable crimes" goes with the survey's comparable crime).
+SURVEY_OFFENCES: dict[str, str] = {
+    "all crimes": "all CSEW crime (excluding fraud and computer misuse)",
+    "violence": "violence",
+}
+_COMPARABLE = "comparable crime"
+
+#: Columns of :func:`funnel_table`.
+FUNNEL_COLUMNS = ("place", "crime", "years", "stage", "share", "how", "ids")
+
+
+def survey_year_for(
+    start: pd.Timestamp, end: pd.Timestamp, survey_ends: pd.Series
+) -> pd.Timestamp | None:
+    """The survey year (12 months ending at one of ``survey_ends``) that overlaps
+    ``[start, end]`` most; None if none overlaps it.
+
+    Ties go to the later survey year.
+    """
+    best, overlap = None, pd.Timedelta(0)
+    for ending in sorted(pd.to_datetime(survey_ends).unique()):
+        ending = pd.Timestamp(ending)
+        begins = (ending - pd.DateOffset(years=1)) + pd.Timedelta(days=1)
+        common = min(ending, end) - max(begins, start)
+        if common >= overlap and common > pd.Timedelta(0):
+            best, overlap = ending, common
+    return best
+
+
+def funnel_table(
+    reporting: pd.DataFrame | None = None, recording: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Published shares by stage, and the share of incidents recorded where both are known.
+
+    Parameters
+    ----------
+    reporting : pandas.DataFrame, optional
+        :func:`tipresearch.data.load_reporting` (CSEW, England and Wales).
+    recording : pandas.DataFrame, optional
+        :func:`tipresearch.data.published.load_recording_shares`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FUNNEL_COLUMNS`: ``stage`` is ``victim_reporting``,
+        ``police_recording`` or ``both_stages``; ``how`` says whether the share is
+        published, one minus a published share not recorded, recorded over estimated
+        crimes, or the product of the two stages (``reported x recorded``); ``ids``
+        names the rows used. For each England and Wales recording study, the CSEW
+        reporting share of the survey year that overlaps the study's period most is
+        added, and their product.
+    """
+    reporting = load_reporting() if reporting is None else reporting
+    recording = load_recording_shares() if recording is None else recording
+    if "offence" not in reporting or "survey_year_ending" not in reporting:
+        raise ParameterError(
+            "reporting", "a frame without offence and survey year", "load_reporting()"
+        )
+    periods = recording.set_index("id")[["period_start", "period_end", "measure"]]
+    studies = recording_studies(recording)
+    rows = []
+    for study in studies.itertuples(index=False):
+        how = {
+            "both_stages": "recorded / estimated crimes",
+            "police_recording": "published",
+            "victim_reporting": "published",
+        }[str(study.stage)]
+        if " / " not in study.id and study.id in periods.index:
+            if "not recorded" in str(periods.loc[study.id, "measure"]):
+                how = "1 - published share not recorded"
+        rows.append(
+            {
+                "place": study.place,
+                "crime": study.crime,
+                "years": study.years,
+                "stage": str(study.stage),
+                "share": float(study.share),
+                "how": how,
+                "ids": study.id,
+            }
+        )
+        if study.place != "England and Wales" or str(study.stage) != "police_recording":
+            continue
+        measure = str(periods.loc[study.id, "measure"]) if study.id in periods.index else ""
+        offence = _COMPARABLE if "comparable" in measure else SURVEY_OFFENCES.get(study.crime)
+        if offence is None:
+            continue  # the survey table has no reporting share for these crimes
+        survey = reporting[reporting["offence"] == offence].dropna(subset=["value"])
+        start, end = periods.loc[study.id, ["period_start", "period_end"]]
+        ending = survey_year_for(start, end, survey["survey_year_ending"])
+        if ending is None:
+            continue
+        reported = survey[survey["survey_year_ending"] == ending].iloc[0]
+        label = f"year ending {ending:%b %Y}"
+        rows.append(
+            {
+                "place": study.place,
+                "crime": study.crime,
+                "years": label,
+                "stage": "victim_reporting",
+                "share": float(reported["value"]),
+                "how": "published",
+                "ids": reported["id"],
+            }
+        )
+        rows.append(
+            {
+                "place": study.place,
+                "crime": study.crime,
+                "years": f"{study.years} (recording), {label} (reporting)",
+                "stage": "both_stages",
+                "share": float(reported["value"]) * float(study.share),
+                "how": "reported x recorded",
+                "ids": f"{reported['id']} x {study.id}",
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS))
+    return out.drop_duplicates(subset=["place", "crime", "years", "stage"]).reset_index(drop=True)
