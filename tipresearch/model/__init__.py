@@ -33,6 +33,7 @@ from .dynamics import (
 )
 from .engines import ENGINES, Schedule, simulate
 from .expected import TOTALS, expected_totals
+from .inverse import INVERSE_COLUMNS, audit_for_share, intake_curves
 from .metrics import (
     PLANNER,
     PRESETS,
@@ -49,6 +50,9 @@ from .params import (
 )
 
 __all__ = [
+    "INVERSE_COLUMNS",
+    "audit_for_share",
+    "intake_curves",
     "OUTPUT_COLUMNS",
     "ROW_BYTES",
     "TOTALS",

@@ -1,0 +1,55 @@
+"""The inverse problem: rating rule and audit strength for a published recording share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tipresearch.errors import ParameterError
+from tipresearch.model import ModelParams, audit_for_share, intake_curves
+from tipresearch.model.analysis import threshold_curve
+
+GRID = np.linspace(0.0, 0.5, 51)
+RULES = ["solved_count", "clearance_rate", "opened_count"]
+
+
+@pytest.fixture(scope="module")
+def curves():
+    return intake_curves(ModelParams(), RULES, GRID)
+
+
+def test_the_solver_recovers_the_audit_that_produced_a_share(curves) -> None:
+    # a share the clearance-rate rule produces at an audit probability off the grid
+    truth = 0.123
+    row = threshold_curve(ModelParams(), "clearance_rate", "audit_prob", [truth])
+    share = float(row.loc[row["case_type"] == "all", "intake_rate"].iloc[0])
+    table = audit_for_share(curves, share, tolerance=0.005).set_index("metric")
+    assert table.loc["clearance_rate", "audit_prob"] == pytest.approx(truth, abs=0.01)
+    assert table.loc["clearance_rate", "fits"]
+    assert (
+        table.loc["clearance_rate", "audit_low"]
+        <= truth
+        <= table.loc["clearance_rate", "audit_high"]
+    )
+    # the rule rated on cases opened opens everything: it cannot produce a share below 1
+    assert not table.loc["opened_count", "fits"]
+    assert np.isnan(table.loc["opened_count", "audit_prob"])
+
+
+def test_every_rule_that_fits_is_listed(curves) -> None:
+    at_no_audit = curves[curves["audit_prob"] == 0].set_index("metric")["intake_rate"]
+    share = float(at_no_audit["solved_count"])  # reached by solved_count without audits
+    table = audit_for_share(curves, share, tolerance=0.01).set_index("metric")
+    assert table.loc["solved_count", "fits"] and table.loc["solved_count", "audit_low"] == 0
+    # the clearance-rate rule reaches the same share with some audits: both are listed
+    assert table.loc["clearance_rate", "fits"]
+    assert table.loc["clearance_rate", "audit_prob"] > 0
+
+
+def test_bad_inputs_named(curves) -> None:
+    with pytest.raises(ParameterError, match="share"):
+        audit_for_share(curves, 1.5, 0.01)
+    with pytest.raises(ParameterError, match="audit_probs"):
+        intake_curves(ModelParams(), RULES, [0.2, 0.1])
+    with pytest.raises(ParameterError, match="audit_probs"):
+        intake_curves(ModelParams(), RULES, [0.0, 2.0])
