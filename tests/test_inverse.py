@@ -53,3 +53,36 @@ def test_bad_inputs_named(curves) -> None:
         intake_curves(ModelParams(), RULES, [0.2, 0.1])
     with pytest.raises(ParameterError, match="audit_probs"):
         intake_curves(ModelParams(), RULES, [0.0, 2.0])
+
+
+def test_rounding_tolerance_follows_the_published_digits() -> None:
+    from tipresearch.model import rounding_tolerance
+
+    assert rounding_tolerance(0.81) == pytest.approx(0.005)
+    assert rounding_tolerance(1 - 0.19) == pytest.approx(0.005)  # 0.81 again
+    assert rounding_tolerance(0.326) == pytest.approx(0.0005)
+    assert rounding_tolerance(0.7) == pytest.approx(0.005)  # published as 70%
+
+
+def test_the_inverse_figure_marks_every_fitting_rule(curves) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from tipresearch.figures import plot_inverse
+
+    solutions = pd.concat(
+        [
+            audit_for_share(curves, share, 0.005).assign(study=f"share {share}")
+            for share in (0.7, 0.05)
+        ],
+        ignore_index=True,
+    )
+    fig = plot_inverse(curves, solutions)
+    right = fig.axes[1]
+    markers = [line for line in right.get_lines() if line.get_marker() == "o"]
+    assert len(markers) == int(solutions["fits"].sum())
+    assert any(t.get_text() == "no rule reaches it" for t in right.texts)  # 5% out of reach
+    plt.close(fig)

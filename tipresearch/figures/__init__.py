@@ -21,7 +21,13 @@ from .intake import (
     plot_metric_outcomes,
 )
 from .layout import text_problems
-from .published import OFFENCE_LABELS, STAGE_NAMES, plot_funnel, plot_reporting_series
+from .published import (
+    OFFENCE_LABELS,
+    STAGE_NAMES,
+    plot_funnel,
+    plot_inverse,
+    plot_reporting_series,
+)
 from .reforms import (
     band,
     differences,
@@ -57,6 +63,7 @@ __all__ = [
     "OFFENCE_LABELS",
     "plot_reporting_series",
     "plot_funnel",
+    "plot_inverse",
     "STAGE_NAMES",
     "paper_table",
     "PARAMETER_LABELS",

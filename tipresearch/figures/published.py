@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from tipresearch.data.reporting import MAIN_OFFENCES
 from tipresearch.errors import ParameterError
 
-__all__ = ["OFFENCE_LABELS", "STAGE_NAMES", "plot_funnel", "plot_reporting_series"]
+__all__ = ["OFFENCE_LABELS", "STAGE_NAMES", "plot_funnel", "plot_inverse", "plot_reporting_series"]
 
 #: Offence groups in plain words on figures.
 OFFENCE_LABELS: dict[str, str] = {
@@ -155,5 +156,77 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     )
     ax.legend(handles=handles, fontsize="x-small", loc="lower right")
     ax.set_title("From incidents to recorded crimes, stage by stage, as published")
+    fig.tight_layout()
+    return fig
+
+
+def plot_inverse(curves: pd.DataFrame, solutions: pd.DataFrame) -> Figure:
+    """The inverse problem: intake over audit probability per rule, and the audit each
+    published recording share needs.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :func:`tipresearch.model.intake_curves`.
+    solutions : pandas.DataFrame
+        :func:`tipresearch.model.audit_for_share` rows for several shares, with a
+        ``study`` column naming each share's study.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: each rule's intake rate (share of reports opened, the model's recording
+        stage) against the audit probability, the published shares as grey lines.
+        Right: for each study, the audit probability each fitting rule needs (marker)
+        and the band within the figure's rounding (bar); a study no rule fits is
+        marked so.
+    """
+    from .theme import metric_label
+
+    needed = {"metric", "audit_prob", "audit_low", "audit_high", "fits", "share", "study"}
+    if not needed <= set(solutions.columns):
+        raise ParameterError("solutions", sorted(solutions.columns), f"columns {sorted(needed)}")
+    rules = list(dict.fromkeys(curves["metric"]))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {rule: colours[i % len(colours)] for i, rule in enumerate(rules)}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.2), width_ratios=(1, 1.25))
+    for share in solutions["share"].unique():
+        left.axhline(share, color="0.75", lw=0.8, zorder=0)
+    for rule in rules:
+        g = curves[curves["metric"] == rule]
+        left.plot(
+            g["audit_prob"], g["intake_rate"], color=colour[rule], lw=1.8, label=metric_label(rule)
+        )
+    left.set_xlabel("audit probability (per declined report)")
+    left.set_ylabel("intake rate (share of reports opened)")
+    left.set_ylim(0, 1.05)
+    left.set_title("Intake under each rating rule")
+    left.legend(fontsize="x-small", loc="center right")
+    studies = list(dict.fromkeys(solutions["study"]))
+    for pos, study in enumerate(studies[::-1]):
+        rows = solutions[solutions["study"] == study]
+        fitting = rows[rows["fits"]]
+        if fitting.empty:
+            right.text(
+                0.005, pos, "no rule reaches it", va="center", fontsize="x-small", color="0.35"
+            )
+        offsets = np.linspace(-0.15, 0.15, len(fitting)) if len(fitting) > 1 else [0.0]
+        for off, row in zip(offsets, fitting.itertuples(index=False), strict=False):
+            right.plot(
+                [row.audit_low, row.audit_high],
+                [pos + off] * 2,
+                color=colour[row.metric],
+                lw=3,
+                alpha=0.5,
+            )
+            if row.audit_prob == row.audit_prob:
+                right.plot(row.audit_prob, pos + off, "o", color=colour[row.metric], ms=5)
+    right.set_ylim(-0.6, len(studies) - 0.4)
+    right.set_yticks(range(len(studies)))
+    right.set_yticklabels(studies[::-1], fontsize="x-small")
+    right.set_xlim(left=0)
+    right.set_xlabel("audit probability needed")
+    right.set_title("Audit each published share needs")
+    fig.suptitle("Which rating rule and audit strength produce each published recording share")
     fig.tight_layout()
     return fig

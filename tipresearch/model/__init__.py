@@ -33,7 +33,7 @@ from .dynamics import (
 )
 from .engines import ENGINES, Schedule, simulate
 from .expected import TOTALS, expected_totals
-from .inverse import INVERSE_COLUMNS, audit_for_share, intake_curves
+from .inverse import INVERSE_COLUMNS, audit_for_share, intake_curves, rounding_tolerance
 from .metrics import (
     PLANNER,
     PRESETS,
@@ -53,6 +53,7 @@ __all__ = [
     "INVERSE_COLUMNS",
     "audit_for_share",
     "intake_curves",
+    "rounding_tolerance",
     "OUTPUT_COLUMNS",
     "ROW_BYTES",
     "TOTALS",

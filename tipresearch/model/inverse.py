@@ -24,7 +24,7 @@ from .analysis import threshold_curve
 from .metrics import Metric
 from .params import ModelParams
 
-__all__ = ["INVERSE_COLUMNS", "audit_for_share", "intake_curves"]
+__all__ = ["INVERSE_COLUMNS", "audit_for_share", "intake_curves", "rounding_tolerance"]
 
 #: Columns of :func:`audit_for_share`.
 INVERSE_COLUMNS = (
@@ -161,3 +161,18 @@ def audit_for_share(curves: pd.DataFrame, share: float, tolerance: float) -> pd.
             }
         )
     return pd.DataFrame(rows, columns=list(INVERSE_COLUMNS))
+
+
+def rounding_tolerance(value: float) -> float:
+    """Half a unit of the last digit of a share published as a percentage.
+
+    81% -> 0.005, 32.6% -> 0.0005, 70% -> 0.005: the least uncertainty a published
+    figure carries (the rounding of its last digit); sampling and measurement errors,
+    where a source states them, are larger.
+    """
+    percent = round(float(value) * 100.0, 8)
+    text = repr(percent)
+    if text.endswith(".0"):
+        text = text[:-2]
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10.0 ** (-decimals) / 100.0
