@@ -10,7 +10,7 @@ from tipresearch.model import ModelParams, audit_for_share, intake_curves
 from tipresearch.model.analysis import threshold_curve
 
 GRID = np.linspace(0.0, 0.5, 51)
-RULES = ["solved_count", "clearance_rate", "opened_count"]
+RULES = ["solved_count", "clearance_rate", "clearance_target", "opened_count"]
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,18 @@ def test_the_inverse_figure_marks_every_fitting_rule(curves) -> None:
     assert len(markers) == int(solutions["fits"].sum())
     assert any(t.get_text() == "no rule reaches it" for t in right.texts)  # 5% out of reach
     plt.close(fig)
+
+
+def test_the_vectorised_curves_equal_the_best_response_point_by_point(curves) -> None:
+    import pandas as pd
+
+    params = ModelParams()
+    for rule in RULES:
+        looped = threshold_curve(params, rule, "audit_prob", GRID)
+        looped = looped[looped["case_type"] == "all"]["intake_rate"].to_numpy()
+        ours = curves[curves["metric"] == rule]["intake_rate"].to_numpy()
+        np.testing.assert_allclose(ours, looped, rtol=0, atol=1e-12)
+    # a per-type audit (a reform's children's audit) is overridden by the row's
+    children = params.updated({"children.audit_prob": 0.9})
+    one = intake_curves(children, ["clearance_rate"], [0.0, 0.1])
+    assert isinstance(one, pd.DataFrame) and len(one) == 2

@@ -249,12 +249,14 @@ def _score(
     p: np.ndarray,
     m: np.ndarray,
     effort: EffortRows | None = None,
+    audit_q: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected metric score; broadcasts ``lam, cap`` against ``p, m``.
 
     Victims count those rescued now and, in expectation, later from the backlog.
     ``effort``, the effort-factor rows of these bureaus, saves the table lookups of
-    their capacities when the score is evaluated many times.
+    their capacities when the score is evaluated many times. ``audit_q``, broadcast
+    like ``lam``, gives each row its own audit probability instead of the type's.
     """
     opened = lam * p
     if effort is None:
@@ -263,6 +265,8 @@ def _score(
         h = effort(opened)
     solved = lam * m * h
     q, pen = params.audit(ct)
+    if audit_q is not None:
+        q = audit_q
     audit = metric.penalty_weight * q * pen
     score = (metric.solved + metric.unsolved) * solved + (
         metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost + audit
@@ -413,7 +417,12 @@ def expected_outcomes(
 
 
 def _best_for_type(
-    params: ModelParams, metric: Metric, ct: CaseType, lam: np.ndarray, cap: np.ndarray
+    params: ModelParams,
+    metric: Metric,
+    ct: CaseType,
+    lam: np.ndarray,
+    cap: np.ndarray,
+    audit_q: np.ndarray | None = None,
 ) -> np.ndarray:
     tau_f, p_f, m_f = _table(ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
     sel = slice(0, None, _COARSE_STEP)
@@ -424,7 +433,8 @@ def _best_for_type(
 
     def score_at(t: np.ndarray, lam_: np.ndarray, cap_: np.ndarray) -> np.ndarray:
         p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
-        return _score(metric, params, ct, lam_, cap_, p, m, effort)
+        rows_q = None if q_ is None else (q_ if np.ndim(lam_) == 2 else q_[:, 0])
+        return _score(metric, params, ct, lam_, cap_, p, m, effort, rows_q)
 
     def rate_at(t: np.ndarray, lam_: np.ndarray, cap_: np.ndarray) -> np.ndarray:
         p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
@@ -433,8 +443,9 @@ def _best_for_type(
 
     for start in range(0, lam.size, rows):
         lam_, cap_ = lam[start : start + rows], cap[start : start + rows]
+        q_ = None if audit_q is None else audit_q[start : start + rows][:, None]
         effort = EffortRows(cap_, params.effort_half, params.dispersion)
-        grid = _score(metric, params, ct, lam_[:, None], cap_[:, None], p_c, m_c, effort)
+        grid = _score(metric, params, ct, lam_[:, None], cap_[:, None], p_c, m_c, effort, q_)
         i = np.argmax(grid, axis=1)
         best_t, best_s = tau_c[i], grid[np.arange(i.size), i]
         lo = tau_c[np.maximum(i - 1, 0)]
@@ -509,7 +520,11 @@ def best_response(
 
 
 def best_thresholds(
-    params: ModelParams, metric: Metric, lam: np.ndarray, cap: np.ndarray
+    params: ModelParams,
+    metric: Metric,
+    lam: np.ndarray,
+    cap: np.ndarray,
+    audit_q: np.ndarray | None = None,
 ) -> np.ndarray:
     """The thresholds of :func:`best_response`, without its expected outcomes.
 
@@ -519,6 +534,9 @@ def best_thresholds(
     metric : Metric
     lam, cap : ndarray, shape (B, K)
         Expected reports and capacity per bureau and case type.
+    audit_q : ndarray, shape (B,), optional
+        Each row's own audit probability, for every case type (the penalty stays the
+        type's): many audit regimes solved in one call. Default: the parameters'.
 
     Returns
     -------
@@ -526,8 +544,12 @@ def best_thresholds(
         The same thresholds :func:`best_response` gives (same search, §3.3.8).
     """
     tau = np.empty(lam.shape)
+    if audit_q is not None:
+        audit_q = np.asarray(audit_q, dtype=float)
+        if audit_q.shape != lam.shape[:1] or np.any((audit_q < 0) | (audit_q > 1)):
+            raise ParameterError("audit_q", audit_q.shape, f"shape ({lam.shape[0]},), in [0, 1]")
     for k, ct in enumerate(params.case_types):
-        tau[:, k] = _best_for_type(params, metric, ct, lam[:, k], cap[:, k])
+        tau[:, k] = _best_for_type(params, metric, ct, lam[:, k], cap[:, k], audit_q)
     if metric.bonus:
         tau = _secure_target(params, metric, tau, lam, cap)
     return tau

@@ -20,8 +20,9 @@ import pandas as pd
 
 from tipresearch.errors import ParameterError
 
-from .analysis import threshold_curve
-from .metrics import Metric
+from .decision import _per_type_arrays, best_thresholds
+from .expected import type_moments
+from .metrics import Metric, get_metric
 from .params import ModelParams
 
 __all__ = ["INVERSE_COLUMNS", "audit_for_share", "intake_curves", "rounding_tolerance"]
@@ -59,9 +60,11 @@ def intake_curves(
     Returns
     -------
     pandas.DataFrame
-        ``metric``, ``audit_prob``, ``intake_rate`` (share of reports opened), from
-        :func:`tipresearch.model.analysis.threshold_curve` (the closed forms of the
-        best response, ``docs/model.md`` §3.3.4-§3.3.8).
+        ``metric``, ``audit_prob``, ``intake_rate`` (share of reports opened): the
+        best responses of the closed forms (``docs/model.md`` §3.3.4-§3.3.8), every
+        audit probability of a rule solved in one vectorised call
+        (:func:`tipresearch.model.decision.best_thresholds` with ``audit_q``); the
+        same as :func:`tipresearch.model.analysis.threshold_curve` point by point.
     """
     grid = np.asarray(audit_probs, dtype=float)
     if grid.ndim != 1 or grid.size < 2 or np.any(np.diff(grid) <= 0):
@@ -71,13 +74,18 @@ def intake_curves(
     if not metrics:
         raise ParameterError("metrics", list(metrics), "one or more rating rules")
     frames = []
+    lam, cap = _per_type_arrays(params, None, None)  # the mean bureau, (1, K)
+    lam_g, cap_g = np.repeat(lam, grid.size, axis=0), np.repeat(cap, grid.size, axis=0)
     for metric in metrics:
-        curve = threshold_curve(params, metric, "audit_prob", grid)
-        curve = curve[curve["case_type"] == "all"]
-        frames.append(curve[["metric", "value", "intake_rate"]])
-    out = pd.concat(frames, ignore_index=True).rename(columns={"value": "audit_prob"})
-    out["audit_prob"] = out["audit_prob"].astype(float)
-    return out
+        rule = get_metric(metric)
+        # every audit probability of the grid solved in one call, as a row of its own
+        tau = best_thresholds(params, rule, lam_g, cap_g, audit_q=grid)
+        p_open, _ = type_moments(params, tau)
+        intake = (lam_g * p_open).sum(axis=1) / lam_g.sum(axis=1)
+        frames.append(
+            pd.DataFrame({"metric": rule.name, "audit_prob": grid, "intake_rate": intake})
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _crossing(q: np.ndarray, y: np.ndarray, target: float) -> float:
