@@ -89,7 +89,7 @@ def funnel_table(
         raise ParameterError(
             "reporting", "a frame without offence and survey year", "load_reporting()"
         )
-    periods = recording.set_index("id")[["period_start", "period_end", "measure"]]
+    periods = recording.set_index("id")[["period_start", "period_end", "measure", "quantity"]]
     studies = recording_studies(recording)
     rows = []
     for study in studies.itertuples(index=False):
@@ -98,9 +98,8 @@ def funnel_table(
             "police_recording": "published",
             "victim_reporting": "published",
         }[str(study.stage)]
-        if " / " not in study.id and study.id in periods.index:
-            if "not recorded" in str(periods.loc[study.id, "measure"]):
-                how = "1 - published share not recorded"
+        if study.id in periods.index and periods.loc[study.id, "quantity"] == "share_not_recorded":
+            how = "1 - published share not recorded"
         rows.append(
             {
                 "place": study.place,
@@ -114,7 +113,8 @@ def funnel_table(
         )
         if study.place != "England and Wales" or str(study.stage) != "police_recording":
             continue
-        measure = str(periods.loc[study.id, "measure"]) if study.id in periods.index else ""
+        # a study of the survey's "comparable crimes" goes with that line of Table D10
+        measure = str(periods.loc[study.id, "measure"])
         offence = _COMPARABLE if "comparable" in measure else SURVEY_OFFENCES.get(study.crime)
         if offence is None:
             continue  # the survey table has no reporting share for these crimes
