@@ -13,9 +13,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import time
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import nbformat
 import pandas as pd
@@ -24,8 +22,6 @@ import pytest
 from tipresearch.collection.site import bibliography, bibtex, build_site, site_folder, source_key
 
 ROOT = Path(__file__).resolve().parents[1]
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 
 
 def _sources() -> set[str]:
@@ -108,19 +104,15 @@ def _small_run(out: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def driver():
-    if not (BROWSER and DRIVER):
-        message = "no browser: install Debian's chromium and chromium-driver"
+    from tipresearch.collection.site_check import BROWSER_PACKAGES, browser_paths, open_browser
+
+    if not all(browser_paths()):
+        message = f"no browser: install {BROWSER_PACKAGES}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=DRIVER)
-    browser = webdriver.Chrome(options=options, service=service)
+    pytest.importorskip("selenium")
+    browser = open_browser()
     yield browser
     browser.quit()
 
@@ -133,71 +125,39 @@ def site(tmp_path_factory) -> Path:
     return build_site(frame, out, {}, root=ROOT)
 
 
-def _pages(site: Path) -> list[Path]:
-    skip = {"genindex.html", "search.html"}
-    return sorted(p for p in site.rglob("*.html") if p.name not in skip and "_" not in p.parts[-2])
+def test_the_built_book_has_no_problem_a_reader_would_meet(driver, site) -> None:
+    from tipresearch.collection.site_check import check_site
 
-
-def test_site_pages_load_clean_with_images_links_and_numbered_figures(driver, site) -> None:
-    pages = _pages(site)
-    names = {p.relative_to(site).as_posix() for p in pages}
-    assert {"index.html", "notebooks/01_small.html", "docs/model.html", "references.html"} <= names
-    figures = 0
-    for page in pages:
-        driver.get_log("browser")  # drop what earlier pages left
-        driver.get(page.as_uri())
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, f"{page.name}: console errors {errors}"
-        broken = driver.execute_script(
-            "return Array.from(document.images)"
-            ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-        )
-        assert not broken, f"{page.name}: images that do not load {broken}"
-        for href in driver.execute_script(
-            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
-        ):
-            url = urlparse(href)
-            if url.scheme == "file":
-                assert Path(unquote(url.path)).exists(), f"{page.name}: broken link {href}"
-        for caption in driver.execute_script(
-            "return Array.from(document.querySelectorAll('figure')).map(f => {"
-            " const c = f.querySelector('figcaption');"
-            " return f.querySelector('img') ? (c ? c.innerText : '') : 'NO IMAGE'; })"
-        ):
-            figures += 1
-            assert caption != "NO IMAGE", f"{page.name}: a numbered figure without an image"
-            assert caption.startswith("Fig. "), f"{page.name}: figure without number: {caption!r}"
-            assert len(caption) > len("Fig. 1 "), f"{page.name}: figure without caption"
-    assert figures >= 1
+    pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    assert {"index.html", "notebooks/01_small.html", "docs/model.html", "references.html"} <= pages
+    report = check_site(site, "clearance", driver=driver)
+    assert report.problems == []
+    assert report.pages >= 6 and report.figures >= 1 and report.search_hits >= 1
     # formulas are typeset by the MathJax served with the site (no network needed)
     driver.get((site / "docs" / "model.html").as_uri())
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if driver.execute_script("return document.querySelectorAll('mjx-container').length"):
-            break
-        time.sleep(0.2)
     assert driver.execute_script("return document.querySelectorAll('mjx-container').length") > 10
 
 
-def test_site_search_finds_a_term(driver, site) -> None:
-    driver.get((site / "search.html").as_uri() + "?q=clearance")
-    deadline = time.monotonic() + 20
-    found = []
-    while time.monotonic() < deadline and not found:
-        found = driver.execute_script(
-            "return Array.from(document.querySelectorAll('#search-results li a')).map(a => a.href)"
-        )
-        time.sleep(0.2)
-    assert any("01_small" in href or "model" in href for href in found), found
+def test_the_checker_finds_what_is_broken(driver, site, tmp_path) -> None:
+    from tipresearch.collection.site_check import check_site
+
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    page = broken / "notebooks" / "01_small.html"
+    html = page.read_text(encoding="utf-8")
+    page.write_text(
+        html.replace("</body>", '<a href="missing.html">x</a><img src="none.png"></body>'),
+        encoding="utf-8",
+    )
+    (broken / "references.html").chmod(0o600)
+    report = check_site(broken, "clearance", driver=driver)
+    text = "\n".join(report.problems)
+    assert "broken link" in text and "missing.html" in text
+    assert "image does not load" in text and "none.png" in text
+    assert "references.html: mode 0o600" in text
 
 
 def test_landing_page_quotes_the_published_counts_and_says_what_it_lacks(site) -> None:
     text = (site / "index.html").read_text()
     assert "2,566" in text and "6,513" in text  # from data/published, not typed
     assert "holds none of the results" in text  # the small run wrote no records
-
-
-def test_site_pages_are_readable_by_others(site) -> None:
-    for path in [site, *site.rglob("*")]:
-        mode = path.stat().st_mode & 0o777
-        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))

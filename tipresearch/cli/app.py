@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "sweep",
     "sensitivity",
     "results",
+    "check-site",
     "calibrate",
     "mechanisms",
 )
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"tipresearch.cli.{name}")
+        module = importlib.import_module(f"tipresearch.cli.{name.replace('-', '_')}")
         cmd = module.add_parser(sub)
         cmd.set_defaults(handler=module.main)
     return parser
