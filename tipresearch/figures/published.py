@@ -160,7 +160,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_inverse(curves: pd.DataFrame, solutions: pd.DataFrame) -> Figure:
+def plot_inverse(curves: pd.DataFrame, solutions: pd.DataFrame, title: str | None = None) -> Figure:
     """The inverse problem: intake over audit probability per rule, and the audit each
     published recording share needs.
 
@@ -171,6 +171,8 @@ def plot_inverse(curves: pd.DataFrame, solutions: pd.DataFrame) -> Figure:
     solutions : pandas.DataFrame
         :func:`tipresearch.model.audit_for_share` rows for several shares, with a
         ``study`` column naming each share's study.
+    title : str, optional
+        The figure's title (say which parameters the curves use).
 
     Returns
     -------
@@ -227,6 +229,8 @@ def plot_inverse(curves: pd.DataFrame, solutions: pd.DataFrame) -> Figure:
     right.set_xlim(left=0)
     right.set_xlabel("audit probability needed")
     right.set_title("Audit each published share needs")
-    fig.suptitle("Which rating rule and audit strength produce each published recording share")
+    fig.suptitle(
+        title or "Which rating rule and audit strength produce each published recording share"
+    )
     fig.tight_layout()
     return fig
