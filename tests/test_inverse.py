@@ -101,3 +101,16 @@ def test_the_vectorised_curves_equal_the_best_response_point_by_point(curves) ->
     children = params.updated({"children.audit_prob": 0.9})
     one = intake_curves(children, ["clearance_rate"], [0.0, 0.1])
     assert isinstance(one, pd.DataFrame) and len(one) == 2
+
+
+def test_recording_solutions_cover_every_recording_share_once_per_rule(curves) -> None:
+    from tipresearch.reforms import funnel_table, recording_solutions
+
+    funnel = funnel_table()
+    recording = funnel[funnel["stage"] == "police_recording"]
+    solutions = recording_solutions(curves, funnel)
+    assert len(solutions) == len(recording) * len(RULES)
+    assert solutions["study"].nunique() == len(recording)
+    assert "England and Wales, all crimes, 2012-13 (81.0%)" in set(solutions["study"])
+    with pytest.raises(ParameterError, match="funnel"):
+        recording_solutions(curves, funnel[funnel["stage"] == "victim_reporting"])

@@ -33,7 +33,14 @@ from .calendar import REFORM_IDS, ChinaReforms, china_params, china_timeline
 from .china import BASE_METRIC, COUNTERFACTUALS, ChinaModel, counterfactual_timelines, replicate
 from .counts import annual_counts, monthly_counts, to_annual, window_counts, window_totals
 from .files import REFORM_KEYS, load_reforms, reforms_from_dict
-from .funnel import FUNNEL_COLUMNS, SURVEY_OFFENCES, funnel_table, survey_year_for
+from .funnel import (
+    FUNNEL_COLUMNS,
+    SURVEY_OFFENCES,
+    funnel_table,
+    recording_solutions,
+    study_label,
+    survey_year_for,
+)
 from .reform import FIXED_PARAMETERS, OPERATORS, Reform, as_month
 from .timeline import Timeline, simulate_timeline
 from .world import (
@@ -53,6 +60,8 @@ __all__ = [
     "FUNNEL_COLUMNS",
     "SURVEY_OFFENCES",
     "funnel_table",
+    "recording_solutions",
+    "study_label",
     "survey_year_for",
     "BASE_METRIC",
     "COUNTERFACTUALS",

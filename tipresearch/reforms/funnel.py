@@ -25,10 +25,18 @@ import pandas as pd
 from tipresearch.data.published import load_recording_shares
 from tipresearch.data.reporting import load_reporting
 from tipresearch.errors import ParameterError
+from tipresearch.model.inverse import audit_for_share, rounding_tolerance
 
 from .world import recording_studies
 
-__all__ = ["FUNNEL_COLUMNS", "SURVEY_OFFENCES", "funnel_table", "survey_year_for"]
+__all__ = [
+    "FUNNEL_COLUMNS",
+    "SURVEY_OFFENCES",
+    "funnel_table",
+    "recording_solutions",
+    "study_label",
+    "survey_year_for",
+]
 
 #: Crimes of a recording study -> the CSEW offence group whose reporting share goes with
 #: them (a study of "BCS comparable crimes" goes with the survey's comparable crime).
@@ -149,3 +157,28 @@ def funnel_table(
         )
     out = pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS))
     return out.drop_duplicates(subset=["place", "crime", "years", "stage"]).reset_index(drop=True)
+
+
+def study_label(row) -> str:  # noqa: ANN001 - a funnel_table row (namedtuple or Series)
+    """``place, crimes, years (share)``: how figures and tables name a study."""
+    return f"{row.place}, {row.crime}, {row.years} ({row.share:.1%})"
+
+
+def recording_solutions(curves: pd.DataFrame, funnel: pd.DataFrame) -> pd.DataFrame:
+    """:func:`tipresearch.model.audit_for_share` for every police-recording share of a funnel.
+
+    Each share fits within its rounding (:func:`tipresearch.model.rounding_tolerance`);
+    a ``study`` column names it (:func:`study_label`).
+    """
+    recording = funnel[funnel["stage"] == "police_recording"]
+    if recording.empty:
+        raise ParameterError("funnel", "no police_recording rows", "funnel_table() output")
+    return pd.concat(
+        [
+            audit_for_share(curves, r.share, rounding_tolerance(r.share)).assign(
+                study=study_label(r)
+            )
+            for r in recording.itertuples(index=False)
+        ],
+        ignore_index=True,
+    )
