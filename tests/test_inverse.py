@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,24 @@ def test_recording_solutions_cover_every_recording_share_once_per_rule(curves) -
     assert "England and Wales, all crimes, 2012-13 (81.0%)" in set(solutions["study"])
     with pytest.raises(ParameterError, match="funnel"):
         recording_solutions(curves, funnel[funnel["stage"] == "victim_reporting"])
+
+
+def test_recording_reforms_read_the_standard_as_a_stronger_audit(curves) -> None:
+    import pandas as pd
+
+    from tipresearch.reforms import (
+        NCRS_STUDIES,
+        funnel_table,
+        recording_reforms,
+        recording_solutions,
+    )
+
+    solutions = recording_solutions(curves, funnel_table())
+    oos = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "fit" / "out_of_sample.csv")
+    table, audits = recording_reforms(solutions, oos)
+    assert len(table) == 2 and audits.shape == (2,)
+    assert 0 < audits[0] < audits[1]  # 36% then 52% recorded: the audit must rise
+    assert "2,566 to 6,513" in table.loc[1, "published"]
+    assert "36% to 52%" in table.loc[0, "published"]
+    with pytest.raises(ParameterError, match="NCRS"):
+        recording_reforms(solutions[~solutions["ids"].isin(NCRS_STUDIES)], oos)

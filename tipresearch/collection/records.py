@@ -25,7 +25,14 @@ from tipresearch.io import write_text
 
 from .runner import RESULT_RECORD, RUN_FILE
 
-__all__ = ["RECORD_FILE", "gather_records", "plain", "results_by_run", "write_record"]
+__all__ = [
+    "RECORD_FILE",
+    "gather_records",
+    "plain",
+    "read_record",
+    "results_by_run",
+    "write_record",
+]
 
 #: File a notebook writes into its ``results_dir`` (what the runner copies).
 RECORD_FILE = RESULT_RECORD
@@ -109,6 +116,25 @@ def _current_run(folder: Path) -> str | None:
         raise DataFileError(str(path), None, None, f"not a readable run file ({exc})") from None
 
 
+def read_record(path: str | os.PathLike) -> dict[str, Any]:
+    """One run record (``OUT/results/NAME.json``), checked to be one.
+
+    Raises
+    ------
+    DataFileError
+        For a file that cannot be read, is not valid JSON or is not a notebook's run
+        record.
+    """
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError(str(path), None, None, f"not valid JSON ({exc})") from exc
+    if not isinstance(record, dict) or "notebook" not in record:
+        raise DataFileError(str(path), None, "notebook", "not a notebook run record")
+    return record
+
+
 def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One table of the run records of one or more ``tipresearch run`` output folders.
 
@@ -155,12 +181,7 @@ def gather_records(runs: Iterable[str | os.PathLike]) -> pd.DataFrame:
                 "run folder", str(run), "a folder holding results/NAME.json run records"
             )
         for path in files:
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise DataFileError(str(path), None, None, f"not valid JSON ({exc})") from exc
-            if not isinstance(record, dict) or "notebook" not in record:
-                raise DataFileError(str(path), None, "notebook", "not a notebook run record")
+            record = read_record(path)
             row: dict[str, Any] = {
                 "run": str(run),
                 "run_id": record.get("run_id"),

@@ -540,7 +540,7 @@ def run_notebooks(
         with lock:
             _say(stream, "[start] the book")
         started = time.perf_counter()
-        frame.attrs["site"] = str(build_site(frame, out_dir, resolved))
+        frame.attrs["site"] = str(build_site(frame, out_dir, resolved, env=env))
         _say(stream, f"[done ] the book  {time.perf_counter() - started:.1f} s")
     status = dict(zip(frame["notebook"], frame["status"], strict=True))
     _write_run(out_dir, {**run, "finished": _now(), "status": status})

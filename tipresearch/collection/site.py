@@ -153,14 +153,15 @@ def _given(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, A
 
 
 def _records(out: Path, notebooks: list[str]) -> dict[str, dict[str, Any]]:
+    """Each notebook's key results from its run record (none where it left none)."""
+    from .records import read_record  # records imports the runner, which imports this
+
     records = {}
     for name in notebooks:
-        path = out / "results" / f"{name}.json"
         try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
+            results = read_record(out / "results" / f"{name}.json").get("results")
+        except DataFileError:
             continue
-        results = record.get("results")
         if isinstance(results, dict):
             records[name] = results
     return records
@@ -383,6 +384,7 @@ def build_site(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     root: str | os.PathLike | None = None,
     *,
+    env: Mapping[str, Any] | None = None,
     timeout: float = 900.0,
 ) -> Path:
     """Build the book of a run into :func:`site_folder` and return that folder.
@@ -398,6 +400,9 @@ def build_site(
         ``{notebook: {name: value}}`` the notebooks received.
     root : path-like, optional
         The project root (default: found from the working directory).
+    env : mapping, optional
+        The run's :func:`tipresearch.collection.provenance.environment` (worked out
+        here when not given).
     timeout : float
         Longest time in seconds the book build may take.
 
@@ -446,7 +451,8 @@ def build_site(
     )
     status = os.path.relpath(out / "html" / "index.html", target).replace(os.sep, "/")
     records = _records(out, notebooks)
-    page = _landing_page(frame, records, _given(parameters), figures, status, environment(root))
+    env = environment(root) if env is None else env
+    page = _landing_page(frame, records, _given(parameters), figures, status, env)
     write_text(src / "index.md", page)
     write_text(src / "_config.yml", _config("How police ratings change which reports become cases"))
     write_text(src / "_toc.yml", _toc(notebooks, chapters))

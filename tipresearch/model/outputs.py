@@ -43,18 +43,19 @@ OUTPUT_COLUMNS = (
     "score",
 )
 
-#: The counts of a frame, which add up over bureaus (and case types).
-COUNT_COLUMNS = (
-    "reports",
-    "opened",
-    "declined",
-    "solved",
-    "solved_backlog",
-    "recalled",
-    "victims_rescued",
-    "backlog",
-    "declined_solvable",
+#: Columns of a frame that are not counts: the row's place, a rate, the plan and its score.
+_NOT_COUNTS = (
+    "period",
+    "month",
+    "bureau",
+    "case_type",
+    "metric",
+    "clearance_rate",
+    "threshold",
+    "score",
 )
+#: The counts of a frame, which add up over bureaus (and case types), in frame order.
+COUNT_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if c not in _NOT_COUNTS)
 
 #: Estimated peak bytes a simulation holds per row of its frame: the engine's arrays,
 #: the frame and its copy when written. Measured: about 135 bytes a row above the

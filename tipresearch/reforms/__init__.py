@@ -35,8 +35,10 @@ from .counts import annual_counts, monthly_counts, to_annual, window_counts, win
 from .files import REFORM_KEYS, load_reforms, reforms_from_dict
 from .funnel import (
     FUNNEL_COLUMNS,
+    NCRS_STUDIES,
     SURVEY_OFFENCES,
     funnel_table,
+    recording_reforms,
     recording_solutions,
     study_label,
     survey_year_for,
@@ -60,6 +62,8 @@ __all__ = [
     "FUNNEL_COLUMNS",
     "SURVEY_OFFENCES",
     "funnel_table",
+    "NCRS_STUDIES",
+    "recording_reforms",
     "recording_solutions",
     "study_label",
     "survey_year_for",

@@ -20,9 +20,10 @@ Zhang (1999); Hu & Hu (2006) (rows and locators in ``data/published/``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from tipresearch.data.published import load_recording_shares
+from tipresearch.data.published import load_published, load_recording_shares, published_value
 from tipresearch.data.reporting import load_reporting
 from tipresearch.errors import ParameterError
 from tipresearch.model.inverse import audit_for_share, rounding_tolerance
@@ -33,6 +34,8 @@ __all__ = [
     "FUNNEL_COLUMNS",
     "SURVEY_OFFENCES",
     "funnel_table",
+    "NCRS_STUDIES",
+    "recording_reforms",
     "recording_solutions",
     "study_label",
     "survey_year_for",
@@ -168,7 +171,7 @@ def recording_solutions(curves: pd.DataFrame, funnel: pd.DataFrame) -> pd.DataFr
     """:func:`tipresearch.model.audit_for_share` for every police-recording share of a funnel.
 
     Each share fits within its rounding (:func:`tipresearch.model.rounding_tolerance`);
-    a ``study`` column names it (:func:`study_label`).
+    a ``study`` column names it (:func:`study_label`) and ``ids`` gives its rows.
     """
     recording = funnel[funnel["stage"] == "police_recording"]
     if recording.empty:
@@ -176,9 +179,79 @@ def recording_solutions(curves: pd.DataFrame, funnel: pd.DataFrame) -> pd.DataFr
     return pd.concat(
         [
             audit_for_share(curves, r.share, rounding_tolerance(r.share)).assign(
-                study=study_label(r)
+                study=study_label(r), ids=r.ids
             )
             for r in recording.itertuples(index=False)
         ],
         ignore_index=True,
     )
+
+
+#: The recording studies before and after the National Crime Recording Standard
+#: (violence, England and Wales, 1999 and 2002/03).
+NCRS_STUDIES: tuple[str, str] = ("ew_violent_recorded_1999", "ew_violent_recorded_2002")
+
+
+def recording_reforms(
+    solutions: pd.DataFrame,
+    out_of_sample: pd.DataFrame,
+    published: pd.DataFrame | None = None,
+    rule: str = "clearance_rate",
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Two recording reforms, published against the model.
+
+    Parameters
+    ----------
+    solutions : pandas.DataFrame
+        :func:`recording_solutions`.
+    out_of_sample : pandas.DataFrame
+        ``data/fit/out_of_sample.csv`` (its ``full`` design's ``growth_2009`` row).
+    published : pandas.DataFrame, optional
+        :func:`tipresearch.data.published.load_published` (loaded if None).
+    rule : str
+        The rating rule under which the standard is read as an audit.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``reform``, ``published``, ``in the model``, one row each for the National
+        Crime Recording Standard (as the audit ``rule`` needs before and after) and
+        China's 2009 filing rule (the fitted calendar's 2009/2008 ratio, in-sample).
+    audits : ndarray
+        The audit probability ``rule`` needs before and after the standard (NaN where
+        it cannot produce the share).
+    """
+    published = load_published() if published is None else published
+    under = solutions[solutions["metric"] == rule].set_index("ids")
+    missing = [i for i in NCRS_STUDIES if i not in under.index]
+    if missing:
+        raise ParameterError("solutions", missing, "rows for both NCRS studies")
+    audits = under.loc[list(NCRS_STUDIES), "audit_prob"].to_numpy(dtype=float)
+    shares = under.loc[list(NCRS_STUDIES), "share"].to_numpy(dtype=float)
+    full = out_of_sample[(out_of_sample["design"] == "full")]
+    growth = full[full["figure"] == "growth_2009"]
+    if len(growth) != 1:
+        raise ParameterError("out_of_sample", "no full growth_2009 row", "out_of_sample.csv")
+    growth = growth.iloc[0]
+    before = published_value(published, "cn_reg_traf_2008")
+    after = published_value(published, "cn_reg_traf_2009")
+    others = solutions[solutions["ids"] == NCRS_STUDIES[0]]
+    alone = set(others.loc[others["fits"], "metric"]) == {rule}
+    table = pd.DataFrame(
+        [
+            {
+                "reform": "National Crime Recording Standard (violence, 1999 to 2002/03)",
+                "published": f"{shares[0]:.0%} to {shares[1]:.0%} recorded",
+                "in the model": f"audit {audits[0]:.3f} to {audits[1]:.3f}, rated on the "
+                + rule.replace("_", " ")
+                + (f" (no other rule records {shares[0]:.0%})" if alone else ""),
+            },
+            {
+                "reform": "China's 2009 filing rule (registered trafficking cases)",
+                "published": f"{before:,.0f} to {after:,.0f} (x{after / before:.2f})",
+                "in the model": f"x{growth['model']:.2f} ({growth['low_5']:.2f} to "
+                f"{growth['high_95']:.2f}), {growth['role']}: a ratio of two fitted counts",
+            },
+        ]
+    )
+    return table, audits
