@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tipresearch.data.published import (
+    LICENCE_NOT_RECORDED,
     PUBLISHED_COLUMNS,
     PUBLISHED_DIR,
     RECORDING_COLUMNS,
@@ -22,6 +23,7 @@ from tipresearch.data.published import (
     load_recording_shares,
     published_row,
     published_value,
+    recording_licence,
 )
 from tipresearch.errors import DataFileError, ParameterError
 
@@ -172,10 +174,13 @@ def test_recording_table_rows_and_provenance():
     source = _source_rows()
     for _, row in frame.iterrows():
         src = source[row["id"]]
-        for column in ("jurisdiction", "measure", "source", "locator", "confidence", "unit"):
+        for column in ("jurisdiction", "measure", "source", "locator", "confidence"):
             assert src[column] == row[column], (row["id"], column)
         assert float(src["value"]) == row["value"]
-        assert row["qualifier"] == "exact"
+        # a qualifier written in the unit moves to its own column; nothing else changes
+        restated = {"exact": "{}", "more than": "{} (more than)", "about": "{} (about)"}
+        assert restated[row["qualifier"]].format(row["unit"]) == src["unit"], row["id"]
+        assert row["licence"] == recording_licence(src["source"])
         assert (row["place"], row["crime"], row["stage"], row["quantity"]) == RECORDING_ROWS[
             row["id"]
         ]
@@ -242,3 +247,25 @@ def test_recording_table_schema_names_the_column(tmp_path):
     _rewrite(path, lambda rows: [r.pop(RECORDING_COLUMNS.index("locator")) for r in rows])
     with pytest.raises(DataFileError, match="column 'locator'"):
         load_recording_shares(folder)
+
+
+def test_recording_licences_are_stated_or_said_to_be_unrecorded():
+    frame = load_recording_shares().set_index("id")
+    assert frame.loc["us_reported_violent_2017", "licence"].startswith("public domain")
+    # no licence is assumed for a publication the collection has none for
+    assert frame.loc["ew_recorded_all_2002", "licence"] == LICENCE_NOT_RECORDED
+    assert recording_licence("Bureau of Justice Statistics, anything") != LICENCE_NOT_RECORDED
+    assert recording_licence("Los Angeles Times, 1 January 2015") == LICENCE_NOT_RECORDED
+
+
+def test_classification_rows_stay_beside_the_funnel():
+    frame = load_recording_shares().set_index("id")
+    row = frame.loc["la_serious_assault_undercount_2015"]
+    assert (row["stage"], row["quantity"]) == ("police_classification", "share_above_official")
+    # "2005-2012" is a span of years: 1 January 2005 to 31 December 2012
+    assert (row["period_start"], row["period_end"]) == (
+        pd.Timestamp("2005-01-01"),
+        pd.Timestamp("2012-12-31"),
+    )
+    assert frame.loc["la_ig_audit_2015", "qualifier"] == "more than"
+    assert frame.loc["la_ig_audit_2015", "value"] == 25000

@@ -173,3 +173,81 @@ def test_the_funnel_figure_draws_every_row_once() -> None:
     widths = sorted(round(p.get_width(), 9) for p in fig.axes[0].patches if p.get_height() > 0.5)
     assert widths == sorted(funnel["share"].round(9))
     plt.close(fig)
+
+
+def test_classification_figures_stay_out_of_the_funnel_and_are_converted_by_hand() -> None:
+    import pandas as pd
+
+    from tipresearch.errors import ParameterError
+    from tipresearch.reforms import classification_table, funnel_table
+
+    funnel = funnel_table()
+    assert not funnel["place"].isin(["Los Angeles", "New York City"]).any()
+    table = classification_table().set_index("ids")
+    assert len(table) == 3
+    la = table.loc["la_serious_assault_undercount_2015"]
+    # 16% more serious assaults than counted: 1 / 1.16 counted, 1 / 1.165 to 1 / 1.155
+    assert la["share_counted"] == pytest.approx(1 / 1.16)
+    assert (la["share_counted_low"], la["share_counted_high"]) == pytest.approx(
+        (1 / 1.165, 1 / 1.155)
+    )
+    assert la["years"] == "2005-2012"
+    assert "more than 25,000" in table.loc["la_ig_audit_2015", "published"]
+    assert np.isnan(table.loc["nyc_observed_manipulation_2012", "share_counted"])
+    with pytest.raises(ParameterError, match="recording"):
+        classification_table(pd.DataFrame({"id": ["x"]}))
+
+
+def _solutions(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["ids", "metric", "fits", "audit_low", "audit_high"]).assign(
+        audit_prob=lambda f: (f["audit_low"] + f["audit_high"]) / 2
+    )
+
+
+def test_reform_paths_name_what_changes() -> None:
+    from tipresearch.errors import ParameterError
+    from tipresearch.reforms import reform_paths
+
+    solutions = _solutions(
+        [
+            ("before", "a", True, 0.10, 0.12),
+            ("before", "b", True, 0.30, 0.32),
+            ("before", "c", False, np.nan, np.nan),
+            ("after", "a", True, 0.20, 0.22),
+            ("after", "b", True, 0.11, 0.13),
+            ("after", "c", True, 0.00, 0.05),
+        ]
+    )
+    paths = reform_paths(solutions, "before", "after").set_index(["rule_before", "rule_after"])
+    assert len(paths) == 6  # two rules fit before, three after; c does not fit before
+    assert paths.loc[("a", "a"), "change"] == "stronger audit"
+    assert paths.loc[("a", "b"), "change"] == "new rating alone"  # 0.10-0.12 meets 0.11-0.13
+    assert paths.loc[("a", "c"), "change"] == "new rating and audit"
+    assert paths.loc[("b", "b"), "change"] == "weaker audit"
+    assert paths.loc[("b", "a"), "change"] == "new rating and audit"
+    with pytest.raises(ParameterError, match="after"):
+        reform_paths(solutions, "before", "nowhere")
+
+
+def test_reform_paths_recover_an_audit_that_a_known_regime_needed() -> None:
+    import pandas as pd
+
+    from tipresearch.model import ModelParams, audit_for_share, intake_curves
+    from tipresearch.reforms import reform_paths
+
+    curves = intake_curves(ModelParams(), ["clearance_rate"], np.linspace(0, 0.5, 101))
+    curve = curves.set_index("audit_prob")["intake_rate"]
+    shares = [round(float(curve.loc[q]), 3) for q in (0.05, 0.2)]
+    solutions = pd.concat(
+        [
+            audit_for_share(curves, shares[0], 0.0005).assign(ids="1999"),
+            audit_for_share(curves, shares[1], 0.0005).assign(ids="2002"),
+        ],
+        ignore_index=True,
+    )
+    path = reform_paths(solutions, "1999", "2002").iloc[0]
+    assert path["change"] == "stronger audit"
+    assert path["audit_before_low"] <= 0.05 + 1e-9 and path["audit_before_high"] >= 0.05 - 1e-9
+    assert path["audit_after_low"] <= 0.2 + 1e-9 and path["audit_after_high"] >= 0.2 - 1e-9

@@ -14,8 +14,10 @@ with qualifier ``about``). The committed CSV files are what the package loads
 A fourth table, ``recording_shares.csv`` (:data:`RECORDING_TABLE`), holds the
 studies of how much crime gets recorded, in China and elsewhere: each row says
 which stage it measures (:data:`RECORDING_STAGES`: victims reporting to the
-police, the police recording what is reported, or both together) and what its
-value is (:data:`RECORDING_QUANTITIES`). It is built by the same function from
+police, the police recording what is reported, or both together; beside the funnel,
+the police recording a crime as a lesser one) and what its value is
+(:data:`RECORDING_QUANTITIES`), with the licence of its publication where the
+collection records one (:func:`recording_licence`). It is built by the same function from
 :data:`RECORDING_ROWS`, checked against :data:`RECORDING_SCHEMA` and loaded by
 :func:`load_recording_shares`; shares derived from it (one minus a share not
 recorded, recorded over estimated crimes) are computed by the package, never stored.
@@ -48,7 +50,10 @@ from .schema import Column, Schema
 __all__ = [
     "PUBLISHED_DIR",
     "PUBLISHED_SCHEMA",
+    "FUNNEL_STAGES",
+    "LICENCE_NOT_RECORDED",
     "RECORDING_COLUMNS",
+    "RECORDING_LICENCES",
     "RECORDING_QUANTITIES",
     "RECORDING_ROWS",
     "RECORDING_SCHEMA",
@@ -58,6 +63,7 @@ __all__ = [
     "TABLES",
     "build_published_tables",
     "load_published",
+    "recording_licence",
     "load_recording_shares",
     "published_row",
     "published_value",
@@ -151,7 +157,15 @@ PUBLISHED_SCHEMA = Schema(
 #: Name of the table of recording studies (``data/published/recording_shares.csv``).
 RECORDING_TABLE = "recording_shares"
 #: Stage of the path from a crime to a police record that a figure measures.
-RECORDING_STAGES: tuple[str, ...] = ("victim_reporting", "police_recording", "both_stages")
+RECORDING_STAGES: tuple[str, ...] = (
+    "victim_reporting",
+    "police_recording",
+    "both_stages",
+    "police_classification",
+)
+#: The stages of the funnel from incidents to recorded crimes; ``police_classification``
+#: (a crime recorded as a lesser one, or officers' knowledge of it) is beside the funnel.
+FUNNEL_STAGES: tuple[str, ...] = RECORDING_STAGES[:3]
 #: What a figure of the recording table is.
 RECORDING_QUANTITIES: tuple[str, ...] = (
     "share_recorded",
@@ -159,9 +173,18 @@ RECORDING_QUANTITIES: tuple[str, ...] = (
     "share_reported",
     "crimes_estimated",
     "crimes_recorded",
+    "share_above_official",
+    "crimes_misclassified",
+    "share_officers_aware",
 )
 #: Crimes a recording figure covers.
-RECORDING_CRIMES: tuple[str, ...] = ("all_crimes", "violence", "sexual_offences", "property")
+RECORDING_CRIMES: tuple[str, ...] = (
+    "all_crimes",
+    "violence",
+    "sexual_offences",
+    "property",
+    "aggravated_assault",
+)
 #: How a recording figure is stated.
 RECORDING_QUALIFIERS: tuple[str, ...] = ("exact", "about", "more than")
 
@@ -233,7 +256,43 @@ RECORDING_ROWS: dict[str, tuple[str, str, str, str]] = {
         "victim_reporting",
         "share_reported",
     ),
+    "la_serious_assault_undercount_2015": (
+        "Los Angeles",
+        "aggravated_assault",
+        "police_classification",
+        "share_above_official",
+    ),
+    "la_ig_audit_2015": (
+        "Los Angeles",
+        "aggravated_assault",
+        "police_classification",
+        "crimes_misclassified",
+    ),
+    "nyc_observed_manipulation_2012": (
+        "New York City",
+        "all_crimes",
+        "police_classification",
+        "share_officers_aware",
+    ),
 }
+
+#: The licence of each recording figure's publication, where the collection records it.
+#: A figure whose publication's licence is not recorded is cited as a fact, with its
+#: source and locator; no licence is assumed for it.
+RECORDING_LICENCES: dict[str, str] = {
+    "Bureau of Justice Statistics": "public domain (a work of the US federal government)",
+}
+#: What the ``licence`` column says when :data:`RECORDING_LICENCES` has no entry.
+LICENCE_NOT_RECORDED = "not recorded (a single figure cited with its source)"
+
+
+def recording_licence(source: str) -> str:
+    """The licence of a recording figure's publication (:data:`RECORDING_LICENCES`)."""
+    for publisher, licence in RECORDING_LICENCES.items():
+        if source.startswith(publisher):
+            return licence
+    return LICENCE_NOT_RECORDED
+
 
 RECORDING_COLUMNS: tuple[str, ...] = (
     "id",
@@ -249,6 +308,7 @@ RECORDING_COLUMNS: tuple[str, ...] = (
     "unit",
     "source",
     "locator",
+    "licence",
     "confidence",
 )
 
@@ -279,6 +339,7 @@ RECORDING_SCHEMA = Schema(
         Column("unit", "text", description="share or crimes"),
         Column("source", "text", description="publication"),
         Column("locator", "text", description="where in the publication"),
+        Column("licence", "text", description="the publication's licence, where recorded"),
         Column("confidence", "category", allowed=CONFIDENCE_LEVELS, description="source level"),
     ),
     ordered=(),
@@ -336,7 +397,8 @@ def _tidy_row(path: Path, number: int, row: dict[str, str], crime: str, case_typ
 
 def _recording_row(path: Path, number: int, row: dict[str, str], spec: tuple[str, ...]) -> list:
     """One source row of the recording table: copy, and only restate a financial year
-    (``2002/03`` -> ``2002-04/2003-03``, April to March) and ``(about)``/``(more than)``."""
+    (``2002/03`` -> ``2002-04/2003-03``, April to March), a span of years (``2005-2012``
+    -> ``2005/2012``) and ``(about)``/``(more than)``; add the licence."""
     place, crime, stage, quantity = spec
     period = row["period"].strip()
     match = _FINANCIAL_YEAR.match(period)
@@ -345,6 +407,9 @@ def _recording_row(path: Path, number: int, row: dict[str, str], spec: tuple[str
         if (first + 1) % 100 != int(match.group(2)):
             raise DataFileError(str(path), number, "period", f"{period!r} is not a financial year")
         period = f"{first}-04/{first + 1}-03"
+    match = _YEAR_RANGE.match(period)
+    if match:
+        period = f"{match.group(1)}/{match.group(2)}"
     value = row["value"].strip()
     if _NUMBER_RANGE.match(value):
         raise DataFileError(
@@ -369,6 +434,7 @@ def _recording_row(path: Path, number: int, row: dict[str, str], spec: tuple[str
         unit,
         row["source"].strip(),
         row["locator"].strip(),
+        recording_licence(row["source"].strip()),
         row["confidence"].strip(),
     ]
 

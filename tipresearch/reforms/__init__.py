@@ -34,12 +34,16 @@ from .china import BASE_METRIC, COUNTERFACTUALS, ChinaModel, counterfactual_time
 from .counts import annual_counts, monthly_counts, to_annual, window_counts, window_totals
 from .files import REFORM_KEYS, load_reforms, reforms_from_dict
 from .funnel import (
+    CLASSIFICATION_COLUMNS,
     FUNNEL_COLUMNS,
     NCRS_STUDIES,
+    REFORM_PATH_COLUMNS,
     SURVEY_OFFENCES,
+    classification_table,
     funnel_table,
     recording_reforms,
     recording_solutions,
+    reform_paths,
     study_label,
     survey_year_for,
 )
@@ -59,7 +63,11 @@ from .world import (
 )
 
 __all__ = [
+    "CLASSIFICATION_COLUMNS",
     "FUNNEL_COLUMNS",
+    "REFORM_PATH_COLUMNS",
+    "classification_table",
+    "reform_paths",
     "SURVEY_OFFENCES",
     "funnel_table",
     "NCRS_STUDIES",

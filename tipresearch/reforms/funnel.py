@@ -31,7 +31,11 @@ from tipresearch.model.inverse import audit_for_share, rounding_tolerance
 from .world import recording_studies
 
 __all__ = [
+    "CLASSIFICATION_COLUMNS",
     "FUNNEL_COLUMNS",
+    "REFORM_PATH_COLUMNS",
+    "classification_table",
+    "reform_paths",
     "SURVEY_OFFENCES",
     "funnel_table",
     "NCRS_STUDIES",
@@ -255,3 +259,144 @@ def recording_reforms(
         ]
     )
     return table, audits
+
+
+#: Columns of :func:`classification_table`.
+CLASSIFICATION_COLUMNS = (
+    "place",
+    "crime",
+    "years",
+    "published",
+    "share_counted",
+    "share_counted_low",
+    "share_counted_high",
+    "ids",
+    "source",
+    "confidence",
+)
+
+
+def classification_table(recording: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The figures on crimes recorded as lesser ones (Los Angeles, New York City).
+
+    They are beside the funnel: a serious assault recorded as a minor one was recorded,
+    as the wrong crime. Where a figure says how much higher the serious count would
+    have been (``share_above_official``, *s*), the share of serious crimes counted as
+    serious is ``1 / (1 + s)``, with the bounds of ``s`` within its rounding
+    (:func:`tipresearch.model.rounding_tolerance`); other figures (a count of crimes
+    misclassified, a survey of officers) are shown as published.
+
+    Parameters
+    ----------
+    recording : pandas.DataFrame, optional
+        :func:`tipresearch.data.published.load_recording_shares` (loaded if None).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CLASSIFICATION_COLUMNS`, one row per ``police_classification`` figure;
+        ``share_counted`` and its bounds are NaN where a figure does not give them.
+    """
+    recording = load_recording_shares() if recording is None else recording
+    needed = {"id", "stage", "quantity", "value", "place", "crime", "period_start"}
+    needed |= {"period_end", "qualifier", "unit", "measure", "source", "confidence"}
+    if not isinstance(recording, pd.DataFrame) or not needed <= set(recording.columns):
+        raise ParameterError(
+            "recording", "a frame without the recording table's columns", "load_recording_shares()"
+        )
+    rows = []
+    for r in recording[recording["stage"].astype(str) == "police_classification"].itertuples():
+        quantity, value = str(r.quantity), float(r.value)
+        counted = low = high = np.nan
+        if quantity == "share_above_official":
+            tol = rounding_tolerance(value)
+            counted, low, high = 1 / (1 + value), 1 / (1 + value + tol), 1 / (1 + value - tol)
+            published = f"{value:.0%} more serious assaults than officially counted"
+        elif quantity == "crimes_misclassified":
+            qualifier = "" if str(r.qualifier) == "exact" else f"{r.qualifier} "
+            published = f"{qualifier}{value:,.0f} {r.unit} misclassified"
+        else:
+            published = f"{value:.0%}: {r.measure}"
+        first, last = r.period_start.year, r.period_end.year
+        rows.append(
+            {
+                "place": r.place,
+                "crime": str(r.crime).replace("_", " "),
+                "years": str(first) if first == last else f"{first}-{last}",
+                "published": published,
+                "share_counted": counted,
+                "share_counted_low": low,
+                "share_counted_high": high,
+                "ids": r.id,
+                "source": r.source,
+                "confidence": str(r.confidence),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CLASSIFICATION_COLUMNS))
+
+
+#: Columns of :func:`reform_paths`.
+REFORM_PATH_COLUMNS = (
+    "rule_before",
+    "audit_before_low",
+    "audit_before_high",
+    "rule_after",
+    "audit_after_low",
+    "audit_after_high",
+    "change",
+)
+
+
+def reform_paths(solutions: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
+    """Every way the model can go from one published recording share to another.
+
+    A reform is read as a change of rating rule, of audit strength, or both: for each
+    rule that produces the share ``before`` and each that produces ``after`` (within
+    their rounding, :func:`recording_solutions`), the audits that do it. A pair with
+    the same rule needs another audit (``stronger audit``, or ``weaker audit``); a pair
+    of two rules whose audit ranges overlap needs no change of audit (``new rating
+    alone``); otherwise both change (``new rating and audit``).
+
+    Parameters
+    ----------
+    solutions : pandas.DataFrame
+        :func:`recording_solutions` (its ``ids``, ``metric``, ``fits``, ``audit_low``,
+        ``audit_high``).
+    before, after : str
+        The row ids of the two published shares (for example :data:`NCRS_STUDIES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`REFORM_PATH_COLUMNS`, one row per pair of fitting rules (empty if either
+        share is out of reach), rules as metric names.
+    """
+    for name, row_id in (("before", before), ("after", after)):
+        if row_id not in set(solutions["ids"]):
+            raise ParameterError(name, row_id, "a row id among the solutions' ids")
+    fit = solutions[solutions["fits"]]
+    first = fit[fit["ids"] == before].itertuples(index=False)
+    second = list(fit[fit["ids"] == after].itertuples(index=False))
+    rows = []
+    for b in first:
+        for a in second:
+            if a.metric == b.metric:
+                change = "stronger audit" if a.audit_low > b.audit_high else "weaker audit"
+                if a.audit_low <= b.audit_high and a.audit_high >= b.audit_low:
+                    change = "no change needed"
+            elif a.audit_low <= b.audit_high and a.audit_high >= b.audit_low:
+                change = "new rating alone"
+            else:
+                change = "new rating and audit"
+            rows.append(
+                {
+                    "rule_before": b.metric,
+                    "audit_before_low": b.audit_low,
+                    "audit_before_high": b.audit_high,
+                    "rule_after": a.metric,
+                    "audit_after_low": a.audit_low,
+                    "audit_after_high": a.audit_high,
+                    "change": change,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(REFORM_PATH_COLUMNS))

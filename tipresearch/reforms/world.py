@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from tipresearch.checks import check_seed
-from tipresearch.data.published import RECORDING_STAGES, load_recording_shares
+from tipresearch.data.published import FUNNEL_STAGES, load_recording_shares
 from tipresearch.errors import ParameterError
 
 from .china import ChinaModel
@@ -428,7 +428,7 @@ def recording_studies(table: pd.DataFrame | None = None) -> pd.DataFrame:
     pandas.DataFrame
         ``id`` (the row or rows used), ``place``, ``years`` (``1985``,
         ``2012-13``, ``2002/03`` for a financial year), ``year`` (the first),
-        ``crime``, ``stage`` (categorical, :data:`RECORDING_STAGES`),
+        ``crime``, ``stage`` (categorical, :data:`FUNNEL_STAGES`),
         ``share`` (in [0, 1]: recorded for the recording stages, reported to
         the police for ``victim_reporting``), ``label`` (place, years, crimes),
         ``source``, ``confidence``; ordered by stage, then year.
@@ -448,8 +448,8 @@ def recording_studies(table: pd.DataFrame | None = None) -> pd.DataFrame:
     rows = []
     for row in table.itertuples(index=False):
         quantity = str(row.quantity)
-        if quantity == "crimes_estimated":
-            continue
+        if quantity == "crimes_estimated" or str(row.stage) not in FUNNEL_STAGES:
+            continue  # an estimate goes with its count; classification is beside the funnel
         ids = row.id
         if quantity == "share_not_recorded":
             share = 1.0 - row.value
@@ -485,7 +485,7 @@ def recording_studies(table: pd.DataFrame | None = None) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows)
-    out["stage"] = pd.Categorical(out["stage"], categories=list(RECORDING_STAGES))
+    out["stage"] = pd.Categorical(out["stage"], categories=list(FUNNEL_STAGES))
     return out.sort_values(["stage", "year", "share"], kind="stable").reset_index(drop=True)
 
 
@@ -546,5 +546,5 @@ def recording_comparison(
     study = studies.assign(kind="study", case_type=None, low=np.nan, high=np.nan)
     cols = list(model.columns)
     out = pd.concat([model, study[cols]], ignore_index=True)
-    out["stage"] = pd.Categorical(out["stage"].astype(str), categories=list(RECORDING_STAGES))
+    out["stage"] = pd.Categorical(out["stage"].astype(str), categories=list(FUNNEL_STAGES))
     return out
