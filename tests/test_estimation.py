@@ -300,3 +300,39 @@ def test_the_naive_estimator_is_biased_up_when_busy_bureaus_adopt_first():
     row = summarise_monte_carlo(mc).iloc[0]
     # the early adopters report more, so "after" is weighted to busier bureaus
     assert row["bias"] > 3 * row["bias_mc_se"]
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def test_the_figures_draw_what_they_say(panel):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures import (
+        plot_event_study,
+        plot_monte_carlo,
+        plot_recorded_and_incidence,
+    )
+
+    fig = plot_recorded_and_incidence(panel)
+    recorded = fig.axes[0].get_lines()[0].get_ydata()
+    first = int(panel.loc[panel["reform"] == 1, "period"].min())
+    assert np.mean(recorded[:first]) == pytest.approx(100)  # indexed to before adoption
+    plt.close(fig)
+    es = event_study(panel, leads=3, lags=4)
+    fig = plot_event_study(es, true_effects(panel, leads=3, lags=4))
+    (truth_line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "true effect"]
+    assert list(truth_line.get_xdata()) == [-3, -2, -1, 0, 1, 2, 3, 4]
+    plt.close(fig)
+    mc = monte_carlo(SMALL, 2, estimators=("two-way FE Poisson", "not-yet-treated"))
+    fig = plot_monte_carlo(mc.assign(scenario="s"), {"s": "one scenario"})
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["not-yet-treated", "two-way FE Poisson"]  # bottom to top
+    plt.close(fig)
+    with pytest.raises(ParameterError, match="mc"):
+        plot_monte_carlo(mc)  # no scenario column
+    with pytest.raises(ParameterError, match="estimates"):
+        plot_event_study(twfe_poisson(panel))

@@ -53,7 +53,7 @@ __all__ = [
 BIBLIOGRAPHY = "data/sources/bibliography.csv"
 
 #: Documentation pages that become chapters, in order.
-CHAPTERS = ("docs/model.md", "docs/sweeps.md", "docs/fit.md")
+CHAPTERS = ("docs/model.md", "docs/sweeps.md", "docs/fit.md", "docs/estimation.md")
 
 #: Figures shown on the landing page: file stem in ``figures/`` and its caption.
 KEY_FIGURES = (

@@ -28,6 +28,7 @@ from .estimators import (
 from .montecarlo import (
     MC_COLUMNS,
     SUMMARY_COLUMNS,
+    estimates_with_truth,
     monte_carlo,
     replicate,
     summarise_monte_carlo,
@@ -62,6 +63,7 @@ __all__ = [
     "cross_sectional_ols",
     "dark_figure",
     "estimate_all",
+    "estimates_with_truth",
     "event_study",
     "event_times",
     "fe_poisson",

@@ -39,7 +39,14 @@ from .estimators import estimate_all
 from .panels import PanelDesign, simulate_panel
 from .truth import true_effects
 
-__all__ = ["MC_COLUMNS", "SUMMARY_COLUMNS", "monte_carlo", "replicate", "summarise_monte_carlo"]
+__all__ = [
+    "MC_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "estimates_with_truth",
+    "monte_carlo",
+    "replicate",
+    "summarise_monte_carlo",
+]
 
 #: Columns of :func:`monte_carlo`.
 MC_COLUMNS = (
@@ -92,14 +99,31 @@ def replicate(
     for incidence (NaN for terms without an estimand).
     """
     panel = simulate_panel(design, seed)
-    estimates = estimate_all(
+    estimates = estimates_with_truth(
         panel, design.survey_rate, leads=leads, lags=lags, estimators=estimators
     )
+    return estimates[list(MC_COLUMNS[2:])]
+
+
+def estimates_with_truth(
+    panel: pd.DataFrame,
+    survey_rate: float,
+    *,
+    leads: int = 6,
+    lags: int = 12,
+    estimators: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """:func:`~tipresearch.estimation.estimate_all` on a simulated panel, with the truth.
+
+    Returns its frame with ``truth`` (the estimand's value for the estimate's outcome)
+    and ``truth_incidence`` (for incidence); NaN for terms without an estimand.
+    """
+    estimates = estimate_all(panel, survey_rate, leads=leads, lags=lags, estimators=estimators)
     truth = true_effects(panel, leads=leads, lags=lags).set_index(["estimand", "outcome"])["truth"]
     keys = list(zip(estimates["estimand"], estimates["outcome"], strict=True))
     estimates["truth"] = [truth.get(k, np.nan) for k in keys]
     estimates["truth_incidence"] = [truth.get((k[0], "incidence"), np.nan) for k in keys]
-    return estimates[list(MC_COLUMNS[2:])]
+    return estimates
 
 
 def _evaluate(values: Mapping[str, Any], seed: int, settings: Any) -> dict[str, float]:

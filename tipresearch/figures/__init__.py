@@ -13,6 +13,12 @@ from .cable import (
     plot_ratios,
     plot_timeline,
 )
+from .estimation import (
+    ESTIMATOR_ORDER,
+    plot_event_study,
+    plot_monte_carlo,
+    plot_recorded_and_incidence,
+)
 from .intake import (
     METRIC_MARKERS,
     plot_audits,
@@ -60,6 +66,10 @@ from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles
 from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
+    "ESTIMATOR_ORDER",
+    "plot_event_study",
+    "plot_monte_carlo",
+    "plot_recorded_and_incidence",
     "OFFENCE_LABELS",
     "plot_reporting_series",
     "plot_funnel",
