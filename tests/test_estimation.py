@@ -211,7 +211,7 @@ def test_segmented_regression_recovers_a_known_break_exactly():
 def test_segmented_regression_refuses_a_series_too_short_to_show_a_trend():
     # China's registered trafficking cases: one year before the 2009 rule
     series = pd.DataFrame({"year": [2008, 2009, 2011, 2020], "count": [2566, 6513, 13964, 3055]})
-    with pytest.raises(ParameterError, match="1 times before"):
+    with pytest.raises(ParameterError, match="1 before and 3 from 2009 on"):
         segmented_regression(series, 2009, time="year")
     with pytest.raises(ParameterError, match="counts > 0"):
         segmented_regression(pd.DataFrame({"period": range(6), "count": [0, 1, 2, 3, 4, 5]}), 3)
@@ -336,3 +336,27 @@ def test_the_figures_draw_what_they_say(panel):
         plot_monte_carlo(mc)  # no scenario column
     with pytest.raises(ParameterError, match="estimates"):
         plot_event_study(twfe_poisson(panel))
+
+
+def test_a_yearly_panel_sums_months_and_treats_only_whole_years(panel):
+    from tipresearch.estimation import yearly_panel
+
+    years = yearly_panel(panel)
+    assert len(years) == 40 * 2  # 24 months from January 2009
+    assert years["recorded"].sum() == panel["recorded"].sum()
+    by_hand = panel[(panel["bureau"] == 0) & (panel["year"] == 2010)]["incidence"].sum()
+    assert years.set_index(["bureau", "year"]).loc[(0, 2010), "incidence"] == by_hand
+    # a bureau adopting in period 6 (July 2009) is partly treated in 2009, treated in 2010
+    adopter = panel.loc[panel["adopt_period"] == 6, "bureau"].iloc[0]
+    rows = years[years["bureau"] == adopter].set_index("year")
+    assert rows.loc[2009, ["reform", "partly_treated"]].tolist() == [0, True]
+    assert rows.loc[2010, ["reform", "partly_treated"]].tolist() == [1, False]
+    assert twfe_poisson(years)["n"].iloc[0] > 0  # the estimators take it as it is
+
+
+def test_the_monte_carlo_runs_on_dask_with_the_same_numbers():
+    pytest.importorskip("distributed")
+    kwargs = {"estimators": ("two-way FE Poisson",), "seed": 8}
+    local = monte_carlo(SMALL, 2, executor="inprocess", **kwargs)
+    dask = monte_carlo(SMALL, 2, executor="dask", workers=2, **kwargs)
+    pd.testing.assert_frame_equal(local, dask)

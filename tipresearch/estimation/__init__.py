@@ -41,6 +41,7 @@ from .panels import (
     adoption_periods,
     check_panel,
     simulate_panel,
+    yearly_panel,
 )
 from .poisson import FEPoissonResult, cohorts, fe_poisson
 from .truth import OUTCOME_COLUMNS, TRUTH_FRAME_COLUMNS, true_effects
@@ -79,4 +80,5 @@ __all__ = [
     "summarise_monte_carlo",
     "true_effects",
     "twfe_poisson",
+    "yearly_panel",
 ]

@@ -399,8 +399,8 @@ def segmented_regression(
     if n_pre < 2 or n_post < 2 or len(t) < 5:
         raise ParameterError(
             "series",
-            f"{n_pre} times before and {n_post} after {interruption}",
-            "at least 2 on each side and 5 in all (a trend and its change)",
+            f"{n_pre} before and {n_post} from {interruption} on",
+            "at least 2 times before the interruption, 2 from it on and 5 in all",
         )
     lags = hac_lags if hac_lags is not None else max(1, int(4 * (len(t) / 100) ** (2 / 9)))
     x = np.column_stack([np.ones_like(t), t, post, post * (t - interruption)])

@@ -62,6 +62,7 @@ __all__ = [
     "adoption_periods",
     "check_panel",
     "simulate_panel",
+    "yearly_panel",
 ]
 
 #: What a researcher sees: bureau, period, calendar month and year, the reform (0/1),
@@ -378,4 +379,37 @@ def check_panel(
         raise ParameterError(
             "panel.reform", f"1 then 0 for bureau {bureau}", "a reform that stays once adopted"
         )
+    return out
+
+
+def yearly_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """A monthly panel summed to bureau x year.
+
+    Counts (``recorded``, ``incidence``, ``survey``) and expected counts are summed over
+    each bureau's months of the year; ``period`` becomes the year's index from 0. A year
+    in which the bureau adopts part-way is not a treated year: ``reform`` is 1 only from
+    the first year that starts under the reform, and ``partly_treated`` marks the year of
+    a mid-year adoption (estimators on yearly data usually drop or bin it).
+
+    Raises
+    ------
+    ParameterError
+        For a frame without the monthly panel's columns.
+    """
+    needed = {"bureau", "year", "month", "reform", "recorded"}
+    if not isinstance(panel, pd.DataFrame) or needed - set(panel.columns):
+        raise ParameterError("panel", type(panel).__name__, "simulate_panel() output")
+    counts = [c for c in ("recorded", "incidence", "survey") if c in panel.columns]
+    counts += [c for c in TRUTH_COLUMNS if c.startswith("mu_") and c in panel.columns]
+    grouped = panel.groupby(["bureau", "year"], sort=True)
+    out = grouped[counts].sum(min_count=1)
+    if "survey" in out:
+        out["survey"] = out["survey"].astype("Int64")
+    out["reform"] = grouped["reform"].min().astype(int)
+    out["partly_treated"] = (grouped["reform"].max() > grouped["reform"].min()).to_numpy()
+    for column in ("surveyed", "adopt_period"):
+        if column in panel.columns:
+            out[column] = grouped[column].first()
+    out = out.reset_index()
+    out["period"] = out["year"] - out["year"].min()
     return out

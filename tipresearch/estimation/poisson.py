@@ -31,6 +31,7 @@ estimator and its robustness; Cameron & Miller (2015) on cluster-robust inferenc
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +94,7 @@ def fe_poisson(
         If a regressor varies within a cohort and period, or the model cannot be fitted.
     """
     import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     cohort = cohorts(panel) if cohort is None else np.asarray(cohort)
     y = panel[outcome].to_numpy(dtype=float)
@@ -121,7 +123,13 @@ def fe_poisson(
     c_dummies = (cell_cohort[:, None] == groups[None, :]).astype(float)
     design = np.hstack([cell_x, p_dummies, c_dummies])
     try:
-        fit = sm.GLM(totals, design, family=sm.families.Poisson()).fit(maxiter=200, tol=1e-10)
+        with warnings.catch_warnings():
+            # a saturated cohort-level model (few periods, one term per cell) fits the
+            # totals exactly: statsmodels then warns of perfect prediction and a zero
+            # residual degree of freedom, neither of which the bureau-level errors use
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", PerfectSeparationWarning)
+            fit = sm.GLM(totals, design, family=sm.families.Poisson()).fit(maxiter=200, tol=1e-10)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ParameterError(
             "panel", outcome, f"a panel the Poisson model can fit ({exc})"
