@@ -360,3 +360,53 @@ def test_the_monte_carlo_runs_on_dask_with_the_same_numbers():
     local = monte_carlo(SMALL, 2, executor="inprocess", **kwargs)
     dask = monte_carlo(SMALL, 2, executor="dask", workers=2, **kwargs)
     pd.testing.assert_frame_equal(local, dask)
+
+
+# --- a Monte Carlo in a folder, and its command ------------------------------------------------
+
+
+def test_a_monte_carlo_in_pieces_resumes_to_the_numbers_of_one_run(tmp_path):
+    from tipresearch.estimation import run_monte_carlo
+
+    kwargs = {"chunk": 2, "executor": "inprocess", "estimators": ("not-yet-treated",)}
+    whole = run_monte_carlo(tmp_path / "a", SMALL, 5, 4, **kwargs)
+    parts = sorted((tmp_path / "a" / "parts").glob("*.parquet"))
+    assert [p.name for p in parts] == [
+        "replications-000000.parquet",
+        "replications-000002.parquet",
+        "replications-000004.parquet",
+    ]
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in parts)
+    # an interrupted run: one piece missing, then resumed
+    first = run_monte_carlo(tmp_path / "b", SMALL, 5, 4, **kwargs)
+    (tmp_path / "b" / "parts" / "replications-000002.parquet").unlink()
+    resumed = run_monte_carlo(tmp_path / "b", SMALL, 5, 4, resume=True, **kwargs)
+    pd.testing.assert_frame_equal(whole, resumed)
+    pd.testing.assert_frame_equal(whole, first)
+    one = monte_carlo(SMALL, 5, 4, executor="inprocess", estimators=("not-yet-treated",))
+    pd.testing.assert_frame_equal(summarise_monte_carlo(one), whole)
+    with pytest.raises(ParameterError, match="resume"):
+        run_monte_carlo(tmp_path / "b", SMALL, 5, 4, **kwargs)
+    with pytest.raises(ParameterError, match="replications"):
+        run_monte_carlo(tmp_path / "b", SMALL, 6, 4, resume=True, **kwargs)
+    with pytest.raises(ParameterError, match="resume"):
+        run_monte_carlo(tmp_path / "c", SMALL, 5, 4, resume=True, **kwargs)
+
+
+def test_the_monte_carlo_command(tmp_path, capsys):
+    from tipresearch import cli
+
+    small = ["--set", "n_bureaus=20", "--set", "months=24", "--set", "first_adoption=6"]
+    small += ["--set", "last_adoption=12", "--set", "waves=2"]
+    args = ["monte-carlo", "--out", str(tmp_path / "mc"), "--replications", "2", "--quiet"]
+    args += ["--executor", "inprocess", "--estimator", "two-way FE Poisson", *small]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "two-way FE Poisson" in out and "coverage" in out
+    summary = pd.read_csv(tmp_path / "mc" / "summary.csv")
+    assert summary["replications"].tolist() == [2]
+    head = ["monte-carlo", "--quiet", "--out"]
+    assert cli.main([*head, str(tmp_path / "other"), "--set", "waves=x"]) == 2
+    assert "waves" in capsys.readouterr().err
+    assert cli.main([*head, str(tmp_path / "x"), "--set", "colour=red"]) == 2
+    assert "colour=red" in capsys.readouterr().err

@@ -31,6 +31,8 @@ from .montecarlo import (
     estimates_with_truth,
     monte_carlo,
     replicate,
+    replication_seed,
+    run_monte_carlo,
     summarise_monte_carlo,
 )
 from .panels import (
@@ -75,6 +77,8 @@ __all__ = [
     "not_yet_treated",
     "overdispersion",
     "replicate",
+    "replication_seed",
+    "run_monte_carlo",
     "segmented_regression",
     "simulate_panel",
     "summarise_monte_carlo",

@@ -25,7 +25,10 @@ errors); ``docs/estimation.md``.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,8 @@ import pandas as pd
 from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 from tipresearch.experiments import run_points
+from tipresearch.experiments.point import point_seed
+from tipresearch.io import read_table, write_table, write_text
 
 from .estimators import estimate_all
 from .panels import PanelDesign, simulate_panel
@@ -45,6 +50,8 @@ __all__ = [
     "estimates_with_truth",
     "monte_carlo",
     "replicate",
+    "replication_seed",
+    "run_monte_carlo",
     "summarise_monte_carlo",
 ]
 
@@ -126,10 +133,19 @@ def estimates_with_truth(
     return estimates
 
 
+def replication_seed(root_seed: int, replication: int) -> int:
+    """The seed of replication ``replication``: ``point_seed(root_seed, replication, 0)``."""
+    return point_seed(root_seed, replication, 0)
+
+
 def _evaluate(values: Mapping[str, Any], seed: int, settings: Any) -> dict[str, float]:
-    """A sweep executor's view of :func:`replicate`: flat ``{name: float}``."""
-    design, options = settings
-    rows = replicate(design, seed, **options)
+    """A sweep executor's view of :func:`replicate`: flat ``{name: float}``.
+
+    The seed comes from the replication's number (``values["draw"]``), not from its place
+    in this call, so that a Monte Carlo run in pieces gives the numbers of one run.
+    """
+    design, options, root_seed = settings
+    rows = replicate(design, replication_seed(root_seed, int(values["draw"])), **options)
     out: dict[str, float] = {}
     for r in rows.itertuples(index=False):
         key = _SEP.join((r.estimator, r.outcome, r.term, r.estimand))
@@ -143,6 +159,7 @@ def monte_carlo(
     replications: int,
     seed: int = 0,
     *,
+    start: int = 0,
     executor: str = "auto",
     workers: int | None = None,
     scheduler: str | None = None,
@@ -160,7 +177,11 @@ def monte_carlo(
     replications : int
         Number of replications (1 to 100,000).
     seed : int
-        Root seed: replication ``r`` uses ``point_seed(seed, r, 0)``.
+        Root seed: replication ``r`` uses ``point_seed(seed, r, 0)``
+        (:func:`replication_seed`).
+    start : int
+        Number of the first replication (``start`` to ``start + replications - 1``):
+        a Monte Carlo run in pieces gives the same numbers as one run.
     executor, workers, scheduler
         As for :func:`tipresearch.experiments.run_points`.
     progress : bool
@@ -188,10 +209,12 @@ def monte_carlo(
     if estimators is not None:
         estimators = tuple(estimators)
     options = {"leads": leads, "lags": lags, "estimators": estimators}
+    if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
+        raise ParameterError("start", start, "a whole number >= 0")
     runs = run_points(
         _evaluate,
-        ({"draw": r} for r in range(int(replications))),
-        (design, options),
+        ({"draw": r} for r in range(int(start), int(start) + int(replications))),
+        (design, options, seed),
         root_seed=seed,
         executor=executor,
         workers=workers,
@@ -211,7 +234,7 @@ def monte_carlo(
     wide = long.pivot_table(
         index=["draw", "key"], columns="field", values="value", dropna=False, sort=False
     ).reset_index()
-    wide["seed"] = wide["draw"].map(runs.set_index("draw")["seed"])
+    wide["seed"] = [replication_seed(seed, int(d)) for d in wide["draw"]]
     keys = wide["key"].str.split(_SEP, expand=True)
     wide["estimator"], wide["outcome"], wide["term"], wide["estimand"] = (
         keys[0],
@@ -276,3 +299,101 @@ def summarise_monte_carlo(mc: pd.DataFrame) -> pd.DataFrame:
     out["rmse"] = np.sqrt(out.pop("_mse"))
     out["coverage_mc_se"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / r)
     return out[list(SUMMARY_COLUMNS)]
+
+
+#: Files of a Monte Carlo folder (:func:`run_monte_carlo`).
+MANIFEST = "manifest.json"
+PARTS = "parts"
+SUMMARY = "summary.csv"
+
+
+def run_monte_carlo(
+    out: str | os.PathLike,
+    design: PanelDesign,
+    replications: int,
+    seed: int = 0,
+    *,
+    chunk: int = 25,
+    resume: bool = False,
+    executor: str = "auto",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
+    leads: int = 6,
+    lags: int = 12,
+    estimators: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """:func:`monte_carlo` into a folder, in pieces, resumably.
+
+    ``out/manifest.json`` holds the design and settings; every ``chunk`` replications
+    are written, atomically, to ``out/parts/replications-NNNNNN.parquet`` as they
+    finish; ``out/summary.csv`` is :func:`summarise_monte_carlo` of them all. With
+    ``resume`` a run interrupted in ``out`` goes on from the pieces it has: the seeds
+    depend on each replication's number only, so the numbers are those of one
+    uninterrupted run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary.
+
+    Raises
+    ------
+    ParameterError
+        For a folder that already holds a run (without ``resume``), ``resume`` with a
+        folder that holds none, or a setting that differs from the run in the folder
+        (naming it).
+    """
+    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+        raise ParameterError("chunk", chunk, "a whole number >= 1")
+    if not isinstance(design, PanelDesign):
+        raise ParameterError("design", type(design).__name__, "a PanelDesign")
+    folder = Path(out)
+    settings = {
+        "design": design.to_dict(),
+        "replications": int(replications),
+        "seed": check_seed(seed),
+        "chunk": int(chunk),
+        "leads": leads,
+        "lags": lags,
+        "estimators": None if estimators is None else list(estimators),
+    }
+    manifest = folder / MANIFEST
+    if manifest.exists():
+        if not resume:
+            raise ParameterError(
+                "out", str(folder), "a folder without a Monte Carlo, or resume to finish it"
+            )
+        before = json.loads(manifest.read_text(encoding="utf-8"))
+        for key, value in settings.items():
+            if json.loads(json.dumps(value)) != before.get(key):
+                raise ParameterError(
+                    key, value, f"{before.get(key)!r}, as the Monte Carlo in {folder} has"
+                )
+    elif resume:
+        raise ParameterError("resume", True, f"a folder with a Monte Carlo ({folder} has none)")
+    else:
+        write_text(manifest, json.dumps(settings, indent=2) + "\n")
+    parts = folder / PARTS
+    for first in range(0, int(replications), int(chunk)):
+        path = parts / f"replications-{first:06d}.parquet"
+        if path.exists():
+            continue
+        frame = monte_carlo(
+            design,
+            min(int(chunk), int(replications) - first),
+            seed,
+            start=first,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            leads=leads,
+            lags=lags,
+            estimators=estimators,
+        )
+        write_table(frame, path)
+    mc = pd.concat([read_table(p) for p in sorted(parts.glob("replications-*.parquet"))])
+    summary = summarise_monte_carlo(mc.reset_index(drop=True))
+    write_table(summary, folder / SUMMARY)
+    return summary
