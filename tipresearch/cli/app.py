@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "calibrate",
     "mechanisms",
     "monte-carlo",
+    "course",
 )
 
 
