@@ -229,3 +229,88 @@ def test_every_course_notebook_checks_its_own_solutions():
             if c["cell_type"] == "code" and SOLUTION_TAG in c["metadata"].get("tags", [])
         ]
         assert solutions and all("assert verdict.right" in "".join(c["source"]) for c in solutions)
+
+
+# --- the live explorer -----------------------------------------------------------------------
+
+
+def test_the_explorer_outcomes_follow_the_controls():
+    from tipresearch.course.explorer import outcomes, summary_html
+
+    base = outcomes().set_index("case_type")
+    assert base.loc["all", "intake_rate"] == pytest.approx(
+        metric_table(ModelParams(), ["solved_count"])
+        .query("metric == 'solved_count' and case_type == 'all'")["intake_rate"]
+        .iloc[0]
+    )
+    audited = outcomes("clearance_rate", audit_prob=0.3).set_index("case_type")
+    plain = outcomes("clearance_rate").set_index("case_type")
+    assert audited.loc["all", "intake_rate"] > plain.loc["all", "intake_rate"]
+    with_dna = outcomes(dna_effect=0.5).set_index("case_type")
+    assert with_dna.loc["children", "intake_rate"] > base.loc["children", "intake_rate"]
+    custom = outcomes("weights below", solved=0.0, opened=1.0).set_index("case_type")
+    assert custom.loc["all", "intake_rate"] == pytest.approx(1.0)
+    assert 'class="tip-intake"' in summary_html(outcomes())
+    with pytest.raises(ParameterError, match="metric"):
+        outcomes("popularity")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import os
+
+    from tipresearch.collection.site_check import BROWSER_PACKAGES, browser_paths, open_browser
+
+    if not all(browser_paths()):
+        message = f"no browser: install {BROWSER_PACKAGES}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("selenium")
+    pytest.importorskip("voila")
+    driver = open_browser()
+    driver.set_window_size(1280, 1600)
+    yield driver
+    driver.quit()
+
+
+def test_the_served_explorer_responds_to_its_controls(browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tipresearch.course.serve import explorer_url, free_port, start_explorer, wait_until_up
+
+    port = free_port()
+    process = start_explorer(ROOT, port)
+    try:
+        wait_until_up(explorer_url(port), process)
+        browser.get(explorer_url(port))
+        wait = WebDriverWait(browser, 120)
+        number = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text)
+        picture = wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, ".widget-output img").get_attribute("src")
+        )
+        # no still picture in the live page: one figure, the explorer's
+        assert len(browser.find_elements(By.CSS_SELECTOR, "img")) == 1
+        Select(browser.find_element(By.CSS_SELECTOR, "select")).select_by_visible_text(
+            "clearance_rate"
+        )
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text != number)
+        wait.until(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, ".widget-output img").get_attribute("src")
+                != picture
+            )
+        )
+        after = browser.find_element(By.CSS_SELECTOR, ".tip-intake").text
+        expected = outcomes_intake("clearance_rate")
+        assert after == f"{expected:.1%}"  # the page shows the model's number
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def outcomes_intake(metric: str) -> float:
+    from tipresearch.course.explorer import outcomes
+
+    return float(outcomes(metric).set_index("case_type").loc["all", "intake_rate"])

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "mechanisms",
     "monte-carlo",
     "course",
+    "explore",
 )
 
 

@@ -148,6 +148,20 @@ def find_solutions(folder: str | os.PathLike, fragments: list[str]) -> list[tupl
     return found
 
 
+#: The output type of a live widget, which a static page cannot show.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _without_widgets(nb):  # noqa: ANN001, ANN202 - a NotebookNode
+    """The notebook without live widgets' outputs and state: a static page would fetch
+    the widget manager from the network to draw them, and have no kernel to run them."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+    return nb
+
+
 def _config(edition: str) -> str:
     return f"""title: "Why reports go unfiled: a course ({edition}'s edition)"
 author: The tipresearch contributors
@@ -269,7 +283,8 @@ def build_edition(
     (book / "notebooks").mkdir(parents=True)
     names = []
     for row in frame.itertuples(index=False):
-        shutil.copy2(row.executed, book / "notebooks" / f"{row.notebook}.ipynb")
+        nb = nbformat.read(row.executed, as_version=4)
+        nbformat.write(_without_widgets(nb), book / "notebooks" / f"{row.notebook}.ipynb")
         names.append(row.notebook)
     teaching = edition == "instructor" and (root / "docs" / "teaching.md").exists()
     if teaching:
