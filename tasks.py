@@ -118,9 +118,14 @@ def lock() -> None:
 
 
 def run() -> None:
-    """Execute every notebook into ``$OUT`` (default build/): HTML, index, figures, records."""
+    """Execute every notebook into ``$OUT`` (default build/): HTML, index, figures, records,
+    the book, and the course's student and instructor editions."""
     out, workers = os.environ.get("OUT", "build"), os.environ.get("WORKERS", "2")
     _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers)
+    for edition in ("student", "instructor"):  # the course, in its two editions
+        _run(
+            BIN / "tipresearch", "course", "--edition", edition, "--out", f"{out}/course-{edition}"
+        )
 
 
 def test() -> None:

@@ -147,17 +147,25 @@ def test_the_notebooks_show_the_packages_statements():
 # --- the editions -----------------------------------------------------------------------------
 
 
+def _exercises(nb) -> int:  # noqa: ANN001 - a NotebookNode
+    return sum(c.cell_type == "markdown" and "{exercise}" in c.source for c in nb.cells)
+
+
 def test_the_student_edition_drops_every_solution_cell():
+    total = 0
     for path in course_notebooks(ROOT):
         source = nbformat.read(path, 4)
         tagged = [c for c in source.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
-        assert len(tagged) >= 4 * 4  # four cells per exercise, at least four exercises
+        assert len(tagged) == 4 * _exercises(source)  # four solution cells per exercise
+        total += _exercises(source)
         student = edition_notebook(path, "student")
         instructor = edition_notebook(path, "instructor")
         assert not [c for c in student.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
+        assert _exercises(student) == _exercises(source)  # the exercises stay
         assert len(instructor.cells) == len(source.cells)
         assert len(student.cells) == len(source.cells) - len(tagged)
         assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+    assert total >= 8
     with pytest.raises(ParameterError, match="edition"):
         edition_notebook(course_notebooks(ROOT)[0], "teacher")
 
@@ -228,7 +236,7 @@ def test_every_course_notebook_checks_its_own_solutions():
             for c in nb["cells"]
             if c["cell_type"] == "code" and SOLUTION_TAG in c["metadata"].get("tags", [])
         ]
-        assert solutions and all("assert verdict.right" in "".join(c["source"]) for c in solutions)
+        assert all("assert verdict.right" in "".join(c["source"]) for c in solutions)
 
 
 # --- the live explorer -----------------------------------------------------------------------
@@ -314,3 +322,13 @@ def outcomes_intake(metric: str) -> float:
     from tipresearch.course.explorer import outcomes
 
     return float(outcomes(metric).set_index("case_type").loc["all", "intake_rate"])
+
+
+def test_both_editions_pass_the_books_browser_checks(editions, browser):
+    from tipresearch.collection.site_check import check_site
+
+    for edition, folder in editions.items():
+        report = check_site(folder / "site", driver=browser)
+        assert report.problems == [], (edition, report.problems)
+        # the landing page, three notebooks, and for instructors their guide
+        assert report.pages == (5 if edition == "instructor" else 4)
