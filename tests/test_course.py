@@ -263,26 +263,10 @@ def test_the_explorer_outcomes_follow_the_controls():
         outcomes("popularity")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    import os
-
-    from tipresearch.collection.site_check import BROWSER_PACKAGES, browser_paths, open_browser
-
-    if not all(browser_paths()):
-        message = f"no browser: install {BROWSER_PACKAGES}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    pytest.importorskip("selenium")
+def test_the_served_explorer_responds_to_its_controls(driver):
     pytest.importorskip("voila")
-    driver = open_browser()
-    driver.set_window_size(1280, 1600)
-    yield driver
-    driver.quit()
-
-
-def test_the_served_explorer_responds_to_its_controls(browser):
+    browser = driver
+    browser.set_window_size(1280, 1600)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -314,6 +298,8 @@ def test_the_served_explorer_responds_to_its_controls(browser):
         expected = outcomes_intake("clearance_rate")
         assert after == f"{expected:.1%}"  # the page shows the model's number
     finally:
+        browser.get("about:blank")  # leave the page (its kernel shuts down) while Voila runs
+        browser.get_log("browser")  # and leave no messages to the next user of the browser
         process.terminate()
         process.wait(timeout=20)
 
@@ -324,11 +310,11 @@ def outcomes_intake(metric: str) -> float:
     return float(outcomes(metric).set_index("case_type").loc["all", "intake_rate"])
 
 
-def test_both_editions_pass_the_books_browser_checks(editions, browser):
+def test_both_editions_pass_the_books_browser_checks(editions, driver):
     from tipresearch.collection.site_check import check_site
 
     for edition, folder in editions.items():
-        report = check_site(folder / "site", driver=browser)
+        report = check_site(folder / "site", driver=driver)
         assert report.problems == [], (edition, report.problems)
         # the landing page, three notebooks, and for instructors their guide
         assert report.pages == (5 if edition == "instructor" else 4)

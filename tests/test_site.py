@@ -11,7 +11,6 @@ where it fails.
 from __future__ import annotations
 
 import glob
-import os
 import shutil
 from pathlib import Path
 
@@ -100,21 +99,6 @@ def _small_run(out: Path) -> pd.DataFrame:
     path = out / "notebooks" / "01_small.ipynb"
     nbformat.write(nb, path)
     return pd.DataFrame([{"notebook": "01_small", "status": "ok", "executed": str(path)}])
-
-
-@pytest.fixture(scope="module")
-def driver():
-    from tipresearch.collection.site_check import BROWSER_PACKAGES, browser_paths, open_browser
-
-    if not all(browser_paths()):
-        message = f"no browser: install {BROWSER_PACKAGES}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    pytest.importorskip("selenium")
-    browser = open_browser()
-    yield browser
-    browser.quit()
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,8 @@ from .params import FIGURES_DIR, RESULTS_DIR
 from .provenance import environment
 
 __all__ = [
+    "BOOK_EXTENSIONS",
+    "book_config",
     "BIBLIOGRAPHY",
     "CHAPTERS",
     "KEY_FIGURES",
@@ -325,16 +327,37 @@ def lever_label(name: str, spec: str | os.PathLike | None = None) -> str:
     return label.split(" (")[0]
 
 
-def _config(title: str) -> str:
+#: The Sphinx extensions of every book: Jupyter Book's own list without sphinx_thebe,
+#: whose script is written twice on every page (a console error; nothing here runs code
+#: in the browser), and with MathJax served with the site, so formulas render offline.
+BOOK_EXTENSIONS = (
+    "sphinx_togglebutton",
+    "sphinx_copybutton",
+    "myst_nb",
+    "jupyter_book",
+    "sphinx_comments",
+    "sphinx_external_toc",
+    "sphinx.ext.intersphinx",
+    "sphinx_design",
+    "sphinx_book_theme",
+    "sphinx-mathjax-offline",
+)
+
+
+def book_config(title: str, extensions: tuple[str, ...] = (), *, bibtex: bool = False) -> str:
+    """A Jupyter Book ``_config.yml``: the collection's settings, :data:`BOOK_EXTENSIONS`
+    and ``extensions``; with ``bibtex``, the bibliography in ``references.bib``."""
+    names = [*BOOK_EXTENSIONS, *extensions, *(["sphinxcontrib.bibtex"] if bibtex else [])]
+    listed = "\n".join(f"      - {name}" for name in names)
+    bib = "bibtex_bibfiles:\n  - references.bib\n" if bibtex else ""
+    bib_style = "    bibtex_reference_style: author_year\n" if bibtex else ""
     return f"""title: "{title}"
 author: The tipresearch contributors
 copyright: "2026"
 only_build_toc_files: true
 execute:
   execute_notebooks: "off"
-bibtex_bibfiles:
-  - references.bib
-html:
+{bib}html:
   use_download_button: true
   home_page_in_navbar: true
 parse:
@@ -344,26 +367,12 @@ parse:
     - dollarmath
 sphinx:
   config:
-    # Jupyter Book's own list without sphinx_thebe, whose script is written twice on
-    # every page (a console error); nothing here runs code in the browser
     extensions:
-      - sphinx_togglebutton
-      - sphinx_copybutton
-      - myst_nb
-      - jupyter_book
-      - sphinx_comments
-      - sphinx_external_toc
-      - sphinx.ext.intersphinx
-      - sphinx_design
-      - sphinx_book_theme
-      - sphinxcontrib.bibtex
-      # MathJax served with the site, so formulas render without a network
-      - sphinx-mathjax-offline
+{listed}
     html_context:
       default_mode: light
     numfig: true
-    bibtex_reference_style: author_year
-    html_show_copyright: false
+{bib_style}    html_show_copyright: false
     nb_merge_streams: true
     myst_heading_anchors: 4
 """
@@ -454,7 +463,8 @@ def build_site(
     env = environment(root) if env is None else env
     page = _landing_page(frame, records, _given(parameters), figures, status, env)
     write_text(src / "index.md", page)
-    write_text(src / "_config.yml", _config("How police ratings change which reports become cases"))
+    title = "How police ratings change which reports become cases"
+    write_text(src / "_config.yml", book_config(title, bibtex=True))
     write_text(src / "_toc.yml", _toc(notebooks, chapters))
     staging = out / ".site-build"
     shutil.rmtree(staging, ignore_errors=True)

@@ -162,41 +162,6 @@ def _without_widgets(nb):  # noqa: ANN001, ANN202 - a NotebookNode
     return nb
 
 
-def _config(edition: str) -> str:
-    return f"""title: "Why reports go unfiled: a course ({edition}'s edition)"
-author: The tipresearch contributors
-copyright: "2026"
-only_build_toc_files: true
-execute:
-  execute_notebooks: "off"
-html:
-  use_download_button: true
-  home_page_in_navbar: true
-parse:
-  myst_enable_extensions:
-    - amsmath
-    - colon_fence
-    - dollarmath
-sphinx:
-  config:
-    extensions:
-      - sphinx_togglebutton
-      - sphinx_copybutton
-      - myst_nb
-      - jupyter_book
-      - sphinx_external_toc
-      - sphinx_design
-      - sphinx_book_theme
-      - sphinx_exercise
-      - sphinx-mathjax-offline
-    html_context:
-      default_mode: light
-    numfig: true
-    html_show_copyright: false
-    nb_merge_streams: true
-"""
-
-
 def _index(edition: str, notebooks: list[str], teaching: bool) -> str:
     lines = [
         "# Why reports go unfiled: a course",
@@ -260,6 +225,7 @@ def build_edition(
         When a notebook fails or the book build fails (the builder's last lines).
     """
     from tipresearch.collection.runner import find_project_root, run_notebooks
+    from tipresearch.collection.site import book_config
 
     _check_edition(edition)
     root = Path(root) if root is not None else find_project_root()
@@ -289,7 +255,8 @@ def build_edition(
     teaching = edition == "instructor" and (root / "docs" / "teaching.md").exists()
     if teaching:
         shutil.copy2(root / "docs" / "teaching.md", book / "teaching.md")
-    write_text(book / "_config.yml", _config(edition))
+    title = f"Why reports go unfiled: a course ({edition}'s edition)"
+    write_text(book / "_config.yml", book_config(title, ("sphinx_exercise",)))
     write_text(book / "_toc.yml", _toc(names, teaching))
     write_text(book / "index.md", _index(edition, names, teaching))
     command = [
