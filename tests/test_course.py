@@ -267,6 +267,7 @@ def test_the_served_explorer_responds_to_its_controls(driver):
     pytest.importorskip("voila")
     browser = driver
     browser.set_window_size(1280, 1600)
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -277,15 +278,25 @@ def test_the_served_explorer_responds_to_its_controls(driver):
     try:
         wait_until_up(explorer_url(port), process)
         browser.get(explorer_url(port))
-        wait = WebDriverWait(browser, 120)
+        # the widgets redraw their elements: a wait goes on past one that was replaced
+        wait = WebDriverWait(
+            browser,
+            120,
+            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        )
         number = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text)
         picture = wait.until(
             lambda d: d.find_element(By.CSS_SELECTOR, ".widget-output img").get_attribute("src")
         )
         # no still picture in the live page: one figure, the explorer's
         assert len(browser.find_elements(By.CSS_SELECTOR, "img")) == 1
-        Select(browser.find_element(By.CSS_SELECTOR, "select")).select_by_visible_text(
-            "clearance_rate"
+        wait.until(
+            lambda d: (
+                Select(d.find_element(By.CSS_SELECTOR, "select")).select_by_visible_text(
+                    "clearance_rate"
+                )
+                or True
+            )
         )
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text != number)
         wait.until(
@@ -294,7 +305,7 @@ def test_the_served_explorer_responds_to_its_controls(driver):
                 != picture
             )
         )
-        after = browser.find_element(By.CSS_SELECTOR, ".tip-intake").text
+        after = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text)
         expected = outcomes_intake("clearance_rate")
         assert after == f"{expected:.1%}"  # the page shows the model's number
     finally:
