@@ -410,3 +410,43 @@ def test_the_monte_carlo_command(tmp_path, capsys):
     assert "waves" in capsys.readouterr().err
     assert cli.main([*head, str(tmp_path / "x"), "--set", "colour=red"]) == 2
     assert "colour=red" in capsys.readouterr().err
+
+
+def test_fe_negative_binomial_equals_statsmodels_with_bureau_dummies(panel):
+    import warnings
+
+    import statsmodels.api as sm
+
+    from tipresearch.estimation import fe_negative_binomial
+
+    ours = fe_negative_binomial(panel, "recorded", panel[["reform"]], 0.05)
+    dummies = np.column_stack(
+        [
+            panel[["reform"]].to_numpy(float),
+            pd.get_dummies(panel["period"], drop_first=True, dtype=float),
+            pd.get_dummies(panel["bureau"], dtype=float),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' note on a fixed dispersion
+        theirs = sm.GLM(
+            panel["recorded"].to_numpy(float),
+            dummies,
+            family=sm.families.NegativeBinomial(alpha=0.05),
+        ).fit(
+            tol=1e-12,
+            cov_type="cluster",
+            cov_kwds={"groups": panel["bureau"].to_numpy(), "use_correction": False},
+        )
+    g = panel["bureau"].nunique()
+    assert ours.params["reform"] == pytest.approx(theirs.params[0], abs=1e-8)
+    assert ours.std_errors["reform"] == pytest.approx(
+        theirs.bse[0] * np.sqrt(g / (g - 1)), rel=1e-6
+    )
+    # a dispersion near nil gives the Poisson estimate
+    near = fe_negative_binomial(panel, "recorded", panel[["reform"]], 1e-9)
+    assert near.params["reform"] == pytest.approx(
+        fe_poisson(panel, "recorded", panel[["reform"]]).params["reform"], abs=1e-6
+    )
+    with pytest.raises(ParameterError, match="alpha"):
+        fe_negative_binomial(panel, "recorded", panel[["reform"]], 0.0)

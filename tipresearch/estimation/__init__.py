@@ -45,7 +45,7 @@ from .panels import (
     simulate_panel,
     yearly_panel,
 )
-from .poisson import FEPoissonResult, cohorts, fe_poisson
+from .poisson import FEPoissonResult, cohorts, fe_negative_binomial, fe_poisson
 from .truth import OUTCOME_COLUMNS, TRUTH_FRAME_COLUMNS, true_effects
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "estimates_with_truth",
     "event_study",
     "event_times",
+    "fe_negative_binomial",
     "fe_poisson",
     "monte_carlo",
     "naive_before_after",
