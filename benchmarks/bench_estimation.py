@@ -5,9 +5,8 @@ for a reduced check of the script). Figures:
 
 1. one replication of the full estimator set on a panel of 1,000 bureaus x 60 months:
    the panel's simulation, then each estimator (:func:`tipresearch.estimation.estimate_all`
-   one at a time), in seconds, without a target (the negative binomial keeps its 1,000
-   bureau dummies and takes most of it; the Poisson estimators are fitted from
-   cohort-month totals);
+   one at a time), in seconds, without a target (the Poisson estimators are fitted from
+   cohort-month totals, the negative binomial without bureau dummies);
 2. the fixed-effects Poisson against statsmodels' own fit with bureau dummies on the same
    panel (the same numbers, :mod:`tipresearch.estimation.poisson`): the ratio of times;
 3. notebook 06's whole Monte Carlo (two scenarios x 50 replications of 120 bureaus x 48
