@@ -20,7 +20,6 @@ from .answers import (
     check_series_reading,
     check_worst_rating,
     course_panel_design,
-    rating,
 )
 
 __all__ = [
@@ -38,5 +37,4 @@ __all__ = [
     "check_series_reading",
     "check_worst_rating",
     "course_panel_design",
-    "rating",
 ]

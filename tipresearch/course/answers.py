@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tipresearch.model import Metric, ModelParams, frontier, intake_curves, metric_table
+from tipresearch.model import ModelParams, frontier, intake_curves, metric_table
 
 __all__ = [
     "GLOSSARY",
@@ -39,7 +39,6 @@ __all__ = [
     "check_series_reading",
     "check_worst_rating",
     "course_panel_design",
-    "rating",
 ]
 
 
@@ -321,8 +320,3 @@ def check_capacity_for_intake(
         if float(row["intake_rate"].iloc[0]) >= target:
             return _judge_number(answer, float(ratio), 0.05 + 1e-9, 0.25, "the capacity ratio")
     return Verdict("wrong", f"no capacity up to 5 per report gets {target:.0%} opened here.")
-
-
-def rating(solved: float = 1.0, opened: float = 0.0, rate: float = 0.0) -> Metric:
-    """A rating with these weights on cases solved, cases opened and the clearance rate."""
-    return Metric("designed", solved=solved, opened=opened, rate=rate)
