@@ -18,7 +18,8 @@ Bureaus adopt the reform in ``waves`` waves between periods ``first_adoption`` a
 adoption is that of ``endogeneity * z_b + e_b``, where ``z_b`` is the bureau's
 standardised log expected reports and ``e_b`` standard normal: with ``endogeneity = 0``
 adoption is random, with a positive value bureaus with more trafficking reports adopt
-first (provinces with more trafficking acting first: 09BEIJING2594 ¶5). Thresholds move
+first (the cable notes that provinces with more trafficking are further ahead with their
+own action plans: 09BEIJING2594 ¶5). Thresholds move
 towards the new best response at ``adjust_rate`` a month (partial adjustment,
 ``docs/model.md`` §3.3.11), so the reform's effect grows over the months after adoption.
 
