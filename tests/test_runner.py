@@ -491,3 +491,21 @@ def test_environment_names_the_checked_out_commit() -> None:
         assert env["commit"] is None
     else:
         assert env["commit"] == head.stdout.strip() and isinstance(env["modified"], bool)
+
+
+def test_a_run_starts_the_notebooks_that_took_longest_last_time(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    quick = make_notebook(folder, "01_quick", "pass")
+    slow = make_notebook(folder, "02_slow", "import time\ntime.sleep(1.5)")
+    out = tmp_path / "build"
+    first = run_notebooks([quick, slow], out=out, workers=1, progress=True)
+    assert first["status"].tolist() == ["ok", "ok"]
+    starts = re.findall(r"\[start\] (\S+)", capsys.readouterr().err)
+    assert starts == ["01_quick", "02_slow"]  # no times yet: the given order
+    seconds = json.loads((out / "run.json").read_text(encoding="utf-8"))["seconds"]
+    assert seconds["02_slow"] > seconds["01_quick"] + 1.0
+    second = run_notebooks([quick, slow], out=out, workers=1, progress=True)
+    starts = re.findall(r"\[start\] (\S+)", capsys.readouterr().err)
+    assert starts == ["02_slow", "01_quick"]  # the longest first
+    assert second["notebook"].tolist() == ["01_quick", "02_slow"]  # results in given order

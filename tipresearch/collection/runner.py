@@ -15,7 +15,8 @@ Output layout under ``out``::
     results/NAME.json       machine-readable record of the run
     results/NAME/           the notebook's ``results_dir``, when it declares one
     figures/                the notebooks' ``figures_dir``, when they declare one
-    run.json                the current run: its id, notebooks, start and finish
+    run.json                the current run: its id, notebooks, start and finish, and each
+                            notebook's time (the next run starts the longest first)
 
 A run into a folder that holds an earlier one starts by making the folder consistent
 (:func:`_start_run`): temporary files a killed run left are removed, the old index
@@ -359,6 +360,15 @@ def _start_run(out: Path, run: str, notebooks: Sequence[str]) -> dict[str, Any]:
     return started
 
 
+def _previous_seconds(out: Path) -> dict[str, float]:
+    """Each notebook's run time in the last finished run into ``out`` (empty if none)."""
+    try:
+        data = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in (data.get("seconds") or {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
 def _write_run(out: Path, data: Mapping[str, Any]) -> None:
     write_text(out / RUN_FILE, json.dumps(dict(data), indent=2, default=str) + "\n")
 
@@ -505,6 +515,7 @@ def run_notebooks(
     stream = sys.stderr if progress else None
 
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    before = _previous_seconds(out_dir)
     run = _start_run(out_dir, run_id, [p.stem for p in paths])
     env = environment(find_project_root(paths[0].parent))
     run["environment"] = env
@@ -530,8 +541,11 @@ def run_notebooks(
             _say(stream, _status_line(row))
         return row
 
+    # the longest first, by the last run's times (new notebooks before them): the run
+    # ends sooner when no long notebook starts last; the results keep the given order
+    order = sorted(jobs, key=lambda j: -before.get(Path(j["path"]).stem, float("inf")))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        done = list(pool.map(run_one, jobs))
+        done = list(pool.map(run_one, order))
     rows = {row["notebook"]: row for row in done}
 
     frame = pd.DataFrame([rows[p.stem] for p in paths], columns=list(RESULT_COLUMNS))
@@ -543,7 +557,9 @@ def run_notebooks(
         frame.attrs["site"] = str(build_site(frame, out_dir, resolved, env=env))
         _say(stream, f"[done ] the book  {time.perf_counter() - started:.1f} s")
     status = dict(zip(frame["notebook"], frame["status"], strict=True))
-    _write_run(out_dir, {**run, "finished": _now(), "status": status})
+    took = dict(zip(frame["notebook"], frame["seconds"].round(2), strict=True))
+    seconds = {**before, **{k: float(v) for k, v in took.items() if v == v}}  # not NaN
+    _write_run(out_dir, {**run, "finished": _now(), "status": status, "seconds": seconds})
     return frame
 
 
