@@ -119,13 +119,18 @@ def lock() -> None:
 
 def run() -> None:
     """Execute every notebook into ``$OUT`` (default build/): HTML, index, figures, records,
-    the book, and the course's student and instructor editions."""
+    the book, and the course's student and instructor editions (built side by side)."""
     out, workers = os.environ.get("OUT", "build"), os.environ.get("WORKERS", "2")
     _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers)
-    for edition in ("student", "instructor"):  # the course, in its two editions
-        _run(
-            BIN / "tipresearch", "course", "--edition", edition, "--out", f"{out}/course-{edition}"
-        )
+    editions = []
+    for edition in ("student", "instructor"):
+        args = [BIN / "tipresearch", "course", "--edition", edition]
+        args += ["--out", f"{out}/course-{edition}", "--workers", "1"]
+        print("+", " ".join(str(a) for a in args), flush=True)
+        editions.append(subprocess.Popen([str(a) for a in args], cwd=ROOT))
+    failed = [p.args for p in editions if p.wait() != 0]
+    if failed:
+        raise subprocess.CalledProcessError(1, failed[0])
 
 
 def test() -> None:
