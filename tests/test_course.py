@@ -269,6 +269,7 @@ def test_the_served_explorer_responds_to_its_controls(driver):
     browser.set_window_size(1280, 1600)
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from tipresearch.course.serve import explorer_url, free_port, start_explorer, wait_until_up
@@ -308,6 +309,16 @@ def test_the_served_explorer_responds_to_its_controls(driver):
         after = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text)
         expected = outcomes_intake("clearance_rate")
         assert after == f"{expected:.1%}"  # the page shows the model's number
+        # a slider, moved with the keyboard: the audit probability, ten steps up
+        handle = browser.find_elements(By.CSS_SELECTOR, ".noUi-handle")[3]
+        handle.click()
+        for _ in range(10):
+            handle.send_keys(Keys.ARROW_RIGHT)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".widget-readout")[3].text == "0.15")
+        # each step redraws; the number settles on the model's value at the slider's last
+        expected = f"{outcomes_intake('clearance_rate', audit_prob=0.15):.1%}"
+        assert expected != after
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tip-intake").text == expected)
     finally:
         browser.get("about:blank")  # leave the page (its kernel shuts down) while Voila runs
         browser.get_log("browser")  # and leave no messages to the next user of the browser
@@ -315,10 +326,10 @@ def test_the_served_explorer_responds_to_its_controls(driver):
         process.wait(timeout=20)
 
 
-def outcomes_intake(metric: str) -> float:
+def outcomes_intake(metric: str, **world: float) -> float:
     from tipresearch.course.explorer import outcomes
 
-    return float(outcomes(metric).set_index("case_type").loc["all", "intake_rate"])
+    return float(outcomes(metric, **world).set_index("case_type").loc["all", "intake_rate"])
 
 
 def test_both_editions_pass_the_books_browser_checks(editions, driver):
