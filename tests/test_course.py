@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def test_a_numeric_check_says_right_close_or_wrong_and_which_way():
 
 def test_the_checks_follow_the_model_not_a_stored_answer():
     # with other parameters the right answer moves, and the check moves with it
-    other = dataclasses.replace(ModelParams(), capacity_ratio=2.0)
+    other = ModelParams().updated(capacity_ratio=2.0)
     truth = _children_intake(other, "clearance_rate")
     assert check_children_intake(truth, other).right
     assert not check_children_intake(_children_intake(ModelParams(), "clearance_rate"), other).right
@@ -85,9 +84,7 @@ def test_the_rating_audit_and_capacity_checks():
     assert check_audit_for_half(first + 0.1).status == "wrong"
     ratio = None
     for r in np.round(np.arange(0.05, 5.0001, 0.05), 10):
-        t = metric_table(
-            dataclasses.replace(ModelParams(), capacity_ratio=float(r)), ["solved_count"]
-        )
+        t = metric_table(ModelParams().updated(capacity_ratio=float(r)), ["solved_count"])
         if t.query("metric == 'solved_count' and case_type == 'all'")["intake_rate"].iloc[0] >= 0.9:
             ratio = float(r)
             break
@@ -103,11 +100,7 @@ def test_the_clearance_design_check_knows_60_percent_is_out_of_reach():
 
 def test_the_dna_and_dark_figure_checks():
     params = ModelParams()
-    types = tuple(
-        dataclasses.replace(t, dna_effect=0.3) if t.name == "children" else t
-        for t in params.case_types
-    )
-    with_dna = _children_intake(dataclasses.replace(params, case_types=types), "solved_count")
+    with_dna = _children_intake(params.updated({"children.dna_effect": 0.3}), "solved_count")
     assert with_dna > _children_intake(params, "solved_count")  # more cases worth opening
     assert check_dna_intake(with_dna).right
     assert not check_dna_intake(_children_intake(params, "solved_count")).right

@@ -450,3 +450,35 @@ def test_fe_negative_binomial_equals_statsmodels_with_bureau_dummies(panel):
     )
     with pytest.raises(ParameterError, match="alpha"):
         fe_negative_binomial(panel, "recorded", panel[["reform"]], 0.0)
+
+
+def test_the_monte_carlo_table_prints_each_estimator_once_with_its_errors():
+    from tipresearch.estimation import monte_carlo_table, without_event_terms
+
+    mc = monte_carlo(
+        SMALL, 3, seed=1, executor="inprocess", estimators=("event study", "not-yet-treated")
+    )
+    summary = summarise_monte_carlo(mc)
+    assert (summary["term"].str.startswith("event ")).sum() > 5
+    headline = without_event_terms(summary)
+    assert headline["term"].tolist() == ["post average", "reform"]
+    table = monte_carlo_table(summary)
+    assert table["estimator"].tolist() == ["event study", "not-yet-treated"]
+    row = summary.set_index("term").loc["reform"]
+    assert (
+        table.loc[1, "bias (Monte Carlo error)"] == f"{row['bias']:+.3f} ({row['bias_mc_se']:.3f})"
+    )
+    assert table.loc[1, "95% coverage (Monte Carlo error)"].endswith(
+        f"({row['coverage_mc_se']:.0%})"
+    )
+    with pytest.raises(ParameterError, match="summary"):
+        monte_carlo_table(mc)
+
+
+def test_the_negative_binomial_from_a_given_poisson_start_is_the_same(panel):
+    from tipresearch.estimation import fe_negative_binomial
+
+    start = fe_poisson(panel, "recorded", panel[["reform"]])
+    a = fe_negative_binomial(panel, "recorded", panel[["reform"]], 0.05)
+    b = fe_negative_binomial(panel, "recorded", panel[["reform"]], 0.05, start=start)
+    assert a.params["reform"] == pytest.approx(b.params["reform"], abs=1e-12)

@@ -87,7 +87,7 @@ def parse_design(settings: list[str]):  # noqa: ANN201 - a PanelDesign
 
 def main(args: argparse.Namespace) -> int:
     """Run (or finish) the Monte Carlo and print its summary."""
-    from tipresearch.estimation import run_monte_carlo
+    from tipresearch.estimation import run_monte_carlo, without_event_terms
 
     design = parse_design(args.set)
     summary = run_monte_carlo(
@@ -103,7 +103,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         estimators=None if args.estimator is None else tuple(args.estimator),
     )
-    shown = summary[~summary["term"].str.match(r"^event -?\d+$")]
+    shown = without_event_terms(summary)
     columns = ["estimator", "outcome", "truth", "bias", "rmse", "coverage", "coverage_incidence"]
     print(shown[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"summary: {args.out}/summary.csv", file=sys.stderr)

@@ -14,7 +14,6 @@ The model's formulas are in ``docs/model.md``.
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -221,11 +220,7 @@ def check_dna_intake(
     solvable, ``docs/model.md``); right within 0.01, close within 0.05.
     """
     params = ModelParams() if params is None else params
-    types = tuple(
-        dataclasses.replace(t, dna_effect=dna_effect) if t.name == "children" else t
-        for t in params.case_types
-    )
-    table = _table(dataclasses.replace(params, case_types=types), ["solved_count"])
+    table = _table(params.updated({"children.dna_effect": dna_effect}), ["solved_count"])
     truth = table.query("metric == 'solved_count' and case_type == 'children'")["intake_rate"]
     return _judge_number(
         answer,
@@ -315,7 +310,7 @@ def check_capacity_for_intake(
     params = ModelParams() if params is None else params
     grid = np.round(np.arange(0.05, 5.0001, 0.05), 10)
     for ratio in grid:
-        table = _table(dataclasses.replace(params, capacity_ratio=float(ratio)), ["solved_count"])
+        table = _table(params.updated(capacity_ratio=float(ratio)), ["solved_count"])
         row = table.query("metric == 'solved_count' and case_type == 'all'")
         if float(row["intake_rate"].iloc[0]) >= target:
             return _judge_number(answer, float(ratio), 0.05 + 1e-9, 0.25, "the capacity ratio")

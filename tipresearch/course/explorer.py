@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -71,17 +70,12 @@ def outcomes(
         chosen = metric
     else:
         raise ParameterError("metric", metric, f"one of {', '.join([*PRESETS, _CUSTOM])}")
-    params = ModelParams()
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {"children.dna_effect": dna_effect}
     if audit_prob is not None:
         changes["audit_prob"] = audit_prob
     if capacity_ratio is not None:
         changes["capacity_ratio"] = capacity_ratio
-    types = tuple(
-        dataclasses.replace(t, dna_effect=dna_effect) if t.name == "children" else t
-        for t in params.case_types
-    )
-    params = dataclasses.replace(params, case_types=types, **changes)
+    params = ModelParams().updated(changes)
     table = metric_table(params, [chosen])
     rows = table[table["metric"] != "planner"]
     columns = ["case_type", "intake_rate", "clearance_rate", "victims_total", "rescues_lost_share"]

@@ -12,6 +12,7 @@ what each estimand is and where each formula comes from.
 from .estimators import (
     ESTIMATE_COLUMNS,
     ESTIMATORS,
+    EVENT_TERM,
     cross_sectional_ols,
     dark_figure,
     estimate_all,
@@ -24,12 +25,14 @@ from .estimators import (
     overdispersion,
     segmented_regression,
     twfe_poisson,
+    without_event_terms,
 )
 from .montecarlo import (
     MC_COLUMNS,
     SUMMARY_COLUMNS,
     estimates_with_truth,
     monte_carlo,
+    monte_carlo_table,
     replicate,
     replication_seed,
     run_monte_carlo,
@@ -50,6 +53,7 @@ from .truth import OUTCOME_COLUMNS, TRUTH_FRAME_COLUMNS, true_effects
 
 __all__ = [
     "ESTIMATE_COLUMNS",
+    "EVENT_TERM",
     "ESTIMATORS",
     "FEPoissonResult",
     "MC_COLUMNS",
@@ -72,6 +76,7 @@ __all__ = [
     "fe_negative_binomial",
     "fe_poisson",
     "monte_carlo",
+    "monte_carlo_table",
     "naive_before_after",
     "national_series",
     "negative_binomial",
@@ -85,5 +90,6 @@ __all__ = [
     "summarise_monte_carlo",
     "true_effects",
     "twfe_poisson",
+    "without_event_terms",
     "yearly_panel",
 ]

@@ -51,10 +51,12 @@ import pandas as pd
 from tipresearch.errors import ParameterError
 
 from .panels import check_panel
-from .poisson import cohorts, fe_negative_binomial, fe_poisson
+from .poisson import FEPoissonResult, cohorts, fe_negative_binomial, fe_poisson
 
 __all__ = [
+    "EVENT_TERM",
     "event_times",
+    "without_event_terms",
     "ESTIMATE_COLUMNS",
     "ESTIMATORS",
     "cross_sectional_ols",
@@ -84,6 +86,14 @@ ESTIMATE_COLUMNS = (
     "note",
 )
 _Z = 1.959963984540054  # the normal's 97.5% point
+#: A term (or estimand) of one month of the event study: ``event -6`` ... ``event 12``.
+EVENT_TERM = r"^event -?\d+$"
+
+
+def without_event_terms(frame: pd.DataFrame, column: str = "term") -> pd.DataFrame:
+    """The rows of an estimates or summary frame but the event study's month terms,
+    renumbered from 0 (the headline: one row per estimator and summary term)."""
+    return frame[~frame[column].astype(str).str.match(EVENT_TERM)].reset_index(drop=True)
 
 
 def _row(estimator, outcome, term, estimand, estimate, se, n, note="") -> dict:
@@ -201,16 +211,19 @@ def twfe_poisson(panel: pd.DataFrame, outcome: str = "recorded") -> pd.DataFrame
     )
 
 
-def overdispersion(panel: pd.DataFrame, outcome: str = "recorded") -> tuple[float, float]:
+def overdispersion(
+    panel: pd.DataFrame, outcome: str = "recorded", fit: FEPoissonResult | None = None
+) -> tuple[float, float]:
     """The NB2 dispersion ``alpha`` and its t statistic, from the two-way FE Poisson fit.
 
     The auxiliary regression of Cameron & Trivedi (1990): ``((y - mu)^2 - y) / mu``
     on ``mu`` without a constant; ``alpha > 0`` with a large t means over-dispersion.
+    ``fit`` is the Poisson fit of ``panel`` with the reform term, when already made.
     """
     import statsmodels.api as sm
 
     panel = check_panel(panel, outcome)
-    fit = fe_poisson(panel, outcome, panel[["reform"]])
+    fit = fe_poisson(panel, outcome, panel[["reform"]]) if fit is None else fit
     y = panel[outcome].to_numpy(dtype=float)
     mu = fit.mu
     ok = np.isfinite(mu) & (mu > 0)
@@ -227,8 +240,9 @@ def negative_binomial(panel: pd.DataFrame, outcome: str = "recorded") -> pd.Data
     numbers as statsmodels' fit with them, tested).
     """
     panel = check_panel(panel, outcome)
-    alpha, t_stat = overdispersion(panel, outcome)
-    fit = fe_negative_binomial(panel, outcome, panel[["reform"]], max(alpha, 1e-8))
+    poisson = fe_poisson(panel, outcome, panel[["reform"]])
+    alpha, t_stat = overdispersion(panel, outcome, poisson)
+    fit = fe_negative_binomial(panel, outcome, panel[["reform"]], max(alpha, 1e-8), start=poisson)
     return _frame(
         [
             _row(

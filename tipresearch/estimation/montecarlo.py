@@ -40,7 +40,7 @@ from tipresearch.experiments import run_points
 from tipresearch.experiments.point import point_seed
 from tipresearch.io import read_table, write_table, write_text
 
-from .estimators import estimate_all
+from .estimators import estimate_all, without_event_terms
 from .panels import PanelDesign, simulate_panel
 from .truth import true_effects
 
@@ -49,6 +49,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "estimates_with_truth",
     "monte_carlo",
+    "monte_carlo_table",
     "replicate",
     "replication_seed",
     "run_monte_carlo",
@@ -397,3 +398,28 @@ def run_monte_carlo(
     summary = summarise_monte_carlo(mc.reset_index(drop=True))
     write_table(summary, folder / SUMMARY)
     return summary
+
+
+def monte_carlo_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summarise_monte_carlo` as a paper prints it: one row per estimator (the event
+    study by its post average), the true effect, the bias and the coverage beside their
+    Monte Carlo errors, the RMSE, and the coverage of no effect on incidence."""
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise ParameterError("summary", f"without {missing}", "summarise_monte_carlo() output")
+    rows = without_event_terms(summary)
+    return pd.DataFrame(
+        {
+            "estimator": rows["estimator"],
+            "true effect": rows["truth"],
+            "bias (Monte Carlo error)": [
+                f"{b:+.3f} ({e:.3f})" for b, e in zip(rows["bias"], rows["bias_mc_se"], strict=True)
+            ],
+            "RMSE": rows["rmse"],
+            "95% coverage (Monte Carlo error)": [
+                f"{c:.0%} ({e:.0%})"
+                for c, e in zip(rows["coverage"], rows["coverage_mc_se"], strict=True)
+            ],
+            "coverage of no effect on incidence": [f"{c:.0%}" for c in rows["coverage_incidence"]],
+        }
+    )

@@ -211,6 +211,7 @@ def fe_negative_binomial(
     alpha: float,
     cohort: np.ndarray | None = None,
     *,
+    start: FEPoissonResult | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,
 ) -> FEPoissonResult:
@@ -225,6 +226,8 @@ def fe_negative_binomial(
     ``(y - mu) / (1 + alpha mu)`` and its observed information (a test compares both
     with statsmodels' NB2 GLM with bureau dummies).
 
+    ``start`` is :func:`fe_poisson`'s fit of the same model, when already made.
+
     Raises
     ------
     ParameterError
@@ -232,7 +235,8 @@ def fe_negative_binomial(
     """
     if not alpha > 0 or not np.isfinite(alpha):
         raise ParameterError("alpha", alpha, "a dispersion > 0")
-    start = fe_poisson(panel, outcome, regressors, cohort)
+    if start is None:
+        start = fe_poisson(panel, outcome, regressors, cohort)
     names = list(regressors.columns)
     y = panel[outcome].to_numpy(dtype=float)
     period = panel["period"].to_numpy()

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tipresearch.errors import ParameterError
+from tipresearch.estimation import EVENT_TERM
 
 __all__ = ["ESTIMATOR_ORDER", "plot_event_study", "plot_monte_carlo", "plot_recorded_and_incidence"]
 
@@ -141,7 +142,7 @@ def plot_event_study(estimates: pd.DataFrame, truth: pd.DataFrame | None = None)
     """
     if not isinstance(estimates, pd.DataFrame) or "term" not in estimates:
         raise ParameterError("estimates", type(estimates).__name__, "event_study() output")
-    events = estimates[estimates["term"].str.match(r"^event -?\d+$")].copy()
+    events = estimates[estimates["term"].str.match(EVENT_TERM)].copy()
     if events.empty:
         raise ParameterError("estimates", "no event terms", "event_study() output")
     events["k"] = events["term"].str.split().str[1].astype(int)
@@ -158,7 +159,7 @@ def plot_event_study(estimates: pd.DataFrame, truth: pd.DataFrame | None = None)
     )
     if truth is not None:
         outcome = events["outcome"].iloc[0]
-        t = truth[(truth["outcome"] == outcome) & truth["estimand"].str.match(r"^event -?\d+$")]
+        t = truth[(truth["outcome"] == outcome) & truth["estimand"].str.match(EVENT_TERM)]
         t = t.assign(k=t["estimand"].str.split().str[1].astype(int))
         # before adoption the truth is nil by construction, the omitted month included
         t = pd.concat([t, pd.DataFrame({"k": [-1], "truth": [0.0]})]).sort_values("k")
