@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "check-site",
     "calibrate",
     "mechanisms",
+    "ridge",
     "monte-carlo",
     "course",
     "explore",
