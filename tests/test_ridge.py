@@ -14,7 +14,9 @@ from tipresearch.fit import (
     china_figures,
     china_targets,
     fit,
+    identification_table,
     near_best,
+    profiles,
     ridge_outcomes,
     trace_ridge,
 )
@@ -31,7 +33,7 @@ PARAMETERS = (
 
 @pytest.fixture(scope="module")
 def small_fit():
-    return fit(BASE, china_targets(), PARAMETERS, seeds=(0,), max_evaluations=12, jacobian=False)
+    return fit(BASE, china_targets(), PARAMETERS, seeds=(0,), max_evaluations=12)
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +143,40 @@ def test_bad_input_is_named(small_fit, small_trace):
         ridge_outcomes(small_fit, small_trace, seeds=list(small_fit.seeds))
     with pytest.raises(ParameterError, match="trace"):
         ridge_outcomes(small_fit, small_trace.drop(columns=f"{AT}metric.rate"), seeds=[1000])
+
+
+def test_profiles_go_outward_from_the_estimate_by_continuation(small_fit):
+    profile = profiles(small_fit, 3, max_evaluations=6, executor="inprocess")
+    assert len(profile) == 2 * 3 + 2
+    for p in PARAMETERS:
+        curve = profile[profile["parameter"] == p.key]
+        assert list(curve["unit"]) == sorted(curve["unit"])
+        ends = curve[~curve["at_estimate"]]
+        assert ends["unit"].round(12).tolist() == [0.0, 0.5, 1.0]
+        assert np.allclose(ends[f"{AT}{p.key}"], ends["value"])
+    # the solvability's points on the same side of the estimate form one chain: the
+    # farther one is the refit started from the nearer one's values
+    est = small_fit.estimates[SOLV]
+    curve = profile[(profile["parameter"] == SOLV) & ~profile["at_estimate"]]
+    side = curve[curve["value"] > est] if (curve["value"] > est).sum() == 2 else None
+    if side is None:
+        side = curve[curve["value"] < est].iloc[::-1]
+    near, far = side.iloc[0], side.iloc[1]
+    fixed = {
+        k: v
+        for k, v in small_fit.changes.items()
+        if k not in set(SOLV.split("+")) | {"metric.rate"}
+    }
+    again = fit(
+        ChinaModel().updated({**fixed, **dict.fromkeys(SOLV.split("+"), far["value"])}),
+        small_fit.targets,
+        PARAMETERS[1:],
+        start={"metric.rate": near[f"{AT}metric.rate"]},
+        seeds=small_fit.seeds,
+        max_evaluations=6,
+        diff_step=small_fit.notes.get("diff_step", 0.03),
+        jacobian=False,
+    )
+    assert again.objective == pytest.approx(far["objective"], rel=1e-12)
+    table = identification_table(small_fit, profile)
+    assert list(table["parameter"]) == [p.key for p in PARAMETERS]

@@ -62,7 +62,7 @@ from .theme import (
     save_figure,
     set_theme,
 )
-from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles
+from .validation import PARAMETER_LABELS, plot_out_of_sample, plot_profiles, plot_ridge
 from .world import STAGE_COLOURS, plot_implied_world, plot_recording_comparison
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "PARAMETER_LABELS",
     "plot_out_of_sample",
     "plot_profiles",
+    "plot_ridge",
     "CASE_TYPE_COLOURS",
     "CASE_TYPE_NAMES",
     "CONFIDENCE_COLOURS",

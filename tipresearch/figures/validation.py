@@ -20,7 +20,7 @@ from matplotlib.ticker import NullFormatter
 
 from tipresearch.errors import ParameterError
 
-__all__ = ["PARAMETER_LABELS", "plot_out_of_sample", "plot_profiles"]
+__all__ = ["PARAMETER_LABELS", "plot_out_of_sample", "plot_profiles", "plot_ridge"]
 
 #: Plain-language names of the fitted parameters, for axes.
 PARAMETER_LABELS: dict[str, str] = {
@@ -183,5 +183,71 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
     for ax in axes[:, 0]:
         ax.set_ylabel("objective (log scale)", fontsize="small")
     fig.suptitle("Profiles of the fit's objective: each parameter held, the others refitted")
+    fig.tight_layout()
+    return fig
+
+
+#: Panels of :func:`plot_ridge`: column, title, y-axis label, scale to percent.
+_RIDGE_PANELS: tuple[tuple[str, str, str, bool], ...] = (
+    ("objective", "Objective (fit to the targets)", "objective (log scale)", False),
+    ("at.metric.rate", "Weight of the clearance rate, refitted", "weight", False),
+    ("at.dynamics.deterrence", "Deterrence, refitted", "elasticity", False),
+    ("growth_2009", "Registered cases 2009 / 2008", "ratio", False),
+    ("recorded_share_2008", "Reports recorded by the police, 2008", "% of reports", True),
+    ("held_out_median_abs_error", "Figures held out: median error", "% (absolute)", True),
+)
+
+
+def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Figure:
+    """The fit followed along one parameter, and its conclusions there.
+
+    Six panels against the held value (from :func:`tipresearch.fit.ridge_outcomes`):
+    the objective, two refitted parameters, the 2008 → 2009 rise as fitted and when
+    rated on cases solved only, the share of reports recorded in 2008, and the median
+    error on the figures held out. The values that fit about as well as the best
+    (``near_best``) are shaded in every panel, the estimate is a star.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`tipresearch.fit.ridge_outcomes`.
+    published_growth : float, optional
+        The published 2009 / 2008 ratio, drawn as a line.
+    """
+    need = {"parameter", "value", "direction", "near_best", "growth_2009_solved_only"}
+    need |= {c for c, *_ in _RIDGE_PANELS}
+    t = _need(table, "table", need).sort_values("value")
+    name = str(t["parameter"].iloc[0])
+    near = t[t["near_best"].astype(bool)]
+    est = t[t["direction"] == "estimate"]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.2))
+    for ax, (col, title, ylabel, percent) in zip(axes.flat, _RIDGE_PANELS, strict=True):
+        k = 100.0 if percent else 1.0
+        ax.axvspan(near["value"].min(), near["value"].max(), color="#dddddd", zorder=0)
+        ax.plot(t["value"], k * t[col], "-o", color="#0173b2", ms=3.5, label="as fitted")
+        ax.plot(est["value"], k * est[col], "*", color="#d55e00", ms=11, label="estimate")
+        if col == "growth_2009":
+            ax.plot(
+                t["value"],
+                t["growth_2009_solved_only"],
+                "-s",
+                color="#029e73",
+                ms=3.5,
+                label="rated on cases solved only",
+            )
+            if published_growth is not None:
+                ax.axhline(published_growth, color="0.3", ls="--", lw=1, label="yearbook")
+            ax.legend(fontsize="x-small", loc="center right")
+        if col == "objective":
+            ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(title, fontsize="small")
+        ax.set_ylabel(ylabel, fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    for ax in axes[1]:
+        ax.set_xlabel(f"{PARAMETER_LABELS.get(name, name)} (held)", fontsize="small")
+    fig.suptitle(
+        "The fit followed along the ridge (grey: fits about as well as the best)",
+    )
     fig.tight_layout()
     return fig

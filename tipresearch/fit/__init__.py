@@ -16,7 +16,13 @@ from .checks import (
     replication_means,
     trade_off_table,
 )
-from .identification import FLAT_PROFILE, best_profile_point, identification_table, profiles
+from .identification import (
+    FLAT_PROFILE,
+    best_profile_point,
+    identification_table,
+    profiles,
+    refit_chains,
+)
 from .mechanisms import SWITCHES, mechanism_table, mechanism_verdict
 from .parameters import FITTED, FitParameter
 from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
@@ -64,6 +70,7 @@ __all__ = [
     "out_of_sample_table",
     "predict",
     "profiles",
+    "refit_chains",
     "sandwich_errors",
     "CHECK_ALLOWED",
     "CONFIDENCE_WEIGHTS",

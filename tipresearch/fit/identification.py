@@ -22,7 +22,7 @@ likelihood. Journal of the American Statistical Association 95(450), 449-465.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,14 @@ from .calibrate import fit
 from .parameters import FitParameter, expand
 from .result import FitResult, _units, on_bounds, sandwich_errors
 
-__all__ = ["AT", "FLAT_PROFILE", "best_profile_point", "identification_table", "profiles"]
+__all__ = [
+    "AT",
+    "FLAT_PROFILE",
+    "best_profile_point",
+    "identification_table",
+    "profiles",
+    "refit_chains",
+]
 
 #: Values of a parameter whose profile objective is within this share of the profile's
 #: minimum (and at least 0.005 absolute) fit about as well as the best: less than a
@@ -49,32 +56,116 @@ FLAT_PROFILE: float = 0.10
 AT: str = "at."
 
 
-def _profile_point(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any]) -> dict:
-    """Refit with one parameter held at a value (runs on a sweep executor)."""
+def _chain(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any]) -> dict:
+    """Refits at successive held values of one parameter (runs on a sweep executor).
+
+    The chain starts next to the estimate and moves away from it; each refit of the
+    other parameters starts from the one before (continuation), so that each starts
+    close to its own minimum. Outputs are flattened as ``"<step>|<column>"``, since a
+    sweep task returns one row of numbers.
+    """
     params: tuple[FitParameter, ...] = settings["parameters"]
-    held = next(p for p in params if p.key == values["parameter"])
-    value = held.to_value(float(values["unit"]))
-    others = tuple(p for p in params if p.key != held.key)
-    base = ChinaModel().updated({**settings["changes"], **expand((held,), {held.key: value})})
-    start = {k: v for k, v in settings["estimates"].items() if k != held.key}
-    result = fit(
-        base,
-        settings["targets"],
-        others,
-        start=start,
-        seeds=settings["seeds"],
-        max_evaluations=settings["max_evaluations"],
-        diff_step=settings["diff_step"],
-        jacobian=False,
-    )
-    point = {f"{AT}{k}": float(v) for k, v in result.estimates.items()}
-    point[f"{AT}{held.key}"] = float(value)
-    return {
-        "value": value,
-        "objective": result.objective,
-        "evaluations": result.evaluations,
-        **point,
+    key, chain = settings["chains"][int(values["chain"])]
+    held = next(p for p in params if p.key == key)
+    others = tuple(p for p in params if p.key != key)
+    start = {k: v for k, v in settings["estimates"].items() if k != key}
+    out: dict[str, float] = {}
+    for step, value in enumerate(chain):
+        base = ChinaModel().updated({**settings["changes"], **expand((held,), {key: value})})
+        result = fit(
+            base,
+            settings["targets"],
+            others,
+            start=start,
+            seeds=settings["seeds"],
+            max_evaluations=settings["max_evaluations"],
+            diff_step=settings["diff_step"],
+            jacobian=False,
+        )
+        start = dict(result.estimates)
+        out[f"{step}|value"] = float(value)
+        out[f"{step}|objective"] = float(result.objective)
+        out[f"{step}|evaluations"] = float(result.evaluations)
+        out.update({f"{step}|{AT}{k}": float(v) for k, v in result.estimates.items()})
+        out[f"{step}|{AT}{key}"] = float(value)
+    return out
+
+
+def refit_chains(
+    result: FitResult,
+    held: Mapping[str, Sequence[float]],
+    *,
+    max_evaluations: int,
+    executor: str = "auto",
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Refit the other parameters with one parameter held, by continuation from the estimate.
+
+    For each parameter in ``held``, its values below the estimate are visited downward
+    from it and those above upward; each refit starts from the refit before it in the
+    same direction (the first from the estimates). Each direction of each parameter is
+    one task on the sweep executors.
+
+    Parameters
+    ----------
+    result : FitResult
+    held : mapping of str to sequence of float
+        Held values by fitted parameter key.
+    max_evaluations : int
+        Evaluations of each refit.
+    executor, workers
+        Sweep executors (:func:`tipresearch.experiments.run_points`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``value``, ``objective``, ``evaluations``, ``direction``
+        (``below`` or ``above`` the estimate) and ``at.<key>`` for every fitted
+        parameter, one row per held value.
+    """
+    chains: list[tuple[str, list[float]]] = []
+    for key, vals in held.items():
+        est = float(result.estimates[key])
+        below = sorted((float(v) for v in vals if v < est), reverse=True)
+        above = sorted(float(v) for v in vals if v >= est)
+        chains += [(key, c) for c in (below, above) if c]
+    fitted = {k for q in result.parameters for k in q.keys}
+    settings = {
+        "parameters": tuple(result.parameters),
+        "chains": chains,
+        "changes": {k: v for k, v in result.changes.items() if k not in fitted},
+        "estimates": dict(result.estimates),
+        "targets": tuple(result.targets),
+        "seeds": tuple(result.seeds),
+        "max_evaluations": int(max_evaluations),
+        "diff_step": float(result.notes.get("diff_step", 0.03)),
     }
+    if not chains:
+        return pd.DataFrame(columns=["parameter", "value", "objective", "evaluations", "direction"])
+    frame = run_points(
+        _chain,
+        [{"chain": i} for i in range(len(chains))],
+        settings,
+        executor=executor,
+        workers=workers,
+    )
+    failed = frame[frame["error"].notna()]
+    if len(failed):
+        first = failed.iloc[0]
+        raise ParameterError(
+            "held", chains[int(first["chain"])][0], f"refits that run ({first['error']})"
+        )
+    rows = []
+    for _, task in frame.iterrows():
+        key, chain = chains[int(task["chain"])]
+        direction = "below" if chain[0] < float(result.estimates[key]) else "above"
+        for step in range(len(chain)):
+            prefix = f"{step}|"
+            row = {c[len(prefix) :]: task[c] for c in frame.columns if c.startswith(prefix)}
+            rows.append({"parameter": key, **row, "direction": direction})
+    out = pd.DataFrame(rows)
+    out["evaluations"] = out["evaluations"].astype(int)
+    return out
 
 
 def profiles(
@@ -88,9 +179,13 @@ def profiles(
     """Profile of the objective for each fitted parameter.
 
     Each parameter is held at ``points`` values evenly spaced in its unit
-    coordinate (log scale where stated) and the other parameters are refitted from
-    the estimates, with the fit's targets and seeds (common random numbers), so the
-    curves are comparable with the objective at the estimates.
+    coordinate (log scale where stated) and the other parameters are refitted, with
+    the fit's targets and seeds (common random numbers), so the curves are comparable
+    with the objective at the estimates. The refits go by continuation
+    (:func:`refit_chains`): outward from the estimate, each from the refit next to it,
+    so that a parameter that trades off against others is followed along the
+    trade-off instead of being refitted from far away (where a short local search
+    stops early and the profile looks steeper than it is).
 
     Parameters
     ----------
@@ -98,7 +193,7 @@ def profiles(
     points : int
         Grid points per parameter (>= 3).
     max_evaluations : int
-        Evaluations of each refit (a local refit from the estimates).
+        Evaluations of each refit (a local refit from its neighbour's values).
     executor, workers
         Sweep executors (:func:`tipresearch.experiments.run_points`).
 
@@ -113,26 +208,14 @@ def profiles(
     if isinstance(points, bool) or not isinstance(points, int) or points < 3:
         raise ParameterError("points", points, "a whole number >= 3")
     grid = np.linspace(0.0, 1.0, points)
-    todo = [{"parameter": p.key, "unit": float(u)} for p in result.parameters for u in grid]
-    fixed = {
-        k: v
-        for k, v in result.changes.items()
-        if k not in {key for p in result.parameters for key in p.keys}
-    }
-    settings = {
-        "parameters": tuple(result.parameters),
-        "changes": fixed,
-        "estimates": dict(result.estimates),
-        "targets": tuple(result.targets),
-        "seeds": tuple(result.seeds),
-        "max_evaluations": int(max_evaluations),
-        "diff_step": float(result.notes.get("diff_step", 0.03)),
-    }
-    frame = run_points(_profile_point, todo, settings, executor=executor, workers=workers)
-    failed = frame[frame["error"].notna()]
-    if len(failed):
-        first = failed.iloc[0]
-        raise ParameterError("profile", first["parameter"], f"refits that run ({first['error']})")
+    held = {p.key: [p.to_value(float(u)) for u in grid] for p in result.parameters}
+    frame = refit_chains(
+        result, held, max_evaluations=max_evaluations, executor=executor, workers=workers
+    )
+    units = {p.key: p for p in result.parameters}
+    frame["unit"] = [
+        units[k].to_unit(v) for k, v in zip(frame["parameter"], frame["value"], strict=True)
+    ]
     at = [f"{AT}{p.key}" for p in result.parameters]
     out = frame[["parameter", "unit", "value", "objective", "evaluations", *at]].copy()
     out["at_estimate"] = False

@@ -37,9 +37,8 @@ from tipresearch.errors import ParameterError
 from tipresearch.experiments import run_points
 from tipresearch.reforms import ChinaModel, annual_counts, implied_world
 
-from .calibrate import fit
-from .identification import AT, FLAT_PROFILE
-from .parameters import FitParameter, expand
+from .identification import AT, FLAT_PROFILE, refit_chains
+from .parameters import expand
 from .result import FitResult
 from .targets import _moments_of_frame
 from .validation import PREDICTION_SEEDS, _relative_error, china_figures
@@ -60,42 +59,6 @@ RIDGE_OUTCOMES: dict[str, str] = {
     "held_out_median_abs_error": "median absolute relative error of the held-out figures",
 }
 
-_CHAIN_KEY = "chain"
-
-
-def _walk(values: Mapping[str, Any], seed: int, settings: Mapping[str, Any]) -> dict:
-    """One direction of the trace: refits at successive held values (an executor task).
-
-    Each refit starts from the one before; the outputs are flattened as
-    ``"<step>|<column>"`` because a sweep task returns one row of numbers.
-    """
-    params: tuple[FitParameter, ...] = settings["parameters"]
-    held = next(p for p in params if p.key == settings["key"])
-    others = tuple(p for p in params if p.key != held.key)
-    chain = settings["chains"][int(values[_CHAIN_KEY])]
-    start = {k: v for k, v in settings["estimates"].items() if k != held.key}
-    out: dict[str, float] = {}
-    for step, value in enumerate(chain):
-        base = ChinaModel().updated({**settings["changes"], **expand((held,), {held.key: value})})
-        result = fit(
-            base,
-            settings["targets"],
-            others,
-            start=start,
-            seeds=settings["seeds"],
-            max_evaluations=settings["max_evaluations"],
-            diff_step=settings["diff_step"],
-            jacobian=False,
-        )
-        start = dict(result.estimates)
-        out[f"{step}|value"] = float(value)
-        out[f"{step}|objective"] = float(result.objective)
-        out[f"{step}|evaluations"] = float(result.evaluations)
-        for k, v in result.estimates.items():
-            out[f"{step}|{AT}{k}"] = float(v)
-        out[f"{step}|{AT}{held.key}"] = float(value)
-    return out
-
 
 def trace_ridge(
     result: FitResult,
@@ -106,7 +69,7 @@ def trace_ridge(
     executor: str = "auto",
     workers: int | None = None,
 ) -> pd.DataFrame:
-    """Follow the fit's objective along one parameter by continuation.
+    """Follow the fit's objective along one parameter by continuation (:func:`refit_chains`).
 
     Parameters
     ----------
@@ -150,45 +113,14 @@ def trace_ridge(
     if max_evaluations < 1:
         raise ParameterError("max_evaluations", max_evaluations, "a whole number >= 1")
     est = float(result.estimates[key])
-    below = sorted((float(v) for v in vals if v < est), reverse=True)
-    above = sorted(float(v) for v in vals if v > est)
-    chains = [c for c in (below, above) if c]
-    fixed = {
-        k: v
-        for k, v in result.changes.items()
-        if k not in {k2 for q in result.parameters for k2 in q.keys}
-    }
-    settings = {
-        "parameters": tuple(result.parameters),
-        "key": key,
-        "chains": chains,
-        "changes": fixed,
-        "estimates": dict(result.estimates),
-        "targets": tuple(result.targets),
-        "seeds": tuple(result.seeds),
-        "max_evaluations": int(max_evaluations),
-        "diff_step": float(result.notes.get("diff_step", 0.03)),
-    }
-    rows = []
-    if chains:
-        frame = run_points(
-            _walk,
-            [{_CHAIN_KEY: i} for i in range(len(chains))],
-            settings,
-            executor=executor,
-            workers=workers,
-        )
-        failed = frame[frame["error"].notna()]
-        if len(failed):
-            raise ParameterError("ridge", key, f"refits that run ({failed.iloc[0]['error']})")
-        for _, task in frame.iterrows():
-            chain = chains[int(task[_CHAIN_KEY])]
-            direction = "below" if chain[0] < est else "above"
-            for step in range(len(chain)):
-                prefix = f"{step}|"
-                row = {c[len(prefix) :]: task[c] for c in frame.columns if c.startswith(prefix)}
-                row["direction"] = direction
-                rows.append(row)
+    traced = refit_chains(
+        result,
+        {key: vals.tolist()},
+        max_evaluations=max_evaluations,
+        executor=executor,
+        workers=workers,
+    )
+    rows = traced.drop(columns="parameter").to_dict("records")
     here = {"value": est, "objective": float(result.objective), "evaluations": 0.0}
     here.update({f"{AT}{k}": float(v) for k, v in result.estimates.items()})
     here["direction"] = "estimate"
