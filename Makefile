@@ -59,12 +59,16 @@ recovery: $(STAMP)
 	  --profile-points 0 --recovery 8 --screen 32 --generations 8 --starts 4 \
 	  --workers $(WORKERS)
 
-# the fit followed along the mean solvability, the others refitted by continuation, and
-# the fit's conclusions at every point (data/fit/ridge.csv; docs/fit.md, The ridge)
+# the fit followed along the mean solvability and along the clearance rate's weight, the
+# others refitted by continuation, and the fit's conclusions at every point
+# (data/fit/ridge.csv, ridge_rate.csv; docs/fit.md, The ridge; about 40 minutes)
 ridge: $(STAMP)
 	$(BIN)/tipresearch ridge data/fit \
 	  --parameter settings.women_solvability+settings.children_solvability \
 	  --values 0.41 0.44 0.47 0.50 0.56 0.60 0.65 0.70 0.75 0.80 0.85 0.90 0.95 \
+	  --max-evaluations 40 --seeds 8 --workers $(WORKERS)
+	$(BIN)/tipresearch ridge data/fit --parameter metric.rate --out data/fit/ridge_rate.csv \
+	  --values 1.4 1.7 2.0 2.2 2.9 3.5 4.2 5.0 6.0 7.2 8.7 10.5 13 16 20 \
 	  --max-evaluations 40 --seeds 8 --workers $(WORKERS)
 
 # each mechanism's switch fitted beside the committed fit's parameters, from its

@@ -29,6 +29,7 @@ from tipresearch.fit import (
     on_bounds,
     out_of_sample_table,
     sandwich_errors,
+    traces_as_profile,
 )
 from tipresearch.reforms import ChinaModel, annual_counts, window_counts
 
@@ -290,6 +291,48 @@ def test_a_flat_profile_is_not_identified():
     )
     with pytest.raises(ParameterError, match="profile"):
         identification_table(result, profile[profile["parameter"] == "metric.rate"])
+
+
+def test_a_trace_that_follows_a_trade_off_widens_what_fits_about_as_well():
+    """A coarse profile can step over a ridge; the trace's points join its curve."""
+    result = _result(np.eye(2), np.array([0.1, 0.1]))  # objective 0.02
+    profile = pd.DataFrame(
+        {
+            "parameter": ["metric.rate"] * 3 + ["dynamics.deterrence"] * 3,
+            "unit": [0.0, 0.5, 1.0] * 2,
+            "value": [0.0, 1.0, 2.0, 0.0, 0.5, 1.0],
+            "objective": [0.3, 0.02, 0.4, 0.5, 0.02, 0.5],
+        }
+    )
+    alone = identification_table(result, profile).set_index("parameter")
+    assert (
+        alone.loc["metric.rate", "near_best_low"],
+        alone.loc["metric.rate", "near_best_high"],
+    ) == (1.0, 1.0)
+    assert not alone["traced"].any() and (alone["points"] == 3).all()
+    trace = pd.DataFrame(
+        {
+            "parameter": "metric.rate",
+            "value": [0.2, 0.6, 1.0, 1.5, 1.9],
+            "objective": [0.08, 0.021, 0.02, 0.023, 0.024],
+            "direction": ["below", "below", "estimate", "above", "above"],
+        }
+    )
+    rows = traces_as_profile(result, [trace])
+    assert rows["value"].tolist() == [0.2, 0.6, 1.5, 1.9]  # the estimate row is the profile's
+    assert rows["unit"].tolist() == pytest.approx([0.1, 0.3, 0.75, 0.95])
+    both = identification_table(result, profile, [trace]).set_index("parameter")
+    assert (
+        both.loc["metric.rate", "near_best_low"],
+        both.loc["metric.rate", "near_best_high"],
+    ) == (0.6, 1.9)
+    assert not bool(both.loc["metric.rate", "identified"])  # 0.3 to 0.95 of the range
+    assert bool(both.loc["metric.rate", "traced"]) and both.loc["metric.rate", "points"] == 7
+    assert bool(both.loc["dynamics.deterrence", "identified"])
+    with pytest.raises(ParameterError, match="traces"):
+        traces_as_profile(result, [trace.assign(parameter="dynamics.floor")])
+    with pytest.raises(ParameterError, match="traces"):
+        traces_as_profile(result, [trace.drop(columns="direction")])
 
 
 # --------------------------------------------------------------------------- executors

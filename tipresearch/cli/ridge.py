@@ -12,10 +12,12 @@ others are refitted starting from the step before (tipresearch.fit.trace_ridge).
 Then, at every point, simulate fresh seeds and read the fit's conclusions: every
 published figure (fitted and held out), the 2008 -> 2009 rise when rated on cases
 solved only, the recorded share of reports in 2008, the solvable share of declined
-reports and the change in incidence (tipresearch.fit.ridge_outcomes). The trace is
-written first (FIT/ridge_trace.csv) and reused by --resume; the table with the
-conclusions goes to --out (default FIT/ridge.csv). `make ridge` runs the committed
-trace (docs/fit.md, "The ridge")."""
+reports and the change in incidence (tipresearch.fit.ridge_outcomes). The table
+with the conclusions goes to --out (default FIT/ridge.csv); the trace is written
+first beside it (FIT/ridge_trace.csv for the default) and reused by --resume.
+A trace's points are profile points too: FIT/identification.csv is then written
+again from FIT/profiles.csv and every FIT/*_trace.csv. `make ridge` runs the
+committed traces (docs/fit.md, "The ridge")."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -60,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--resume",
         action="store_true",
-        help="reuse FIT/ridge_trace.csv if it holds the same parameter and values",
+        help="reuse the trace beside --out if it holds the same parameter and values",
     )
     return p
 
@@ -73,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from tipresearch.checks import check_int, check_output_file
-    from tipresearch.fit import PREDICTION_SEEDS, load_fit
+    from tipresearch.fit import PREDICTION_SEEDS, identification_table, load_fit
     from tipresearch.fit.ridge import ridge_outcomes, trace_ridge
     from tipresearch.io import TABLE_SUFFIXES, read_table, write_table
 
@@ -82,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
     seeds = check_int("--seeds", args.seeds, 1, len(PREDICTION_SEEDS))
     workers = check_int("--workers", args.workers, 1, 64)
     result = load_fit(fit_dir)
-    trace_file = fit_dir / "ridge_trace.csv"
+    trace_file = out.with_name(f"{out.stem}_trace{out.suffix}")
     trace = None
     if args.resume and trace_file.exists():
         old = read_table(trace_file)
@@ -111,4 +113,18 @@ def main(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[show].round(4).to_string(index=False))
     print(f"{len(table)} point(s) -> {out}", file=sys.stderr)
+    profile_file = fit_dir / "profiles.csv"
+    if profile_file.exists():
+        keys = {p.key for p in result.parameters}
+        traces = [read_table(f) for f in sorted(fit_dir.glob("*_trace.csv"))]
+        traces = [t for t in traces if "parameter" in t and set(t["parameter"]) <= keys]
+        ident = identification_table(result, read_table(profile_file), traces)
+        write_table(ident, fit_dir / "identification.csv")
+        for row in ident.itertuples():
+            flag = "identified" if row.identified else "NOT pinned down"
+            print(
+                f"  {row.parameter:58s} near best {row.near_best_low:.4g} to "
+                f"{row.near_best_high:.4g}  {flag}",
+                file=sys.stderr,
+            )
     return 0

@@ -22,6 +22,7 @@ from .identification import (
     identification_table,
     profiles,
     refit_chains,
+    traces_as_profile,
 )
 from .mechanisms import SWITCHES, mechanism_table, mechanism_verdict
 from .parameters import FITTED, FitParameter
@@ -71,6 +72,7 @@ __all__ = [
     "predict",
     "profiles",
     "refit_chains",
+    "traces_as_profile",
     "sandwich_errors",
     "CHECK_ALLOWED",
     "CONFIDENCE_WEIGHTS",

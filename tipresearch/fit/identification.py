@@ -43,6 +43,7 @@ __all__ = [
     "identification_table",
     "profiles",
     "refit_chains",
+    "traces_as_profile",
 ]
 
 #: Values of a parameter whose profile objective is within this share of the profile's
@@ -269,7 +270,35 @@ def best_profile_point(profile: pd.DataFrame) -> tuple[float, dict[str, float]]:
     return float(best["objective"]), {c[len(AT) :]: float(best[c]) for c in at}
 
 
-def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFrame:
+def traces_as_profile(result: FitResult, traces: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Ridge traces (:func:`tipresearch.fit.trace_ridge`) as rows of a profile.
+
+    A point of a trace is a profile point: the parameter held, the others refitted
+    (there by continuation, with a larger budget). Its estimate row is left out; the
+    profile has its own.
+    """
+    by_key = {p.key: p for p in result.parameters}
+    frames = []
+    for trace in traces:
+        need = {"parameter", "value", "objective", "direction"}
+        if not isinstance(trace, pd.DataFrame) or not need <= set(trace.columns):
+            raise ParameterError("traces", type(trace).__name__, f"frames with columns {need}")
+        rows = trace[trace["direction"] != "estimate"].copy()
+        unknown = set(rows["parameter"]) - set(by_key)
+        if unknown:
+            raise ParameterError("traces", sorted(unknown)[0], "traces of fitted parameters")
+        pairs = zip(rows["parameter"], rows["value"], strict=True)
+        rows["unit"] = [by_key[k].to_unit(float(v)) for k, v in pairs]
+        rows["at_estimate"] = False
+        frames.append(rows.drop(columns=["direction"]))
+    if not frames:
+        return pd.DataFrame(columns=["parameter", "unit", "value", "objective", "at_estimate"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def identification_table(
+    result: FitResult, profile: pd.DataFrame, traces: Sequence[pd.DataFrame] = ()
+) -> pd.DataFrame:
     """One row per fitted parameter: how well the figures pin it down.
 
     The values that fit about as well as the best are the grid points whose profile
@@ -283,6 +312,10 @@ def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFra
     result : FitResult
     profile : pandas.DataFrame
         From :func:`profiles` (``parameter``, ``unit``, ``value``, ``objective``).
+    traces : sequence of pandas.DataFrame
+        Ridge traces (:func:`tipresearch.fit.trace_ridge`), whose points join the
+        profile of the parameter they hold (:func:`traces_as_profile`): a trace
+        follows a trade-off that a coarse profile can step over.
 
     Returns
     -------
@@ -293,12 +326,18 @@ def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFra
         ``profile_minimum_at`` (the grid value with the lowest objective),
         ``profile_minimum``, ``below_estimate`` (the profile found an objective lower
         than the fit's own by more than the tolerance: the fit did not reach its
-        minimum), ``robust_std_error`` (:func:`sandwich_errors`) and ``on_bound``
-        (:func:`on_bounds`).
+        minimum), ``robust_std_error`` (:func:`sandwich_errors`), ``on_bound``
+        (:func:`on_bounds`), ``points`` (profile and trace points used) and ``traced``
+        (whether a ridge trace of the parameter was among them).
     """
     need = {"parameter", "unit", "value", "objective"}
     if not isinstance(profile, pd.DataFrame) or not need <= set(profile.columns):
         raise ParameterError("profile", type(profile).__name__, f"a frame with {need}")
+    traced = traces_as_profile(result, traces)
+    traced_keys = set(traced["parameter"])
+    if len(traced):
+        columns = list(profile.columns.intersection(traced.columns))
+        profile = pd.concat([profile, traced[columns]], ignore_index=True)
     robust = sandwich_errors(result).set_index("parameter")
     bounds = on_bounds(result).set_index("parameter")
     rows = []
@@ -324,6 +363,8 @@ def identification_table(result: FitResult, profile: pd.DataFrame) -> pd.DataFra
                 "below_estimate": bool(low < result.objective - tolerance),
                 "robust_std_error": robust.loc[p.key, "robust_std_error"],
                 "on_bound": bounds.loc[p.key, "on_bound"],
+                "points": len(curve),
+                "traced": p.key in traced_keys,
             }
         )
     return pd.DataFrame(rows)
