@@ -180,3 +180,42 @@ def test_profiles_go_outward_from_the_estimate_by_continuation(small_fit):
     assert again.objective == pytest.approx(far["objective"], rel=1e-12)
     table = identification_table(small_fit, profile)
     assert list(table["parameter"]) == [p.key for p in PARAMETERS]
+
+
+def test_ridge_figure_draws_six_panels_and_refuses_a_bad_table():
+    import matplotlib.pyplot as plt
+
+    from tipresearch.figures import plot_ridge
+
+    value = np.array([0.4, 0.5, 0.6, 0.7])
+    table = pd.DataFrame(
+        {
+            "parameter": SOLV,
+            "value": value,
+            "direction": ["below", "estimate", "above", "above"],
+            "objective": [0.05, 0.02, 0.022, 0.04],
+            "near_best": [False, True, True, False],
+            "at.metric.rate": [2.0, 2.4, 2.9, 3.3],
+            "at.dynamics.deterrence": [2.2, 2.25, 2.3, 2.3],
+            "growth_2009": [2.4, 2.6, 2.5, 2.5],
+            "growth_2009_solved_only": [1.2, 1.15, 1.1, 1.05],
+            "recorded_share_2008": [0.04, 0.041, 0.05, 0.06],
+            "held_out_median_abs_error": [0.25, 0.22, 0.2, 0.21],
+        }
+    )
+    fig = plot_ridge(table, published_growth=2.54)
+    axes = fig.axes
+    assert len(axes) == 6
+    assert axes[1].get_title() == "Weight of the clearance rate, refitted"
+    # the grey span runs over the values that fit about as well as the best
+    span = axes[0].patches[0]
+    assert (span.get_x(), span.get_x() + span.get_width()) == pytest.approx((0.5, 0.6))
+    plt.close(fig)
+    rate = table.assign(parameter="metric.rate")
+    rate["at." + SOLV] = [0.45, 0.5, 0.6, 0.7]
+    fig = plot_ridge(rate)
+    assert fig.axes[1].get_title() == "Mean solvability of reports, refitted"
+    assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
+    with pytest.raises(ParameterError, match="table"):
+        plot_ridge(table.drop(columns="near_best"))

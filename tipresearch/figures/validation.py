@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from tipresearch.errors import ParameterError
 
@@ -189,7 +189,7 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
 
 #: Panels of :func:`plot_ridge`: column, title, y-axis label, scale to percent.
 _RIDGE_PANELS: tuple[tuple[str, str, str, bool], ...] = (
-    ("objective", "Objective (fit to the targets)", "objective (log scale)", False),
+    ("objective", "Objective (fit to the targets)", "objective", False),
     ("at.metric.rate", "Weight of the clearance rate, refitted", "weight", False),
     ("at.dynamics.deterrence", "Deterrence, refitted", "elasticity", False),
     ("growth_2009", "Registered cases 2009 / 2008", "ratio", False),
@@ -204,8 +204,10 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
     Six panels against the held value (from :func:`tipresearch.fit.ridge_outcomes`):
     the objective, two refitted parameters, the 2008 → 2009 rise as fitted and when
     rated on cases solved only, the share of reports recorded in 2008, and the median
-    error on the figures held out. The values that fit about as well as the best
-    (``near_best``) are shaded in every panel, the estimate is a star.
+    error on the figures held out. The points that fit about as well as the best
+    (``near_best``) are filled and the span between them shaded in every panel; the
+    estimate is a star. Held at the clearance rate's weight, the second panel shows
+    the refitted mean solvability, and the held values are on a log scale.
 
     Parameters
     ----------
@@ -220,11 +222,17 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
     name = str(t["parameter"].iloc[0])
     near = t[t["near_best"].astype(bool)]
     est = t[t["direction"] == "estimate"]
+    panels = list(_RIDGE_PANELS)
+    if name == "metric.rate":  # the held value itself: show the solvability refitted instead
+        solv = "at.settings.women_solvability+settings.children_solvability"
+        panels[1] = (solv, "Mean solvability of reports, refitted", "mean solvability", False)
     fig, axes = plt.subplots(2, 3, figsize=(11, 6.2))
-    for ax, (col, title, ylabel, percent) in zip(axes.flat, _RIDGE_PANELS, strict=True):
+    for ax, (col, title, ylabel, percent) in zip(axes.flat, panels, strict=True):
         k = 100.0 if percent else 1.0
-        ax.axvspan(near["value"].min(), near["value"].max(), color="#dddddd", zorder=0)
-        ax.plot(t["value"], k * t[col], "-o", color="#0173b2", ms=3.5, label="as fitted")
+        ax.axvspan(near["value"].min(), near["value"].max(), color="#e5e5e5", zorder=0)
+        ax.plot(t["value"], k * t[col], "-", color="#0173b2", lw=1.2)
+        ax.plot(t["value"], k * t[col], "o", mfc="white", mec="#0173b2", ms=4)
+        ax.plot(near["value"], k * near[col], "o", color="#0173b2", ms=4, label="fitted rating")
         ax.plot(est["value"], k * est[col], "*", color="#d55e00", ms=11, label="estimate")
         if col == "growth_2009":
             ax.plot(
@@ -238,16 +246,19 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
             if published_growth is not None:
                 ax.axhline(published_growth, color="0.3", ls="--", lw=1, label="yearbook")
             ax.legend(fontsize="x-small", loc="center right")
-        if col == "objective":
-            ax.set_yscale("log")
-            ax.yaxis.set_minor_formatter(NullFormatter())
+        if name == "metric.rate":
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(title, fontsize="small")
         ax.set_ylabel(ylabel, fontsize="small")
         ax.tick_params(labelsize="x-small")
     for ax in axes[1]:
         ax.set_xlabel(f"{PARAMETER_LABELS.get(name, name)} (held)", fontsize="small")
     fig.suptitle(
-        "The fit followed along the ridge (grey: fits about as well as the best)",
+        "The fit followed along a ridge (filled points and grey span: "
+        "fit about as well as the best)",
+        fontsize="medium",
     )
     fig.tight_layout()
     return fig
