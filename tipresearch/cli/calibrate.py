@@ -22,7 +22,8 @@ not fitted to. Writes into --out:
   profiles.csv        the objective with each parameter held on a grid and the
                       others refitted
   identification.csv  per parameter: profile rise, identified or not, robust
-                      error, bound hit
+                      error, bound hit (ridge traces in --out, from
+                      tipresearch ridge, add their points)
   recovery.csv        with --recovery R: R refits to figures simulated at the
                       estimates (on --recovery-bureaus units), each estimate
                       with its robust error and whether its 90% interval covers
@@ -206,6 +207,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run the fit described by ``args``, test it, and write its results."""
     import json
+    from pathlib import Path
 
     from tipresearch.checks import check_int, check_output_folder
     from tipresearch.errors import ParameterError
@@ -222,7 +224,7 @@ def main(args: argparse.Namespace) -> int:
         predict,
         profiles,
     )
-    from tipresearch.io import write_table, write_text
+    from tipresearch.io import read_table, write_table, write_text
     from tipresearch.model import parse_assignment
     from tipresearch.reforms import ChinaModel
 
@@ -336,7 +338,11 @@ def main(args: argparse.Namespace) -> int:
         say(f"profiles: {points} points per parameter, refitted on {workers} worker(s)")
         profile = profiles(result, points, max_evaluations=profile_evals, workers=workers)
         write_table(profile, f"{out}/profiles.csv")
-        ident = identification_table(result, profile)
+        # ridge traces already in the folder (tipresearch ridge) are profile points too
+        keys = {p.key for p in result.parameters}
+        traces = [read_table(f) for f in sorted(Path(out).glob("*_trace.csv"))]
+        traces = [t for t in traces if "parameter" in t and set(t["parameter"]) <= keys]
+        ident = identification_table(result, profile, traces)
         write_table(ident, f"{out}/identification.csv")
         for row in ident.itertuples():
             flag = "identified" if row.identified else "NOT pinned down (flat profile)"
