@@ -52,12 +52,13 @@ calibrate: $(STAMP)
 
 # refits of every fitted parameter to figures simulated at the committed estimates,
 # with the population search: recovery, coverage and the full-refit bootstrap's errors
-# (data/fit/recovery.csv and recovery_coverage.csv; docs/fit.md; about 40 minutes)
+# on the fit's 200 units (data/fit/recovery.csv and recovery_coverage.csv; docs/fit.md;
+# about an hour on two cores)
 recovery: $(STAMP)
 	rm -f data/fit/recovery.csv
 	$(BIN)/tipresearch calibrate --out data/fit --validate-only --holdouts none \
-	  --profile-points 0 --recovery 8 --screen 32 --generations 8 --starts 4 \
-	  --workers $(WORKERS)
+	  --profile-points 0 --recovery 8 --recovery-bureaus 200 --screen 32 --generations 8 \
+	  --starts 4 --workers $(WORKERS)
 
 # the fit followed along the mean solvability and along the clearance rate's weight, the
 # others refitted by continuation, and the fit's conclusions at every point

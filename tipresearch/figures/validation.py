@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from tipresearch.errors import ParameterError
 
@@ -189,13 +189,16 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
 
 #: Panels of :func:`plot_ridge`: column, title, y-axis label, scale to percent.
 _RIDGE_PANELS: tuple[tuple[str, str, str, bool], ...] = (
-    ("objective", "Objective (fit to the targets)", "objective", False),
+    ("objective", "Objective (fit to the targets)", "objective (log scale)", False),
     ("at.metric.rate", "Weight of the clearance rate, refitted", "weight", False),
     ("at.dynamics.deterrence", "Deterrence, refitted", "elasticity", False),
     ("growth_2009", "Registered cases 2009 / 2008", "ratio", False),
     ("recorded_share_2008", "Reports recorded by the police, 2008", "% of reports", True),
     ("held_out_median_abs_error", "Figures held out: median error", "% (absolute)", True),
 )
+
+#: Round values for log-scale ticks: 1, 2, 5 times powers of ten.
+_ROUND_TICKS = [m * 10.0**e for e in range(-3, 3) for m in (1, 2, 5)]
 
 
 def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Figure:
@@ -245,11 +248,18 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
             )
             if published_growth is not None:
                 ax.axhline(published_growth, color="0.3", ls="--", lw=1, label="yearbook")
-            ax.legend(fontsize="x-small", loc="center right")
+            handles, labels = ax.get_legend_handles_labels()
         if name == "metric.rate":
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(FixedLocator(_ROUND_TICKS))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
+        if col == "objective":  # log scale, so that the flat stretch shows
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(FixedLocator(_ROUND_TICKS))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_ylabel("objective (log scale)", fontsize="small")
         ax.set_title(title, fontsize="small")
         ax.set_ylabel(ylabel, fontsize="small")
         ax.tick_params(labelsize="x-small")
@@ -260,5 +270,6 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
         "fit about as well as the best)",
         fontsize="medium",
     )
-    fig.tight_layout()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
