@@ -8,6 +8,7 @@ option or parameter at fault.
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -270,3 +271,22 @@ def test_run_refuses_an_output_folder_that_cannot_be_one(capsys, tmp_path):
     for out in (tmp_path / "file", tmp_path / "file" / "below"):
         line = refused(capsys, ["run", "--out", str(out)])
         assert "'out'" in line and "file" in line
+
+
+def test_ridge_refuses_a_parameter_that_is_not_fitted_and_values_out_of_bounds(capsys, tmp_path):
+    fit_dir = str(Path(__file__).resolve().parents[1] / "data" / "fit")
+    out = str(tmp_path / "ridge.csv")
+    line = refused(
+        capsys, ["ridge", fit_dir, "--parameter", "dynamics.nothing", "--values", "1", "--out", out]
+    )
+    assert "'key'" in line and "dynamics.nothing" in line
+    line = refused(
+        capsys, ["ridge", fit_dir, "--parameter", "metric.rate", "--values", "99", "--out", out]
+    )
+    assert "'values'" in line and "[0.3, 20]" in line
+    line = refused(
+        capsys,
+        ["ridge", fit_dir, "--parameter", "metric.rate", "--values", "3", "--seeds", "0"],
+    )
+    assert "--seeds" in line
+    assert not (tmp_path / "ridge.csv").exists() and not (tmp_path / "ridge_trace.csv").exists()
