@@ -411,3 +411,13 @@ def test_profile_figure_marks_flat_profiles():
     assert ["flat: not pinned down" in n for n in notes] == [False, True]
     assert "clearance rate" in visible[0].get_title()
     plt.close(fig)
+    # a ridge trace is drawn on the panel of the parameter it holds, and only there
+    trace = pd.DataFrame(
+        {"parameter": "metric.rate", "value": [1.0, 1.5, 2.0], "objective": [0.05, 0.04, 0.3]}
+    )
+    fig = plot_profiles(profile, ident, [trace])
+    rate, persist = [ax for ax in fig.axes if ax.get_visible()]
+    dashed = [line for line in rate.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and list(dashed[0].get_xdata()) == [1.0, 1.5, 2.0]
+    assert not [line for line in persist.get_lines() if line.get_linestyle() == "--"]
+    plt.close(fig)

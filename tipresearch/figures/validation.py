@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -141,7 +142,11 @@ def _reference(row: pd.Series) -> float:
     return float(row["model"])  # inside the range: ratio 1
 
 
-def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = None) -> Figure:
+def plot_profiles(
+    profile: pd.DataFrame,
+    identification: pd.DataFrame | None = None,
+    traces: Sequence[pd.DataFrame] = (),
+) -> Figure:
     """The objective with each parameter held on a grid and the others refitted.
 
     One panel per fitted parameter: the profile (line and points; the objective, a
@@ -154,8 +159,12 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
         From :func:`tipresearch.fit.profiles`.
     identification : pandas.DataFrame, optional
         From :func:`tipresearch.fit.identification_table`.
+    traces : sequence of pandas.DataFrame
+        Ridge traces (:func:`tipresearch.fit.trace_ridge`), drawn as a second curve on
+        the panel of the parameter each one holds.
     """
     profile = _need(profile, "profile", {"parameter", "value", "objective", "at_estimate"})
+    traces = [_need(t, "traces", {"parameter", "value", "objective"}) for t in traces]
     names = list(dict.fromkeys(profile["parameter"]))
     flat = set()
     if identification is not None:
@@ -168,18 +177,43 @@ def plot_profiles(profile: pd.DataFrame, identification: pd.DataFrame | None = N
         p = profile[profile["parameter"] == name].sort_values("value")
         grid = p[~p["at_estimate"].astype(bool)]
         est = p[p["at_estimate"].astype(bool)]
-        ax.plot(grid["value"], grid["objective"], "-o", color="#0173b2", ms=4)
+        ax.plot(grid["value"], grid["objective"], "-o", color="#0173b2", ms=4, label="profile")
+        for trace in traces:
+            along = trace[trace["parameter"] == name].sort_values("value")
+            if len(along):
+                ax.plot(
+                    along["value"],
+                    along["objective"],
+                    "--",
+                    color="#029e73",
+                    marker=".",
+                    ms=5,
+                    lw=1,
+                    label="ridge trace",
+                )
         ax.plot(est["value"], est["objective"], "*", color="#d55e00", ms=11, label="estimate")
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        _plain_log_axis(ax.yaxis, pd.concat([grid["objective"], est["objective"]]))
         ax.set_title(textwrap.fill(PARAMETER_LABELS.get(name, name), 30), fontsize="small")
         ax.set_xlabel("value held", fontsize="small")
         ax.tick_params(labelsize="x-small")
         if name in flat:
             # below the axis, where no curve can run into it
             ax.set_xlabel("value held  (flat: not pinned down)", fontsize="small", color="#d55e00")
-    for ax in axes.flat[len(names) :]:
+    handles, labels = [], []
+    for ax in axes.flat[: len(names)]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    spare = axes.flat[len(names) :]
+    for ax in spare:
         ax.set_visible(False)
+    if len(spare):  # the legend in the first empty panel
+        spare[0].set_visible(True)
+        spare[0].axis("off")
+        spare[0].legend(handles, labels, loc="center", fontsize="small", frameon=False)
+    else:
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small")
     for ax in axes[:, 0]:
         ax.set_ylabel("objective (log scale)", fontsize="small")
     fig.suptitle("Profiles of the fit's objective: each parameter held, the others refitted")
@@ -197,8 +231,21 @@ _RIDGE_PANELS: tuple[tuple[str, str, str, bool], ...] = (
     ("held_out_median_abs_error", "Figures held out: median error", "% (absolute)", True),
 )
 
-#: Round values for log-scale ticks: 1, 2, 5 times powers of ten.
-_ROUND_TICKS = [m * 10.0**e for e in range(-3, 3) for m in (1, 2, 5)]
+
+def _plain_log_axis(axis, values: pd.Series) -> None:
+    """A log scale on ``axis`` with ticks at round values, written as plain numbers.
+
+    1, 2 and 5 times powers of ten over at most a decade and a half, 1 and 3 over at
+    most three decades, powers of ten beyond.
+    """
+    v = pd.to_numeric(values, errors="coerce")
+    v = v[v > 0]
+    decades = math.log10(v.max() / v.min()) if len(v) else 0.0
+    subs = (1, 2, 5) if decades <= 1.5 else (1, 3) if decades <= 3 else (1,)
+    axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
+    axis.set_major_locator(FixedLocator([m * 10.0**e for e in range(-4, 4) for m in subs]))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Figure:
@@ -250,15 +297,9 @@ def plot_ridge(table: pd.DataFrame, published_growth: float | None = None) -> Fi
                 ax.axhline(published_growth, color="0.3", ls="--", lw=1, label="yearbook")
             handles, labels = ax.get_legend_handles_labels()
         if name == "metric.rate":
-            ax.set_xscale("log")
-            ax.xaxis.set_major_locator(FixedLocator(_ROUND_TICKS))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            _plain_log_axis(ax.xaxis, t["value"])
         if col == "objective":  # log scale, so that the flat stretch shows
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(FixedLocator(_ROUND_TICKS))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            _plain_log_axis(ax.yaxis, t[col])
             ax.set_ylabel("objective (log scale)", fontsize="small")
         ax.set_title(title, fontsize="small")
         ax.set_ylabel(ylabel, fontsize="small")
