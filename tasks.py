@@ -121,7 +121,8 @@ def run() -> None:
     """Execute every notebook into ``$OUT`` (default build/): HTML, index, figures, records,
     the book, and the course's student and instructor editions (built side by side)."""
     out, workers = os.environ.get("OUT", "build"), os.environ.get("WORKERS", "2")
-    _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers)
+    # no cell of the collection takes a minute: one that runs for 15 has lost its kernel
+    _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers, "--timeout", "900")
     editions = []
     for edition in ("student", "instructor"):
         args = [BIN / "tipresearch", "course", "--edition", edition]

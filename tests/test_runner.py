@@ -22,6 +22,7 @@ from tipresearch.collection import (
     kernel_start_failed,
     resolve_parameters,
     run_notebooks,
+    stalled,
 )
 from tipresearch.collection.runner import RESULT_RECORD, _execute_one
 from tipresearch.errors import ParameterError
@@ -410,6 +411,55 @@ def test_other_failures_are_not_retried(folder, tmp_path, monkeypatch) -> None:
     assert len(calls) == 1
     assert row["status"] == "failed" and "something else went wrong" in row["error"]
     assert "kernel started" not in row["error"]
+
+
+def _stalling_papermill(monkeypatch: pytest.MonkeyPatch, stalls: int) -> list[int]:
+    """Make papermill's cell time out ``stalls`` times (as nbclient raises it), then run."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+
+    real = papermill.execute_notebook
+    calls: list[int] = []
+
+    def stalling(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= stalls:
+            raise CellTimeoutError("A cell timed out while it was being executed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", stalling)
+    return calls
+
+
+def test_a_cell_that_never_finishes_runs_its_notebook_once_more(
+    folder, tmp_path, monkeypatch
+) -> None:
+    calls = _stalling_papermill(monkeypatch, 1)
+    row = _execute_one(_job(folder, tmp_path, "01_good"))
+    assert len(calls) == 2
+    assert row["status"] == "ok", row["error"]
+
+
+def test_a_cell_that_stalls_twice_is_the_notebooks_failure(folder, tmp_path, monkeypatch) -> None:
+    calls = _stalling_papermill(monkeypatch, 2)
+    row = _execute_one(_job(folder, tmp_path, "01_good"))
+    assert len(calls) == 2  # once more, not again and again
+    assert row["status"] == "failed" and "timed out" in row["error"]
+
+
+def test_stalled_follows_the_exception_chain() -> None:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    assert stalled(CellTimeoutError("x")) and stalled(DeadKernelError("x"))
+    try:
+        try:
+            raise DeadKernelError("kernel died")
+        except DeadKernelError as inner:
+            raise RuntimeError("papermill wrapped it") from inner
+    except RuntimeError as outer:
+        assert stalled(outer)
+    assert not stalled(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert not stalled(ValueError("a cell raised"))
 
 
 def test_kernel_start_failed_matches_only_start_messages() -> None:

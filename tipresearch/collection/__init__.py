@@ -37,6 +37,7 @@ from .runner import (
     find_project_root,
     kernel_start_failed,
     run_notebooks,
+    stalled,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "results_by_run",
     "inspect_parameters",
     "kernel_start_failed",
+    "stalled",
     "load_parameter_file",
     "parse_value",
     "plain",

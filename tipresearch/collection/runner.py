@@ -169,6 +169,27 @@ def kernel_start_failed(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and str(exc).startswith(_START_FAILURES)
 
 
+#: Exceptions of a cell that never finished: it ran past the run's ``timeout``, or its
+#: kernel died while running it.
+_STALLS = ("CellTimeoutError", "DeadKernelError")
+
+
+def stalled(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it was raised from, is a cell that never finished.
+
+    A kernel that lost its messages (for instance to the port race above, after
+    starting) leaves a cell waiting for a reply that never comes; with a ``timeout``
+    the wait ends in a timeout, and the notebook is run once more with a new kernel.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if type(exc).__name__ in _STALLS:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     """Execute, render and record one notebook (runs in a worker process).
 
@@ -215,19 +236,21 @@ def _execute(
     """Execute ``path`` with papermill into ``executed`` (atomically).
 
     A kernel that never becomes ready is started again, up to
-    :data:`KERNEL_START_ATTEMPTS` times. Returns the failure (empty when the notebook
-    ran), the number of kernel starts and the wall time in seconds. A notebook that
-    failed before anything was written is copied unexecuted, so there is always a
-    notebook to render.
+    :data:`KERNEL_START_ATTEMPTS` times; a notebook whose cell never finished
+    (:func:`stalled`) is run once more from the start, within the same count.
+    Returns the failure (empty when the notebook ran), the number of kernel starts
+    and the wall time in seconds. A notebook that failed before anything was written
+    is copied unexecuted, so there is always a notebook to render.
     """
     import nbformat  # heavy imports here, so that importing the package stays fast
     import papermill
 
     failure: list[BaseException] = []
     starts = 0
+    rerun = False
 
     def execute(tmp: Path) -> None:
-        nonlocal starts
+        nonlocal starts, rerun
         while starts < KERNEL_START_ATTEMPTS:
             starts += 1
             failure.clear()
@@ -247,6 +270,9 @@ def _execute(
             except Exception as exc:  # recorded as the notebook's failure
                 failure.append(exc)
                 if kernel_start_failed(exc):
+                    continue
+                if stalled(exc) and not rerun:  # once: a cell that never finished
+                    rerun = True
                     continue
             break
         if tmp.stat().st_size == 0:  # failed before anything was written

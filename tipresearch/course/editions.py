@@ -195,6 +195,7 @@ def build_edition(
     *,
     workers: int | None = None,
     timeout: float = 900.0,
+    cell_timeout: float = 300.0,
 ) -> Path:
     """Execute the course's notebooks as ``edition`` has them and build its book.
 
@@ -211,6 +212,10 @@ def build_edition(
         Notebooks run at once.
     timeout : float
         Longest time in seconds the book build may take.
+    cell_timeout : float
+        Longest time in seconds one notebook cell may run; a cell that runs longer is
+        taken as a lost kernel reply and its notebook is run once more
+        (:func:`tipresearch.collection.runner.stalled`).
 
     Returns
     -------
@@ -240,7 +245,8 @@ def build_edition(
         target = staging / "notebooks" / path.name
         nbformat.write(edition_notebook(path, edition), target)
         sources.append(target)
-    frame = run_notebooks(sources, out=out, workers=workers, progress=False)
+    # a course cell takes seconds: one that runs for minutes has lost its kernel's reply
+    frame = run_notebooks(sources, out=out, workers=workers, progress=False, timeout=cell_timeout)
     failed = frame[frame["status"] != "ok"]
     if not failed.empty:
         row = failed.iloc[0]
