@@ -15,6 +15,7 @@ from tipresearch.fit import (
     china_targets,
     fit,
     identification_table,
+    load_traces,
     near_best,
     profiles,
     ridge_outcomes,
@@ -34,6 +35,21 @@ PARAMETERS = (
 @pytest.fixture(scope="module")
 def small_fit():
     return fit(BASE, china_targets(), PARAMETERS, seeds=(0,), max_evaluations=12)
+
+
+def _refit_from(small_fit, near, held_value, max_evaluations):
+    """The clearance rate's weight refitted with the solvability held, from ``near``'s values."""
+    held = dict.fromkeys(SOLV.split("+"), held_value)
+    return fit(
+        ChinaModel().updated({**small_fit.fixed_changes(), **held}),
+        small_fit.targets,
+        PARAMETERS[1:],
+        start={"metric.rate": near[f"{AT}metric.rate"]},
+        seeds=small_fit.seeds,
+        max_evaluations=max_evaluations,
+        diff_step=small_fit.notes.get("diff_step", 0.03),
+        jacobian=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,19 +74,7 @@ def test_trace_walks_away_from_the_estimate_in_both_directions(small_fit, small_
     near = t[t.direction == "below"].iloc[-1]
     far = t[t.direction == "below"].iloc[0]
     assert (far["value"], near["value"]) == pytest.approx((est - 0.12, est - 0.06))
-    keys = set(SOLV.split("+")) | {"metric.rate"}
-    fixed = {k: v for k, v in small_fit.changes.items() if k not in keys}
-    held = dict.fromkeys(SOLV.split("+"), far["value"])
-    again = fit(
-        ChinaModel().updated({**fixed, **held}),
-        small_fit.targets,
-        PARAMETERS[1:],
-        start={"metric.rate": near[f"{AT}metric.rate"]},
-        seeds=small_fit.seeds,
-        max_evaluations=8,
-        diff_step=small_fit.notes.get("diff_step", 0.03),
-        jacobian=False,
-    )
+    again = _refit_from(small_fit, near, far["value"], max_evaluations=8)
     assert again.estimates["metric.rate"] == pytest.approx(far[f"{AT}metric.rate"], rel=1e-12)
     assert again.objective == pytest.approx(far["objective"], rel=1e-12)
 
@@ -162,21 +166,7 @@ def test_profiles_go_outward_from_the_estimate_by_continuation(small_fit):
     if side is None:
         side = curve[curve["value"] < est].iloc[::-1]
     near, far = side.iloc[0], side.iloc[1]
-    fixed = {
-        k: v
-        for k, v in small_fit.changes.items()
-        if k not in set(SOLV.split("+")) | {"metric.rate"}
-    }
-    again = fit(
-        ChinaModel().updated({**fixed, **dict.fromkeys(SOLV.split("+"), far["value"])}),
-        small_fit.targets,
-        PARAMETERS[1:],
-        start={"metric.rate": near[f"{AT}metric.rate"]},
-        seeds=small_fit.seeds,
-        max_evaluations=6,
-        diff_step=small_fit.notes.get("diff_step", 0.03),
-        jacobian=False,
-    )
+    again = _refit_from(small_fit, near, far["value"], max_evaluations=6)
     assert again.objective == pytest.approx(far["objective"], rel=1e-12)
     table = identification_table(small_fit, profile)
     assert list(table["parameter"]) == [p.key for p in PARAMETERS]
@@ -219,3 +209,21 @@ def test_ridge_figure_draws_six_panels_and_refuses_a_bad_table():
     plt.close(fig)
     with pytest.raises(ParameterError, match="table"):
         plot_ridge(table.drop(columns="near_best"))
+
+
+def test_traces_beside_a_fit_are_loaded_if_they_hold_a_fitted_parameter(
+    small_fit, small_trace, tmp_path
+):
+    assert set(small_fit.fixed_changes()) == set(small_fit.changes) - {
+        "settings.women_solvability",
+        "settings.children_solvability",
+        "metric.rate",
+    }
+    small_trace.to_csv(tmp_path / "ridge_trace.csv", index=False)
+    small_trace.assign(parameter="dynamics.deterrence").to_csv(
+        tmp_path / "other_trace.csv", index=False
+    )
+    (tmp_path / "ridge.csv").write_text("parameter\nx\n", encoding="utf-8")
+    loaded = load_traces(tmp_path, small_fit)
+    assert len(loaded) == 1
+    assert loaded[0]["value"].tolist() == pytest.approx(small_trace["value"].tolist())

@@ -207,7 +207,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run the fit described by ``args``, test it, and write its results."""
     import json
-    from pathlib import Path
 
     from tipresearch.checks import check_int, check_output_folder
     from tipresearch.errors import ParameterError
@@ -220,11 +219,12 @@ def main(args: argparse.Namespace) -> int:
         fit_holdouts,
         identification_table,
         load_fit,
+        load_traces,
         out_of_sample_table,
         predict,
         profiles,
     )
-    from tipresearch.io import read_table, write_table, write_text
+    from tipresearch.io import write_table, write_text
     from tipresearch.model import parse_assignment
     from tipresearch.reforms import ChinaModel
 
@@ -312,8 +312,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out
     if holdouts:
         say(f"refitting hold-out designs {', '.join(holdouts)} on {workers} worker(s)")
-        fitted_keys = _fitted_keys(result.parameters)
-        base_changes = {k: v for k, v in result.changes.items() if k not in fitted_keys}
+        base_changes = result.fixed_changes()
         designs = fit_holdouts(
             result.changes,
             holdouts,
@@ -339,10 +338,7 @@ def main(args: argparse.Namespace) -> int:
         profile = profiles(result, points, max_evaluations=profile_evals, workers=workers)
         write_table(profile, f"{out}/profiles.csv")
         # ridge traces already in the folder (tipresearch ridge) are profile points too
-        keys = {p.key for p in result.parameters}
-        traces = [read_table(f) for f in sorted(Path(out).glob("*_trace.csv"))]
-        traces = [t for t in traces if "parameter" in t and set(t["parameter"]) <= keys]
-        ident = identification_table(result, profile, traces)
+        ident = identification_table(result, profile, load_traces(out, result))
         write_table(ident, f"{out}/identification.csv")
         for row in ident.itertuples():
             flag = "identified" if row.identified else "NOT pinned down (flat profile)"
@@ -364,8 +360,7 @@ def _recovery(result, replications, bureaus, search, evaluations, workers, out, 
     from tipresearch.io import write_table
     from tipresearch.reforms import ChinaModel
 
-    fitted_keys = _fitted_keys(result.parameters)
-    base_changes = {k: v for k, v in result.changes.items() if k not in fitted_keys}
+    base_changes = result.fixed_changes()
     base = ChinaModel().updated({**base_changes, "settings.n_bureaus": bureaus})
     path = Path(out) / "recovery.csv"
     done = pd.read_csv(path) if path.exists() else None
@@ -478,10 +473,6 @@ def _also_fit(text: str, fitted: set[str]):
     ChinaModel().updated({key: lower})  # an unknown key or a bad value names itself
     ChinaModel().updated({key: upper})
     return FitParameter(key, lower, upper, log=len(parts) == 3, description=f"--also-fit {text}")
-
-
-def _fitted_keys(parameters) -> set[str]:
-    return {k for p in parameters for k in p.keys}
 
 
 def _holdout_names(text: str, known) -> list[str]:

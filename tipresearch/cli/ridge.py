@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
 
     from tipresearch.checks import check_int, check_output_file
     from tipresearch.fit import PREDICTION_SEEDS, identification_table, load_fit
-    from tipresearch.fit.ridge import ridge_outcomes, trace_ridge
+    from tipresearch.fit.ridge import load_traces, ridge_outcomes, trace_ridge
     from tipresearch.io import TABLE_SUFFIXES, read_table, write_table
 
     fit_dir = Path(args.fit_dir)
@@ -115,9 +115,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"{len(table)} point(s) -> {out}", file=sys.stderr)
     profile_file = fit_dir / "profiles.csv"
     if profile_file.exists():
-        keys = {p.key for p in result.parameters}
-        traces = [read_table(f) for f in sorted(fit_dir.glob("*_trace.csv"))]
-        traces = [t for t in traces if "parameter" in t and set(t["parameter"]) <= keys]
+        traces = load_traces(fit_dir, result)
         ident = identification_table(result, read_table(profile_file), traces)
         write_table(ident, fit_dir / "identification.csv")
         for row in ident.itertuples():

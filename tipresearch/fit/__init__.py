@@ -28,7 +28,7 @@ from .mechanisms import SWITCHES, mechanism_table, mechanism_verdict
 from .parameters import FITTED, FitParameter
 from .recovery import RECOVERY_DATA_SEED, coverage_table, recovery
 from .result import FitResult, fit_table, load_fit, on_bounds, sandwich_errors
-from .ridge import RIDGE_OUTCOMES, near_best, ridge_outcomes, trace_ridge
+from .ridge import RIDGE_OUTCOMES, load_traces, near_best, ridge_outcomes, trace_ridge
 from .targets import (
     CONFIDENCE_WEIGHTS,
     KINDS,
@@ -49,6 +49,7 @@ from .validation import (
 
 __all__ = [
     "RIDGE_OUTCOMES",
+    "load_traces",
     "near_best",
     "ridge_outcomes",
     "trace_ridge",

@@ -130,11 +130,10 @@ def refit_chains(
         below = sorted((float(v) for v in vals if v < est), reverse=True)
         above = sorted(float(v) for v in vals if v >= est)
         chains += [(key, c) for c in (below, above) if c]
-    fitted = {k for q in result.parameters for k in q.keys}
     settings = {
         "parameters": tuple(result.parameters),
         "chains": chains,
-        "changes": {k: v for k, v in result.changes.items() if k not in fitted},
+        "changes": result.fixed_changes(),
         "estimates": dict(result.estimates),
         "targets": tuple(result.targets),
         "seeds": tuple(result.seeds),

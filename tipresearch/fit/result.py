@@ -120,6 +120,11 @@ class FitResult:
         """The fitted model."""
         return ChinaModel().updated(self.changes)
 
+    def fixed_changes(self) -> dict[str, Any]:
+        """``changes`` without the fitted parameters' keys: the base every refit starts from."""
+        fitted = {k for p in self.parameters for k in p.keys}
+        return {k: v for k, v in self.changes.items() if k not in fitted}
+
     def table(self) -> pd.DataFrame:
         """The fit table (:func:`fit_table`)."""
         return fit_table(self.targets, self.moments)

@@ -27,7 +27,9 @@ On profile likelihood. Journal of the American Statistical Association 95(450),
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,7 @@ import pandas as pd
 
 from tipresearch.errors import ParameterError
 from tipresearch.experiments import run_points
+from tipresearch.io import read_table
 from tipresearch.reforms import ChinaModel, annual_counts, implied_world
 
 from .identification import AT, FLAT_PROFILE, refit_chains
@@ -43,7 +46,7 @@ from .result import FitResult
 from .targets import _moments_of_frame
 from .validation import PREDICTION_SEEDS, _relative_error, china_figures
 
-__all__ = ["RIDGE_OUTCOMES", "near_best", "ridge_outcomes", "trace_ridge"]
+__all__ = ["RIDGE_OUTCOMES", "load_traces", "near_best", "ridge_outcomes", "trace_ridge"]
 
 #: Columns of :func:`ridge_outcomes` besides the figures, with what each one is.
 RIDGE_OUTCOMES: dict[str, str] = {
@@ -131,6 +134,26 @@ def trace_ridge(
     return out.sort_values("value", ignore_index=True)
 
 
+def load_traces(folder: str | os.PathLike, result: FitResult) -> list[pd.DataFrame]:
+    """The ridge traces written beside a fit (``*_trace.csv``), of its fitted parameters.
+
+    Parameters
+    ----------
+    folder : path
+        The fit's folder (``data/fit``).
+    result : FitResult
+        The fit; a trace of a parameter it does not fit is left out.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One frame per trace file, in file-name order.
+    """
+    keys = {p.key for p in result.parameters}
+    traces = [read_table(f) for f in sorted(Path(folder).glob("*_trace.csv"))]
+    return [t for t in traces if "parameter" in t and set(t["parameter"]) <= keys]
+
+
 def near_best(trace: pd.DataFrame) -> pd.Series:
     """Which points of a trace fit about as well as its best.
 
@@ -206,11 +229,7 @@ def ridge_outcomes(
     keys = {p.key for p in result.parameters}
     if {c[len(AT) :] for c in at} != keys:
         raise ParameterError("trace", sorted(at), f"an at.<key> column for each of {sorted(keys)}")
-    fixed = {
-        k: v
-        for k, v in result.changes.items()
-        if k not in {k2 for q in result.parameters for k2 in q.keys}
-    }
+    fixed = result.fixed_changes()
     points = [
         expand(result.parameters, {c[len(AT) :]: float(row[c]) for c in at})
         for _, row in trace.iterrows()
