@@ -17,7 +17,6 @@ by case type, as :func:`tipresearch.model.engines.summarise` defines them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -324,30 +323,37 @@ def point_outputs(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _outputs_from_sums(sums: Mapping[str, np.ndarray], names: list[str]) -> dict[str, float]:
-    """:func:`point_outputs` from per-period totals, each shaped (periods, types)."""
-    out: dict[str, float] = {}
-    groups: list[tuple[str, Any]] = [("", None)] + [(f"_{n}", k) for k, n in enumerate(names)]
+    """:func:`point_outputs` from per-period totals, each shaped (periods, types).
+
+    All types together and each type are the columns of one array per count, so that
+    each output is one column mean.
+    """
+    cols = ("reports", "opened", "declined", "solved", "victims_rescued")
+    s = {c: np.column_stack([sums[c].sum(axis=1), sums[c]]) for c in cols}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for suffix, k in groups:
-            s = {c: (v.sum(axis=1) if k is None else v[:, k]) for c, v in sums.items()}
-            rep = np.where(s["reports"] > 0, s["reports"], np.nan)
-            opn = np.where(s["opened"] > 0, s["opened"], np.nan)
-            values = {
-                "reports": s["reports"].mean(),
-                "opened": s["opened"].mean(),
-                "solved": s["solved"].mean(),
-                "rescued": s["victims_rescued"].mean(),
-                "intake_rate": _nanmean(s["opened"] / rep),
-                "clearance_rate": _nanmean(s["solved"] / opn),
-                "unrecorded_share": _nanmean(s["declined"] / rep),
-            }
-            out.update({f"{name}{suffix}": float(v) for name, v in values.items()})
+        rep = np.where(s["reports"] > 0, s["reports"], np.nan)
+        opn = np.where(s["opened"] > 0, s["opened"], np.nan)
+        values = {
+            "reports": s["reports"].mean(axis=0),
+            "opened": s["opened"].mean(axis=0),
+            "solved": s["solved"].mean(axis=0),
+            "rescued": s["victims_rescued"].mean(axis=0),
+            "intake_rate": _nanmean(s["opened"] / rep),
+            "clearance_rate": _nanmean(s["solved"] / opn),
+            "unrecorded_share": _nanmean(s["declined"] / rep),
+        }
+    out: dict[str, float] = {}
+    for j, suffix in enumerate(["", *(f"_{n}" for n in names)]):
+        out.update({f"{name}{suffix}": float(v[j]) for name, v in values.items()})
     return out
 
 
-def _nanmean(x: np.ndarray) -> float:
-    x = x[~np.isnan(x)]
-    return float(x.mean()) if x.size else math.nan
+def _nanmean(x: np.ndarray) -> np.ndarray:
+    """Column means of ``x`` leaving out NaN; NaN for a column with no value."""
+    valid = ~np.isnan(x)
+    count = valid.sum(axis=0)
+    total = np.where(valid, x, 0.0).sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def model_point(values: Mapping[str, Any], seed: int, settings: ModelSettings) -> dict[str, float]:

@@ -36,9 +36,10 @@ from scipy import special
 
 from tipresearch.errors import ParameterError
 
-from .effort import EffortRows, effort_factor, effort_factor_fast
+from .effort import MU_MAX, EffortRows, effort_factor, effort_factor_fast
 from .metrics import PLANNER, Metric, get_metric
 from .params import CaseType, ModelParams
+from .search import search_thresholds
 
 __all__ = [
     "intake_moments",
@@ -423,7 +424,63 @@ def _best_for_type(
     lam: np.ndarray,
     cap: np.ndarray,
     audit_q: np.ndarray | None = None,
+    compiled: bool = True,
 ) -> np.ndarray:
+    """Best thresholds of one case type; the compiled search where it applies (§3.3.8).
+
+    ``compiled=False`` runs every bureau through the numpy search, the reference the
+    compiled one is tested against.
+    """
+    if not compiled or metric.bonus or lam.size == 0:
+        return _best_for_type_numpy(params, metric, ct, lam, cap, audit_q)
+    effort = EffortRows(cap, params.effort_half, params.dispersion)
+    fast = effort.ok & (lam <= MU_MAX)
+    if not fast.all():
+        out = np.empty(lam.size)
+        slow = ~fast
+        q_slow = None if audit_q is None else audit_q[slow]
+        q_fast = None if audit_q is None else audit_q[fast]
+        out[slow] = _best_for_type_numpy(params, metric, ct, lam[slow], cap[slow], q_slow)
+        if fast.any():
+            out[fast] = _best_for_type(params, metric, ct, lam[fast], cap[fast], q_fast)
+        return out
+    tau_f, p_f, m_f = _table(ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
+    q, pen = params.audit(ct)
+    if audit_q is not None:
+        q = audit_q
+    audit = np.broadcast_to(metric.penalty_weight * q * pen, lam.shape)
+    coef = np.array(
+        [
+            metric.solved + metric.unsolved,
+            metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost,
+            metric.victims * ct.victims_per_solved if metric.victims else 0.0,
+            later_solve_share(ct, params) if metric.victims else 0.0,
+            metric.rate,
+            metric.quota,
+            metric.quota_penalty if metric.quota else 0.0,
+        ]
+    )
+    return search_thresholds(
+        tau_f,
+        p_f,
+        m_f,
+        _COARSE_STEP,
+        lam,
+        effort.compiled_rows(),
+        coef,
+        audit,
+    )
+
+
+def _best_for_type_numpy(
+    params: ModelParams,
+    metric: Metric,
+    ct: CaseType,
+    lam: np.ndarray,
+    cap: np.ndarray,
+    audit_q: np.ndarray | None = None,
+) -> np.ndarray:
+    """The numpy search: 129 coarse points, six nested 17-point grids, the bonus bisection."""
     tau_f, p_f, m_f = _table(ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
     sel = slice(0, None, _COARSE_STEP)
     tau_c, p_c, m_c = tau_f[sel], p_f[sel], m_f[sel]
@@ -504,13 +561,13 @@ def best_response(
 
     Notes
     -----
-    Vectorised over bureaus: the moments are tabulated once per case type
-    (1,025 thresholds), the score is evaluated
-    on every 8th point for all bureaus at once, and six nested 17-point grids on
-    the tabulated moments refine the best bracket (it shrinks 8-fold per grid, to
-    about 4e-6 of a coarse step); a refined point is kept only if it scores at
-    least as well as the best so far, so a discontinuous score (the target
-    bonus) is handled.
+    The moments are tabulated once per case type (1,025 thresholds); a compiled
+    search (:mod:`tipresearch.model.search`) finds the best coarse point (every 8th)
+    and the best tabulated threshold near it by branch and bound, then the best point
+    in the segments beside it (``docs/model.md``, §3.3.8). With a target bonus the
+    numpy search of ``_best_for_type_numpy`` runs instead (six nested 17-point grids
+    in the best bracket, and a bisection for the target's crossing), so a
+    discontinuous score is handled.
     """
     metric = get_metric(metric)
     lam, cap = _per_type_arrays(params, reports, capacity)

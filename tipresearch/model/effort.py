@@ -44,6 +44,7 @@ import numpy as np
 from scipy import special
 
 __all__ = [
+    "MU_MAX",
     "EffortRows",
     "TABLE_ERROR",
     "TABLE_ERROR_DISPERSED",
@@ -61,6 +62,8 @@ _DISPERSED_POINTS = (_TABLE_POINTS - 1) // _DISPERSED_STEP + 1
 _A_MIN, _A_MAX, _MU_MAX = 1e-3, 1e7, 1e6
 _U0, _U1 = np.log(_A_MIN), np.log(_A_MAX)
 _V1 = np.log1p(_MU_MAX)
+#: Largest expected count inside the effort factor's table.
+MU_MAX = _MU_MAX
 #: Largest relative error of :func:`effort_factor_fast` against :func:`effort_factor`
 #: that ``tests/test_effort.py`` allows over the table's range (Poisson counts).
 TABLE_ERROR = 5e-5
@@ -263,6 +266,22 @@ class EffortRows:
         self.fx = (x - i)[:, None]
         self.scale = (n - 1) / _V1
         self.n = n
+
+    def compiled_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:
+        """The lookup's arrays for :func:`tipresearch.model.search.search_thresholds`.
+
+        ``(flat table, flat index of each bureau's lower row, fraction between the
+        rows, K / (K + e_half), index scale of log1p(mu), table size)``; valid for the
+        bureaus with ``ok`` and counts up to 1e6.
+        """
+        return (
+            np.ascontiguousarray(self.flat),
+            np.ascontiguousarray(self.base[:, 0], dtype=np.int64),
+            np.ascontiguousarray(self.fx[:, 0]),
+            np.ascontiguousarray(self.first, dtype=float),
+            float(self.scale),
+            int(self.n),
+        )
 
     def __call__(self, mu: np.ndarray) -> np.ndarray:
         """Effort factor at expected counts ``mu``, shape (B,) or (B, G)."""
