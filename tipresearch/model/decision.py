@@ -57,6 +57,7 @@ _COARSE_STEP = 8  # coarse search uses every 8th tabulated point
 _REFINE_POINTS = 17  # points of each refining grid
 _REFINE_STAGES = 6  # refining grids: the bracket shrinks 8-fold per stage
 _REFINE_UNIT = np.linspace(0.0, 1.0, _REFINE_POINTS)
+_MAX_REFINE = 8  # finest convolution grid for small screening noise: 8 x 1,025 points
 _BISECT_ITERATIONS = 40  # bisection for the threshold where a bonus target is reached
 _CHUNK = 1 << 20  # elements per (bureau x grid) block, bounds memory
 
@@ -189,8 +190,9 @@ def _table(
     ``[delta - 6 sigma, 1 + 6 sigma]`` are convolved with the normal density of the
     noise (discrete Gauss transform), which is exact up to the grid spacing because
     the hard moments are constant outside ``[delta, 1]``; for noise below eight grid
-    steps, the quadrature of :func:`intake_moments` (24 nodes) on the interpolated
-    hard moments.
+    steps, the same on a grid up to eight times finer (every k-th point kept), and
+    below one grid step, the quadrature of :func:`intake_moments` (24 nodes) on the
+    interpolated hard moments.
     """
     if noise == 0:
         u, p_u, q_u = _unit_table(a, b, _FINE_POINTS)
@@ -201,19 +203,23 @@ def _table(
         lo, hi = delta - 6.0 * noise, 1.0 + 6.0 * noise
         tau = np.linspace(lo, hi, _FINE_POINTS)
         step = tau[1] - tau[0]
-        if noise < 8 * step:
+        # the noise must span eight steps of the convolution's grid: below that, a
+        # grid `refine` times finer, every refine-th point kept
+        refine = 1 if noise >= 8 * step else int(np.ceil(8 * step / noise))
+        if refine > _MAX_REFINE:
             # noise this small spans a short stretch of thresholds where the hard
             # moments are nearly smooth: 24 nodes agree with 96 to within 1e-4
             p, m = _quadrature(tau, a, b, delta, noise, 24, _moments_hard_tabulated)
         else:
-            half = int(np.ceil(6.0 * noise / step))
-            offsets = np.arange(-half, half + 1) * step
+            fine = step / refine
+            half = int(np.ceil(6.0 * noise / fine))
+            offsets = np.arange(-half, half + 1) * fine
             kernel = np.exp(-0.5 * (offsets / noise) ** 2)
             kernel /= kernel.sum()
-            wide = lo + step * np.arange(-half, _FINE_POINTS + half)
+            wide = lo + fine * np.arange(-half, (_FINE_POINTS - 1) * refine + 1 + half)
             p0, m0 = _moments_hard_tabulated(wide, a, b, delta)
-            p = np.convolve(p0, kernel, mode="valid")
-            m = np.convolve(m0, kernel, mode="valid")
+            p = np.convolve(p0, kernel, mode="valid")[::refine]
+            m = np.convolve(m0, kernel, mode="valid")[::refine]
     # rounding in the convolution can leave 1 + 2e-16; probabilities stay in [0, 1]
     p, m = np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0)
     for arr in (tau, p, m):
