@@ -48,6 +48,21 @@ def test_every_rule_that_fits_is_listed(curves) -> None:
     assert table.loc["clearance_rate", "audit_prob"] > 0
 
 
+def test_a_rising_curve_with_a_rounding_step_down_is_still_read_as_rising() -> None:
+    import pandas as pd
+
+    q = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
+    y = np.array([0.50, 0.60, 0.95, 0.95 - 3e-16, 0.97])  # a plateau's last digits
+    curves = pd.DataFrame({"metric": "r", "audit_prob": q, "intake_rate": y})
+    row = audit_for_share(curves, 0.80, 0.01).iloc[0]
+    # the band is interpolated on the jump between 0.1 and 0.2: no grid point is in it
+    assert row["fits"]
+    assert 0.1 < row["audit_low"] < row["audit_high"] < 0.2
+    # a real fall is not rounding: then only grid points inside the band count
+    falls = curves.assign(intake_rate=np.array([0.50, 0.60, 0.95, 0.90, 0.97]))
+    assert not audit_for_share(falls, 0.80, 0.01).iloc[0]["fits"]
+
+
 def test_bad_inputs_named(curves) -> None:
     with pytest.raises(ParameterError, match="share"):
         audit_for_share(curves, 1.5, 0.01)

@@ -88,6 +88,10 @@ def intake_curves(
     return pd.concat(frames, ignore_index=True)
 
 
+#: Falls smaller than this are rounding (a plateau's last digits), not falls.
+_ROUNDING = 1e-12
+
+
 def _crossing(q: np.ndarray, y: np.ndarray, target: float) -> float:
     """First audit probability where the piecewise-linear curve reaches ``target``."""
     above = np.nonzero(y >= target)[0]
@@ -102,12 +106,13 @@ def _crossing(q: np.ndarray, y: np.ndarray, target: float) -> float:
 def _band(q: np.ndarray, y: np.ndarray, share: float, tolerance: float) -> tuple[float, float]:
     """Audit probabilities whose intake is within ``share +- tolerance``.
 
-    On a curve that never falls (intake rising with audits), the band's ends are
+    On a curve that never falls (intake rising with audits; steps down of rounding
+    size, 1e-12, where the intake stays flat, do not count), the band's ends are
     interpolated where the curve crosses ``share - tolerance`` and ``share +
     tolerance``; otherwise the grid points inside the band bound it.
     """
     lo_y, hi_y = share - tolerance, share + tolerance
-    if np.all(np.diff(y) >= 0):
+    if np.all(np.diff(y) >= -_ROUNDING):  # never falls, up to rounding on a plateau
         if y[-1] < lo_y or y[0] > hi_y:
             return float("nan"), float("nan")
         low = float(q[0]) if y[0] >= lo_y else _crossing(q, y, lo_y)
