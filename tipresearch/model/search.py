@@ -112,6 +112,28 @@ def _bound(p: float, m: float, h_lo: float, h_hi: float, wts: tuple) -> float:  
     return score
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _score_node(
+    f: int,
+    r: int,
+    lam: float,
+    p_f: np.ndarray,
+    m_f: np.ndarray,
+    h_f: np.ndarray,
+    stamp: np.ndarray,
+    effort_row: tuple,
+    wts: tuple,
+) -> float:  # pragma: no cover - compiled
+    """The score at tabulated threshold ``f`` for row ``r``, its effort factor kept in
+    ``h_f``; NaN if the row scored it already (``stamp[f] == r``)."""
+    if stamp[f] == r:
+        return np.nan
+    flat, base, fx, first, scale, n = effort_row
+    h = _effort(lam * p_f[f], flat, base, fx, first, scale, n)
+    h_f[f], stamp[f] = h, r
+    return _per_report(p_f[f], m_f[f], h, wts)
+
+
 @njit(cache=True, nogil=True)
 def _search(
     tau_f: np.ndarray,
@@ -150,6 +172,7 @@ def _search(
             counts[r] = 0
             continue
         wts = (w_solved, w_opened0 + aud, aud, rate, quota, penalty)
+        row = (flat, base_r, fx_r, first_r, scale, n)
         evaluations = 0
         best_s, f_best = -np.inf, 0
         # 1. the best point of the coarse grid (every coarse_step-th tabulated
@@ -171,11 +194,9 @@ def _search(
             k = 0
             f = lo_f
             while True:
-                if stamp[f] != r:
-                    h = _effort(lam_r * p_f[f], flat, base_r, fx_r, first_r, scale, n)
-                    h_f[f], stamp[f] = h, r
+                s = _score_node(f, r, lam_r, p_f, m_f, h_f, stamp, row, wts)
+                if s == s:  # scored now
                     evaluations += 1
-                    s = _per_report(p_f[f], m_f[f], h, wts)
                     if s > best_s or (s == best_s and f < f_best):
                         best_s, f_best = s, f
                 if f > lo_f:
@@ -202,11 +223,9 @@ def _search(
                 if not hope:
                     continue
                 mid = left + ((right - left) // stride // 2) * stride
-                if stamp[mid] != r:
-                    h = _effort(lam_r * p_f[mid], flat, base_r, fx_r, first_r, scale, n)
-                    h_f[mid], stamp[mid] = h, r
+                s = _score_node(mid, r, lam_r, p_f, m_f, h_f, stamp, row, wts)
+                if s == s:
                     evaluations += 1
-                    s = _per_report(p_f[mid], m_f[mid], h, wts)
                     if s > best_s or (s == best_s and mid < f_best):
                         best_s, f_best = s, mid
                 stack[top], stack[top + 1] = left, mid
