@@ -16,7 +16,8 @@ an hour on two cores). Figures:
    bureaus) through ``python -m tipresearch sweep`` on 2 worker processes: wall time
    of the command (target: under 5 s);
 4. with ``--million``: the same sweep with 100,000 base samples (1,000,000 runs) on 2
-   processes: wall time (target: under 5 minutes), peak memory of all processes
+   processes (``--executor dask``: figures 3 and 4 on a Dask LocalCluster of 2
+   workers instead): wall time (target: under 5 minutes), peak memory of all processes
    against the 10,240-run sweep's (memory flat in the number of points: at most
    1.2x), and a resume: the command is interrupted after a third of its expected time
    and resumed, and the finished folder must hold every run exactly once.
@@ -101,12 +102,14 @@ def write_spec(folder: Path, name: str, n: int) -> Path:
     return path
 
 
-def interrupted_then_resumed(spec: Path, out: Path, after: float) -> dict[str, float]:
+def interrupted_then_resumed(
+    spec: Path, out: Path, after: float, executor: str = "processes"
+) -> dict[str, float]:
     """Start the sweep, interrupt it after ``after`` seconds, resume it; check the runs."""
     from tipresearch.experiments import open_sweep
 
     cmd = [sys.executable, "-m", "tipresearch", "sweep", str(spec), "--out", str(out)]
-    cmd += ["--workers", "2", "--quiet"]
+    cmd += ["--workers", "2", "--executor", executor, "--quiet"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(proc.pid)
@@ -141,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small workloads, to check the script")
     ap.add_argument("--million", action="store_true", help="add the 1,000,000-run sweep")
     ap.add_argument("--keep", default=None, metavar="DIR", help="keep the sweeps in DIR")
+    ap.add_argument(
+        "--executor",
+        choices=("processes", "dask"),
+        default="processes",
+        help="how the sweeps (figures 3 and 4) run: 2 worker processes (default) or a "
+        "Dask LocalCluster of 2 workers",
+    )
     args = ap.parse_args(argv)
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-expected-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -173,10 +183,11 @@ def main(argv: list[str] | None = None) -> int:
 
     n = 32 if args.quick else 1024
     spec = write_spec(tmp, "sobol", n)
-    res = run_sweep_command(spec, tmp / "sobol", 2, "processes")
+    where = "2 processes" if args.executor == "processes" else "Dask LocalCluster, 2 workers"
+    res = run_sweep_command(spec, tmp / "sobol", 2, args.executor)
     rows.append(
         (
-            f"{n * 10:,}-run Sobol' sweep, expected engine, 2 processes: command (s)",
+            f"{n * 10:,}-run Sobol' sweep, expected engine, {where}: command (s)",
             f"{res['wall']:.1f}",
             "" if args.quick else "< 5",  # the target is for the notebook's 10,240 runs
             "" if args.quick else verdict(res["wall"] < 5),
@@ -188,10 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.million:
         big = write_spec(tmp, "million", 100_000)
         est = res["sweep"] * 100_000 / n
-        out = interrupted_then_resumed(big, tmp / "million", after=est / 3)
+        out = interrupted_then_resumed(big, tmp / "million", est / 3, args.executor)
         rows.append(
             (
-                "1,000,000-run Sobol' sweep, 2 processes, interrupted once (s)",
+                f"1,000,000-run Sobol' sweep, {where}, interrupted once (s)",
                 f"{out['wall']:.0f}",
                 "< 300",
                 verdict(out["wall"] < 300),
