@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -19,7 +20,14 @@ from tipresearch.experiments import (
     run_sweep,
 )
 from tipresearch.experiments.point import model_points
-from tipresearch.model import TOTALS, Dynamics, ModelParams, expected_totals, simulate
+from tipresearch.model import (
+    TOTALS,
+    Dynamics,
+    ModelParams,
+    expected_totals,
+    expected_totals_many,
+    simulate,
+)
 
 SPEC = {
     "name": "expected",
@@ -110,3 +118,54 @@ def test_an_expected_engine_sweep_on_dask_matches_in_process(tmp_path):
     ref = open_sweep(tmp_path / "ref").results().drop(columns="seconds")
     got = open_sweep(tmp_path / "dask").results().drop(columns="seconds")
     pd.testing.assert_frame_equal(ref, got, check_exact=True)
+
+
+def test_runs_of_different_sizes_and_dispersions_together_are_each_run_alone():
+    runs = [
+        (ModelParams().updated({"n_bureaus": 3}), "clearance_rate"),
+        (ModelParams().updated({"n_bureaus": 11, "dispersion": 0.2}), "solved_count"),
+        (ModelParams().updated({"n_bureaus": 7, "effort_half": 0.5}), "clearance_rate"),
+    ]
+    seeds = [4, 5, 6]
+    together = expected_totals_many(runs, seeds, 9)
+    for r, ((params, metric), seed) in enumerate(zip(runs, seeds, strict=True)):
+        alone = expected_totals(params, metric, 9, seed)
+        for name in TOTALS:
+            assert together[name].shape == (3, 9, 2)
+            np.testing.assert_array_equal(together[name][r], alone[name], err_msg=name)
+    # the first run's totals do not change when the others are left out or reordered
+    first = expected_totals_many(runs[::-1], seeds[::-1], 9)
+    for name in TOTALS:
+        np.testing.assert_array_equal(first[name][2], together[name][0])
+
+
+def test_expected_totals_many_refuses_what_it_cannot_stack():
+    params = ModelParams().updated({"n_bureaus": 3})
+    with pytest.raises(ParameterError, match="seeds"):
+        expected_totals_many([(params, "clearance_rate")], [1, 2], 4)
+    with pytest.raises(ParameterError, match="periods"):
+        expected_totals_many([(params, "clearance_rate")], [1], 0)
+    one_type = ModelParams(
+        case_types=(dataclasses.replace(params.case_types[0], share=1.0),), n_bureaus=3
+    )
+    with pytest.raises(ParameterError, match="case types"):
+        expected_totals_many([(params, "clearance_rate"), (one_type, "clearance_rate")], [1, 2], 4)
+
+
+def test_a_run_that_fails_inside_a_batch_leaves_the_others_their_outputs(monkeypatch):
+    from tipresearch.experiments import point as point_module
+
+    settings = ModelSettings(params={"n_bureaus": 4}, periods=3, engine="expected")
+    points = [{"audit_prob": 0.1}, {"audit_prob": 0.2}, {"audit_prob": 0.3}]
+    want = model_points(points, [1, 2, 3], settings)
+    real = point_module.expected_totals_many
+
+    def fails_for_the_second(runs, seeds, periods, **kw):
+        if any(params.audit_prob == 0.2 for params, _ in runs):
+            raise FloatingPointError("the second run")
+        return real(runs, seeds, periods, **kw)
+
+    monkeypatch.setattr(point_module, "expected_totals_many", fails_for_the_second)
+    got = model_points(points, [1, 2, 3], settings)
+    assert got[0] == want[0] and got[2] == want[2]
+    assert isinstance(got[1], FloatingPointError)

@@ -32,6 +32,7 @@ from tipresearch.model import (
     Metric,
     ModelParams,
     expected_totals,
+    expected_totals_many,
     get_metric,
     metric_names,
     simulate,
@@ -323,36 +324,46 @@ def point_outputs(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _outputs_from_sums(sums: Mapping[str, np.ndarray], names: list[str]) -> dict[str, float]:
-    """:func:`point_outputs` from per-period totals, each shaped (periods, types).
+    """:func:`point_outputs` from per-period totals, each shaped (periods, types)."""
+    return _outputs_from_stacked({c: np.asarray(v)[None] for c, v in sums.items()}, names)[0]
+
+
+def _outputs_from_stacked(
+    sums: Mapping[str, np.ndarray], names: list[str]
+) -> list[dict[str, float]]:
+    """:func:`point_outputs` of many runs from their totals, each (runs, periods, types).
 
     All types together and each type are the columns of one array per count, so that
-    each output is one column mean.
+    each output of every run is one mean over the periods axis.
     """
     cols = ("reports", "opened", "declined", "solved", "victims_rescued")
-    s = {c: np.column_stack([sums[c].sum(axis=1), sums[c]]) for c in cols}
+    s = {c: np.concatenate([sums[c].sum(axis=2, keepdims=True), sums[c]], axis=2) for c in cols}
     with np.errstate(invalid="ignore", divide="ignore"):
         rep = np.where(s["reports"] > 0, s["reports"], np.nan)
         opn = np.where(s["opened"] > 0, s["opened"], np.nan)
         values = {
-            "reports": s["reports"].mean(axis=0),
-            "opened": s["opened"].mean(axis=0),
-            "solved": s["solved"].mean(axis=0),
-            "rescued": s["victims_rescued"].mean(axis=0),
+            "reports": s["reports"].mean(axis=1),
+            "opened": s["opened"].mean(axis=1),
+            "solved": s["solved"].mean(axis=1),
+            "rescued": s["victims_rescued"].mean(axis=1),
             "intake_rate": _nanmean(s["opened"] / rep),
             "clearance_rate": _nanmean(s["solved"] / opn),
             "unrecorded_share": _nanmean(s["declined"] / rep),
         }
-    out: dict[str, float] = {}
-    for j, suffix in enumerate(["", *(f"_{n}" for n in names)]):
-        out.update({f"{name}{suffix}": float(v[j]) for name, v in values.items()})
-    return out
+    keys = [
+        (f"{name}{suffix}", name, j)
+        for j, suffix in enumerate(["", *(f"_{n}" for n in names)])
+        for name in values
+    ]
+    table = {name: v.tolist() for name, v in values.items()}
+    return [{key: table[name][r][j] for key, name, j in keys} for r in range(len(table["reports"]))]
 
 
 def _nanmean(x: np.ndarray) -> np.ndarray:
-    """Column means of ``x`` leaving out NaN; NaN for a column with no value."""
+    """Means of ``x`` over its periods axis (1) leaving out NaN; NaN where none is left."""
     valid = ~np.isnan(x)
-    count = valid.sum(axis=0)
-    total = np.where(valid, x, 0.0).sum(axis=0)
+    count = valid.sum(axis=1)
+    total = np.where(valid, x, 0.0).sum(axis=1)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
@@ -372,11 +383,15 @@ def model_points(
     """Run the model at many points in one call: the batched form of :func:`model_point`.
 
     With the expected-value engine and no feedback (no learning, deterrence or effort
-    shared with the backlog), each run's outputs come from
-    :func:`tipresearch.model.expected_totals`, the totals of
-    ``simulate(engine="expected")`` over bureaus computed without its frame; otherwise
-    each run is :func:`model_point`. A sweep's task calls this once for all its runs
-    (``model_point.batch``), so the per-run overhead of frames and calls is not paid.
+    shared with the backlog), the runs' outputs come from
+    :func:`tipresearch.model.expected_totals_many`: the totals of
+    ``simulate(engine="expected")`` over bureaus, computed without its frame, with
+    every bureau of every run in one array after each run's own threshold search, and
+    the outputs as means over one stacked array per count. Otherwise each run is
+    :func:`model_point`. A sweep's task calls this once for all its runs
+    (``model_point.batch``), so the per-run overhead of frames and calls is paid once
+    per task. A run's outputs do not depend on the other runs of the call
+    (``tests/test_batched_points.py``); a run that fails is its own error.
 
     Parameters
     ----------
@@ -393,13 +408,48 @@ def model_points(
     """
     if len(points) != len(seeds):
         raise ParameterError("seeds", len(seeds), f"one seed per point ({len(points)})")
-    out: list[dict[str, float] | Exception] = []
-    for values, seed in zip(points, seeds, strict=True):
+    out: list[dict[str, float] | Exception | None] = [None] * len(points)
+    # runs the expected engine sums without a frame, grouped by their length and types
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, ModelParams, Metric]]] = {}
+    for i, (values, seed) in enumerate(zip(points, seeds, strict=True)):
         try:
-            out.append(_one_run(values, int(seed), settings))
+            params, metric, run = build_point(settings, values)
+            dynamics = run["dynamics"]
+            if settings.engine == "expected" and (dynamics is None or not dynamics.has_feedback):
+                key = (run["periods"], params.type_names)
+                groups.setdefault(key, []).append((i, params, metric))
+            else:
+                out[i] = _one_run(values, int(seed), settings)
         except Exception as exc:  # noqa: BLE001 - recorded with its run by the caller
-            out.append(exc)
-    return out
+            out[i] = exc
+    for (periods, names), members in groups.items():
+        runs = [(params, metric) for _, params, metric in members]
+        done = _expected_runs(runs, [int(seeds[i]) for i, _, _ in members], periods, names)
+        for (i, _, _), outputs in zip(members, done, strict=True):
+            out[i] = outputs
+    return out  # type: ignore[return-value]
+
+
+def _expected_runs(
+    runs: list[tuple[ModelParams, Metric]],
+    seeds: list[int],
+    periods: int,
+    names: tuple[str, ...],
+) -> list[dict[str, float] | Exception]:
+    """Outputs of runs of the expected engine, together; a run that fails is its own error.
+
+    If the runs fail together, each is run alone, so that the others keep their outputs.
+    """
+    try:
+        totals = expected_totals_many(runs, seeds, periods)
+    except Exception as exc:  # noqa: BLE001 - recorded with its run by the caller
+        if len(runs) == 1:
+            return [exc]
+        return [
+            _expected_runs([run], [seed], periods, names)[0]
+            for run, seed in zip(runs, seeds, strict=True)
+        ]
+    return _outputs_from_stacked(totals, list(names))
 
 
 def _one_run(values: Mapping[str, Any], seed: int, settings: ModelSettings) -> dict[str, float]:

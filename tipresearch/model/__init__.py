@@ -32,7 +32,7 @@ from .dynamics import (
     shared_capacity,
 )
 from .engines import ENGINES, Schedule, simulate
-from .expected import TOTALS, expected_totals
+from .expected import TOTALS, expected_totals, expected_totals_many
 from .inverse import INVERSE_COLUMNS, audit_for_share, intake_curves, rounding_tolerance
 from .metrics import (
     PLANNER,
@@ -58,6 +58,7 @@ __all__ = [
     "ROW_BYTES",
     "TOTALS",
     "expected_totals",
+    "expected_totals_many",
     "frame_bytes",
     "draw_reports",
     "ALL_TYPES",

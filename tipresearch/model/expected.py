@@ -14,6 +14,8 @@ it for many points at a time (:func:`tipresearch.experiments.point.model_points`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tipresearch.checks import check_seed
@@ -27,7 +29,13 @@ from .metrics import Metric, get_metric
 from .outputs import COUNT_COLUMNS
 from .params import ModelParams
 
-__all__ = ["TOTALS", "expected_flows", "expected_totals", "type_moments"]
+__all__ = [
+    "TOTALS",
+    "expected_flows",
+    "expected_totals",
+    "expected_totals_many",
+    "type_moments",
+]
 
 #: The totals :func:`expected_totals` returns: the frame's counts.
 TOTALS = COUNT_COLUMNS
@@ -68,15 +76,16 @@ def expected_flows(
 
 
 def _geometric_stock(inflow: np.ndarray, carry: np.ndarray, periods: int) -> np.ndarray:
-    """``inflow (1 + c + ... + c^t)`` for ``t = 0 .. periods - 1``, shape (periods, types).
+    """``inflow (1 + c + ... + c^t)`` for ``t = 0 .. periods - 1``, shape (runs, periods, types).
 
     The stock at the end of month ``t`` of a linear recursion with constant inflow and
-    carried share ``c`` (``docs/model.md``, §3.3.14); the partial geometric sums are
-    accumulated, so ``c = 1`` needs no special case.
+    carried share ``c`` (``docs/model.md``, §3.3.14), for each run's ``inflow`` and
+    ``carry`` (shape (runs, types)); the partial geometric sums are accumulated, so
+    ``c = 1`` needs no special case.
     """
-    factors = np.vstack([np.ones((1, carry.size)), np.tile(carry, (periods - 1, 1))])
-    powers = np.cumprod(factors, axis=0)
-    return np.cumsum(powers, axis=0) * inflow
+    factors = np.broadcast_to(carry[:, None, :], (carry.shape[0], periods, carry.shape[1])).copy()
+    factors[:, 0, :] = 1.0
+    return np.cumsum(np.cumprod(factors, axis=1), axis=1) * inflow[:, None, :]
 
 
 def expected_totals(
@@ -118,43 +127,128 @@ def expected_totals(
     ParameterError
         For dynamics with feedback, which need the month-by-month engine.
     """
-    metric = get_metric(metric)
     if dynamics is not None and dynamics.has_feedback:
         raise ParameterError(
             "dynamics", dynamics, "no feedback (use simulate(engine='expected') for feedback)"
         )
+    many = expected_totals_many([(params, metric)], [seed], periods, bureaus=[bureaus])
+    return {name: v[0] for name, v in many.items()}
+
+
+def expected_totals_many(
+    runs: Sequence[tuple[ModelParams, str | Metric]],
+    seeds: Sequence[int],
+    periods: int,
+    *,
+    bureaus: Sequence[Bureaus | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`expected_totals` of many runs in one call, stacked along a first axis.
+
+    Each run's thresholds are searched on its own (:func:`best_thresholds`); the rest
+    (the effort factor of every bureau of every run, the sums over bureaus, the backlog
+    and recall recursions) is computed for all runs together, so that its cost per
+    call is paid once. A run's totals do not depend on the other runs of the call:
+    they are the same numbers :func:`expected_totals` gives for it alone.
+
+    Parameters
+    ----------
+    runs : sequence of (ModelParams, metric)
+        Each run's parameters and rating; all runs have the same number of case types.
+    seeds : sequence of int
+        Each run's root seed (its bureaus, as in :func:`expected_totals`).
+    periods : int
+        Months (>= 1), the same for every run.
+    bureaus : sequence of Bureaus or None, optional
+        Each run's bureaus instead of those drawn from its seed (None: drawn).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (runs, periods, types)
+        :data:`TOTALS` of each run.
+
+    Raises
+    ------
+    ParameterError
+        For a seed count other than the runs', runs with different numbers of case
+        types, or ``periods`` not a whole number >= 1.
+    """
     if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
         raise ParameterError("periods", periods, "a whole number >= 1")
+    if len(seeds) != len(runs):
+        raise ParameterError("seeds", len(seeds), f"one seed per run ({len(runs)})")
     if bureaus is None:
-        ss_bureaus, _ = np.random.SeedSequence(check_seed(seed)).spawn(2)
-        bureaus = draw_bureaus(params, ss_bureaus)
-    shares = np.array([ct.share for ct in params.case_types])
-    lam = bureaus.reports[:, None] * shares
-    cap = bureaus.capacity[:, None] * shares
-    tau = best_thresholds(params, metric, lam, cap)
-    opened, solved, _, dsolv = expected_flows(params, lam, cap, *type_moments(params, tau))
+        bureaus = [None] * len(runs)
+    if not runs:
+        return {name: np.empty((0, int(periods), 0)) for name in TOTALS}
+    n_k = len(runs[0][0].case_types)
+    if any(len(params.case_types) != n_k for params, _ in runs):
+        raise ParameterError(
+            "runs", [len(params.case_types) for params, _ in runs], "the same number of case types"
+        )
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("lam", "cap", "p", "m")}
+    for (params, metric), seed, own in zip(runs, seeds, bureaus, strict=True):
+        metric = get_metric(metric)
+        if own is None:
+            own = draw_bureaus(params, _bureau_seed(check_seed(seed)))
+        shares = np.array([ct.share for ct in params.case_types])
+        lam = own.reports[:, None] * shares
+        cap = own.capacity[:, None] * shares
+        p_open, mass = type_moments(params, best_thresholds(params, metric, lam, cap))
+        for key, value in zip(rows, (lam, cap, p_open, mass), strict=True):
+            rows[key].append(value)
+    sizes = np.array([x.shape[0] for x in rows["lam"]])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    lam, cap, p_open, mass = (np.concatenate(rows[k]) for k in ("lam", "cap", "p", "m"))
+
+    def per_run(values: Sequence[float]) -> np.ndarray:  # one value per run -> per bureau
+        return np.repeat(np.asarray(values, dtype=float), sizes, axis=0)
+
+    def per_type(attr: str) -> np.ndarray:  # (runs, types)
+        return np.array([[getattr(ct, attr) for ct in params.case_types] for params, _ in runs])
+
+    opened = lam * p_open
+    h = np.empty_like(lam)
+    half = per_run([params.effort_half for params, _ in runs])[:, None]
+    dispersion = per_run([params.dispersion for params, _ in runs])
+    for d in np.unique(dispersion):
+        at = dispersion == d
+        h[at] = effort_factor(opened[at], cap[at], half[at], float(d))
+    mean_s = per_run(per_type("mean_solvability"))
     flows = {
-        "reports": lam.sum(axis=0),
-        "opened": opened.sum(axis=0),
-        "solved": solved.sum(axis=0),
-        "declined_solvable": dsolv.sum(axis=0),
+        "reports": lam,
+        "opened": opened,
+        "solved": lam * mass * h,
+        "declined_solvable": np.maximum(lam * (mean_s - mass), 0.0),
     }
+    # sums over each run's bureaus, shape (runs, types)
+    flows = {name: np.add.reduceat(v, starts, axis=0) for name, v in flows.items()}
     flows["declined"] = flows["reports"] - flows["opened"]
-    victims = np.array([ct.victims_per_solved for ct in params.case_types])
-    eta = np.array([ct.backlog_hazard for ct in params.case_types])
-    recall = np.array([ct.recall_prob for ct in params.case_types])
-    rho = params.backlog_attrition
+    victims, eta, recall = (
+        per_type(a) for a in ("victims_per_solved", "backlog_hazard", "recall_prob")
+    )
+    rho = np.array([params.backlog_attrition for params, _ in runs])[:, None]
     n_t = int(periods)
     unsolved = flows["opened"] - flows["solved"]
     # The carried stocks solve x[t] = x[t-1] (1 - leave) (1 - rho) + inflow, x[-1] = 0,
     # so x[t] = inflow (1 + c + ... + c^t) with c = (1 - leave)(1 - rho).
     backlog = _geometric_stock(unsolved, (1.0 - eta) * (1.0 - rho), n_t)
     stock_g = _geometric_stock(flows["declined_solvable"], (1.0 - recall) * (1.0 - rho), n_t)
-    late = np.vstack([np.zeros((1, shares.size)), backlog[:-1]]) * eta
-    recalled = np.vstack([np.zeros((1, shares.size)), stock_g[:-1]]) * recall
-    out = {name: np.broadcast_to(v, (n_t, v.size)).copy() for name, v in flows.items()}
+    late = np.zeros_like(backlog)
+    late[:, 1:] = backlog[:, :-1] * eta[:, None, :]
+    recalled = np.zeros_like(stock_g)
+    recalled[:, 1:] = stock_g[:, :-1] * recall[:, None, :]
+    out = {
+        name: np.broadcast_to(v[:, None, :], (v.shape[0], n_t, n_k)).copy()
+        for name, v in flows.items()
+    }
     out["solved_backlog"] = late
     out["recalled"] = recalled
     out["backlog"] = backlog
-    out["victims_rescued"] = (out["solved"] + late + recalled) * victims
+    out["victims_rescued"] = (out["solved"] + late + recalled) * victims[:, None, :]
     return {name: out[name] for name in TOTALS}
+
+
+def _bureau_seed(seed: int) -> np.random.SeedSequence:
+    """The bureaus' stream of a run: the first of the root seed's two children, as in
+    :func:`tipresearch.model.engines.simulate`."""
+    return np.random.SeedSequence(seed).spawn(2)[0]
