@@ -109,3 +109,38 @@ def test_mean_solved_matches_expectation_and_rejects_the_plug_in(engine):
         z_plug = (mean.sum() - plug_in.sum()) / total_se
         assert z_plug < -4, (name, z_plug)
         assert np.all(lam > 0)
+
+
+def test_a_table_is_built_once_and_read_back(tmp_path):
+    from tipresearch.model.effort import _stored_grid
+
+    built = []
+
+    def build():
+        built.append(1)
+        return np.arange(6.0).reshape(2, 3)
+
+    first = _stored_grid("t", build, (2, 3), tmp_path)
+    again = _stored_grid("t", build, (2, 3), tmp_path)
+    np.testing.assert_array_equal(first, again)
+    assert len(built) == 1
+    (stored,) = tmp_path.glob("t-*.npy")
+    assert stored.stat().st_mode & 0o777 == 0o644
+    # a truncated file, or one of another shape, is built again
+    stored.write_bytes(stored.read_bytes()[:40])
+    np.testing.assert_array_equal(_stored_grid("t", build, (2, 3), tmp_path), first)
+    assert len(built) == 2
+    assert _stored_grid("t", lambda: np.zeros((3, 3)), (3, 3), tmp_path).shape == (3, 3)
+    # a folder that cannot be made: built every time, nothing raised
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    np.testing.assert_array_equal(_stored_grid("t", build, (2, 3), blocked / "sub"), first)
+    assert len(built) == 3
+
+
+def test_the_stored_table_is_the_table_built_now():
+    from tipresearch.model import effort
+
+    stored = effort._table(0.0)
+    np.testing.assert_array_equal(stored, effort._build_table(0.0))
+    assert not stored.flags.writeable

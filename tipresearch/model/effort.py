@@ -38,7 +38,12 @@ search uses it, the reported outcomes use the exact form.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import special
@@ -161,10 +166,20 @@ def effort_factor(
 def _table(dispersion: float) -> np.ndarray:
     """``log(h_eff / (K / (K + e_half)))`` on the grid of :data:`_U` and :data:`_V`.
 
-    Poisson counts: Kummer's function on a 1,024-point grid. Over-dispersed counts:
-    the gamma average of the Poisson table, on a coarser grid (built in about a
-    second per dispersion).
+    Poisson counts: Kummer's function on a 1,024-point grid (about 0.3 s).
+    Over-dispersed counts: the gamma average of the Poisson table, on a coarser grid
+    (about a second per dispersion). Each is kept on disk once built
+    (:func:`_stored_grid`), so that later processes read it instead.
     """
+    points = _TABLE_POINTS if dispersion == 0 else _DISPERSED_POINTS
+    grid = _stored_grid(
+        f"effort-{dispersion!r}", lambda: _build_table(dispersion), (points, points)
+    )
+    grid.setflags(write=False)
+    return grid
+
+
+def _build_table(dispersion: float) -> np.ndarray:
     if dispersion == 0:
         u, v = _axes(_TABLE_POINTS)
         grid = np.log(_poisson(np.expm1(v)[None, :], np.exp(u)[:, None]))
@@ -183,7 +198,47 @@ def _table(dispersion: float) -> np.ndarray:
             inner = np.exp(np.interp(np.log1p(mu), v_full, poisson[full_row]))
             inner[far] = _poisson(mu[far], a_rows[full_row])
             grid[row] = np.log(np.sum(w * inner, axis=-1))
-    grid.setflags(write=False)
+    return grid
+
+
+def _stored_grid(
+    name: str,
+    build: Callable[[], np.ndarray],
+    shape: tuple[int, ...],
+    folder: Path | None = None,
+) -> np.ndarray:
+    """``build()``, kept in ``folder`` (the package's ``__pycache__``) and read next time.
+
+    The file's name carries a hash of this module's source and of the numpy and scipy
+    versions, so a change to any of them builds the table again; a file that cannot be
+    read, or holds another shape, is built again too. It is written to a temporary
+    file and renamed (two processes building it at once each write a whole file);
+    where the folder cannot be written, the table is built every time.
+    """
+    import scipy
+
+    source = Path(__file__).read_bytes()
+    key = hashlib.sha256(
+        b"\0".join([source, name.encode(), np.__version__.encode(), scipy.__version__.encode()])
+    ).hexdigest()[:20]
+    folder = Path(__file__).parent / "__pycache__" if folder is None else Path(folder)
+    path = folder / f"{name}-{key}.npy"
+    try:
+        stored = np.load(path, allow_pickle=False)
+        if stored.shape == shape and stored.dtype == np.float64:
+            return stored
+    except (OSError, ValueError, EOFError):
+        pass
+    grid = build()
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, grid, allow_pickle=False)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError:
+        pass
     return grid
 
 
