@@ -144,3 +144,19 @@ def test_the_stored_table_is_the_table_built_now():
     stored = effort._table(0.0)
     np.testing.assert_array_equal(stored, effort._build_table(0.0))
     assert not stored.flags.writeable
+
+
+@pytest.mark.parametrize("dispersion", [0.1, 0.04, 1 / 150])
+def test_both_quadratures_agree_where_the_short_one_is_used(dispersion, monkeypatch):
+    from tipresearch.model import effort
+
+    mu = np.logspace(-3, 5.5, 60)[:, None]
+    a = np.logspace(-3, 6, 60)[None, :]
+    assert effort._laguerre(1.0 / dispersion)[0].size == 48
+    short = effort.effort_factor(mu, a * 0.25, 0.25, dispersion)
+    effort._laguerre.cache_clear()
+    monkeypatch.setattr(effort, "_GAUSS_LAGUERRE_SHAPES", (np.inf, np.inf))
+    assert effort._laguerre(1.0 / dispersion)[0].size == 128
+    long = effort.effort_factor(mu, a * 0.25, 0.25, dispersion)
+    effort._laguerre.cache_clear()
+    assert np.max(np.abs(short / long - 1)) < 1e-10
