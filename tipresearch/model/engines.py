@@ -32,7 +32,7 @@ from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 
 from .bureaus import Bureaus, draw_bureaus, draw_reports
-from .decision import best_response
+from .decision import best_thresholds
 from .dynamics import Dynamics, DynamicState, shared_capacity
 from .effort import effort_factor
 from .expected import expected_flows, type_moments
@@ -380,13 +380,14 @@ class _Run:
             )
             if dyn.backlog_effort > 0:  # one period per block: the backlog is this period's
                 cap[i] = shared_capacity(cap[i], self.backlog, p_t.effort_half, dyn.backlog_effort)
+            # the thresholds alone: best_response's expected outcomes are not needed
             if dyn.has_feedback:
-                target_tau = best_response(p_t, m_t, lam[i], cap[i]).threshold
+                target_tau = best_thresholds(p_t, m_t, lam[i], cap[i])
             else:
                 key = (p_t, m_t)
                 if key not in self.regimes:
-                    r = best_response(p_t, m_t, lam[i], cap[i])
-                    self.regimes[key] = _Regime(r.threshold, *type_moments(p_t, r.threshold))
+                    best = best_thresholds(p_t, m_t, lam[i], cap[i])
+                    self.regimes[key] = _Regime(best, *type_moments(p_t, best))
                 target_tau = self.regimes[key].target
             if t == 0 or dyn.adjust_rate == 1.0:
                 tau[t] = target_tau
