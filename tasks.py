@@ -119,17 +119,24 @@ def lock() -> None:
 
 def run() -> None:
     """Execute every notebook into ``$OUT`` (default build/): HTML, index, figures, records,
-    the book, and the course's student and instructor editions (built side by side)."""
+    the book, and the course's student and instructor editions.
+
+    The two editions are built beside the collection's notebooks, not after them: each
+    runs one notebook at a time, and they fill the cores the collection's last
+    notebooks leave idle.
+    """
     out, workers = os.environ.get("OUT", "build"), os.environ.get("WORKERS", "2")
-    # no cell of the collection takes a minute: one that runs for 15 has lost its kernel
-    _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers, "--timeout", "900")
     editions = []
     for edition in ("student", "instructor"):
         args = [BIN / "tipresearch", "course", "--edition", edition]
         args += ["--out", f"{out}/course-{edition}", "--workers", "1"]
         print("+", " ".join(str(a) for a in args), flush=True)
         editions.append(subprocess.Popen([str(a) for a in args], cwd=ROOT))
-    failed = [p.args for p in editions if p.wait() != 0]
+    try:
+        # no cell of the collection takes a minute: one that runs for 15 has lost its kernel
+        _run(BIN / "tipresearch", "run", "--out", out, "--workers", workers, "--timeout", "900")
+    finally:
+        failed = [p.args for p in editions if p.wait() != 0]
     if failed:
         raise subprocess.CalledProcessError(1, failed[0])
 
