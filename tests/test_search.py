@@ -160,3 +160,26 @@ def test_bad_search_settings_are_refused(key, value):
             np.zeros(2),
             **{key: value},
         )
+
+
+@pytest.mark.parametrize("dispersion", [0.0, 0.1, 0.3])
+def test_cases_solvable_never_fall_as_more_are_opened_in_the_effort_table(dispersion):
+    """The bound's second half (MONOTONE_SLACK): opened x effort factor rises with opened.
+
+    True of the exact factor (``O h(O)`` rises with ``O``, and more expected cases mean
+    stochastically more); the table's interpolation may break it only by rounding-size
+    amounts, which the slack covers with a wide margin.
+    """
+    from tipresearch.model.search import MONOTONE_SLACK
+
+    capacity = np.logspace(-3, 7, 60) * 0.25
+    mu = np.expm1(np.linspace(0.0, np.log1p(1e6), 40_001))[1:]
+    rows = EffortRows(capacity, 0.25, dispersion)
+    solvable = mu * rows(np.broadcast_to(mu, (capacity.size, mu.size)))
+    fall = 1.0 - solvable / np.maximum.accumulate(solvable, axis=1)
+    assert fall.max() < MONOTONE_SLACK / 20
+    # and the exact factor, where the bound comes from, rises strictly
+    from tipresearch.model.effort import effort_factor
+
+    exact = mu[::400] * effort_factor(mu[::400], capacity[:, None], 0.25, dispersion)
+    assert np.all(np.diff(exact, axis=1) > 0)

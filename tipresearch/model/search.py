@@ -45,6 +45,10 @@ __all__ = ["ANCHOR_STEP", "GOLDEN_ITERATIONS", "search_thresholds"]
 
 #: Every 16th point of the coarse grid is scored before the bounds prune the rest.
 ANCHOR_STEP = 16
+#: How far opened x effort factor may fall as more cases are opened, relative, in the
+#: effort table's interpolation: the true ``mu h_eff(mu)`` rises with ``mu``, the
+#: table's falls by at most 7.4e-6 (checked over its rows in ``tests/test_search.py``).
+MONOTONE_SLACK = 1e-3
 #: Golden-section steps in a segment between two tabulated thresholds: it shrinks to
 #: 0.618^20, about 6.6e-5 of the segment (1e-7 in the threshold with 1,025 points on
 #: [0, 1.6]). Sixteen steps (7e-7) left some bureaus of the clearance-rate rating 1e-7
@@ -223,15 +227,23 @@ def _search(
                 if right - left <= stride:
                     continue
                 h_lo, h_hi = h_f[left], h_f[right]
+                # the cases a bureau can solve, opened x effort factor, never fall as it
+                # opens more: at g, h <= h_lo x opened(left) / opened(g) as well
+                solved_lo = h_lo * lam_r * p_f[left] * (1.0 + MONOTONE_SLACK)
                 slack = 1e-9 * (abs(best_s) + 1.0)  # rounding in the table lookups
                 hope = False
                 w_op = w_opened0 + aud
                 floor = best_s - slack + aud
                 for g in range(left + stride, right, stride):
                     a = a_f[g]
-                    b = (a * h_hi if a >= 0.0 else a * h_lo) + w_op * p_f[g]
+                    if a >= 0.0 or quota != 0.0:
+                        h_top = h_hi
+                        opened = lam_r * p_f[g]
+                        if solved_lo < h_top * opened:
+                            h_top = solved_lo / opened
+                    b = (a * h_top if a >= 0.0 else a * h_lo) + w_op * p_f[g]
                     if quota != 0.0:
-                        b -= penalty * max(quota - m_f[g] * h_hi, 0.0)
+                        b -= penalty * max(quota - m_f[g] * h_top, 0.0)
                     if b >= floor:
                         hope = True
                         break
