@@ -22,6 +22,7 @@ from tipresearch.experiments import (
 from tipresearch.experiments.point import model_points
 from tipresearch.model import (
     TOTALS,
+    Bureaus,
     Dynamics,
     ModelParams,
     expected_totals,
@@ -148,6 +149,9 @@ def test_expected_totals_many_refuses_what_it_cannot_stack():
     one_type = ModelParams(
         case_types=(dataclasses.replace(params.case_types[0], share=1.0),), n_bureaus=3
     )
+    with pytest.raises(ParameterError, match="bureau"):
+        empty = Bureaus(np.empty(0), np.empty(0))
+        expected_totals_many([(params, "clearance_rate")], [1], 4, bureaus=[empty])
     with pytest.raises(ParameterError, match="case types"):
         expected_totals_many([(params, "clearance_rate"), (one_type, "clearance_rate")], [1, 2], 4)
 

@@ -136,7 +136,7 @@ def _laguerre(shape: float) -> tuple[np.ndarray, np.ndarray]:
 def effort_factor(
     mu: np.ndarray | float,
     capacity: np.ndarray | float,
-    effort_half: float,
+    effort_half: float | np.ndarray,
     dispersion: float = 0.0,
 ) -> np.ndarray:
     """``E[O h(O)] / E[O]``: the effort factor an opened case can expect.
@@ -147,8 +147,9 @@ def effort_factor(
         Expected cases opened, ``E[O] >= 0``.
     capacity : array_like
         Investigative capacity ``K > 0``, broadcast against ``mu``.
-    effort_half : float
-        ``e_half > 0`` of ``h(O) = K / (K + e_half O)``.
+    effort_half : float or array_like
+        ``e_half > 0`` of ``h(O) = K / (K + e_half O)``, broadcast against ``mu``
+        (one per row when many runs are computed together).
     dispersion : float
         Over-dispersion ``d >= 0`` of the counts (variance ``mu + d mu^2``).
 

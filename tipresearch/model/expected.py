@@ -197,6 +197,8 @@ def expected_totals_many(
         for key, value in zip(rows, (lam, cap, p_open, mass), strict=True):
             rows[key].append(value)
     sizes = np.array([x.shape[0] for x in rows["lam"]])
+    if not sizes.all():  # reduceat would give an empty run its neighbour's first row
+        raise ParameterError("bureaus", sizes.tolist(), "at least one bureau in every run")
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     lam, cap, p_open, mass = (np.concatenate(rows[k]) for k in ("lam", "cap", "p", "m"))
 
