@@ -192,10 +192,11 @@ def _search(
         # scored, then a gap between two scored points is halved only while some point
         # inside it may beat the best score so far. P(open) falls as the threshold
         # rises and the effort factor rises as fewer are opened, so inside a gap the
-        # factor lies between those at its ends. With p and m fixed the score is
-        # a h + w_opened p - audit - penalty max(quota - m h, 0), a = m (w_solved +
-        # rate / p) (a_f): the first term is largest at one end of [h_lo, h_hi] and
-        # the penalty never falls as h rises, so each term's largest value bounds it.
+        # factor lies between those at its ends (and below h_top, see below). With p
+        # and m fixed the score is a h + w_opened p - audit - penalty max(quota - m h,
+        # 0), a = m (w_solved + rate / p) (a_f): the first term is largest at one end
+        # of [h_lo, h_top] and the penalty never falls as h rises, so each term's
+        # largest value bounds it.
         for stage in range(2):
             if stage == 0:
                 lo_f, hi_f, stride, every = 0, (n_c - 1) * coarse_step, coarse_step, anchor_step
@@ -236,11 +237,10 @@ def _search(
                 floor = best_s - slack + aud
                 for g in range(left + stride, right, stride):
                     a = a_f[g]
-                    if a >= 0.0 or quota != 0.0:
-                        h_top = h_hi
-                        opened = lam_r * p_f[g]
-                        if solved_lo < h_top * opened:
-                            h_top = solved_lo / opened
+                    h_top = h_hi  # the effort factor at g is at most this
+                    opened = lam_r * p_f[g]
+                    if solved_lo < h_top * opened:
+                        h_top = solved_lo / opened
                     b = (a * h_top if a >= 0.0 else a * h_lo) + w_op * p_f[g]
                     if quota != 0.0:
                         b -= penalty * max(quota - m_f[g] * h_top, 0.0)
