@@ -67,12 +67,26 @@ def expected_flows(
     Poisson and negative binomial counts), victims ``v E[S]`` and ``lam (E[s'] - M)``
     (``docs/model.md``, §3.3.6 and §3.3.14). Arrays end in the case-type axis.
     """
-    opened = lam * p_open
-    h = effort_factor(opened, cap, params.effort_half, params.dispersion)
-    solved = lam * mass * h
-    victims = solved * np.array([ct.victims_per_solved for ct in params.case_types])
+    victims = np.array([ct.victims_per_solved for ct in params.case_types])
     mean_s = np.array([ct.mean_solvability for ct in params.case_types])
-    return opened, solved, victims, np.maximum(lam * (mean_s - mass), 0.0)
+    return _flows(lam, cap, p_open, mass, params.effort_half, params.dispersion, victims, mean_s)
+
+
+def _flows(
+    lam: np.ndarray,
+    cap: np.ndarray,
+    p_open: np.ndarray,
+    mass: np.ndarray,
+    effort_half: float | np.ndarray,
+    dispersion: float,
+    victims: np.ndarray,
+    mean_s: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`expected_flows` with the parameters it needs given (per row, or per type)."""
+    opened = lam * p_open
+    h = effort_factor(opened, cap, effort_half, dispersion)
+    solved = lam * mass * h
+    return opened, solved, solved * victims, np.maximum(lam * (mean_s - mass), 0.0)
 
 
 def _geometric_stock(inflow: np.ndarray, carry: np.ndarray, periods: int) -> np.ndarray:
@@ -208,20 +222,18 @@ def expected_totals_many(
     def per_type(attr: str) -> np.ndarray:  # (runs, types)
         return np.array([[getattr(ct, attr) for ct in params.case_types] for params, _ in runs])
 
-    opened = lam * p_open
-    h = np.empty_like(lam)
+    # the flows of every bureau of every run, one call per dispersion among the runs
     half = per_run([params.effort_half for params, _ in runs])[:, None]
     dispersion = per_run([params.dispersion for params, _ in runs])
+    victims_row = per_run(per_type("victims_per_solved"))
+    mean_s = per_run(per_type("mean_solvability"))
+    opened, solved, dsolv = (np.empty_like(lam) for _ in range(3))
     for d in np.unique(dispersion):
         at = dispersion == d
-        h[at] = effort_factor(opened[at], cap[at], half[at], float(d))
-    mean_s = per_run(per_type("mean_solvability"))
-    flows = {
-        "reports": lam,
-        "opened": opened,
-        "solved": lam * mass * h,
-        "declined_solvable": np.maximum(lam * (mean_s - mass), 0.0),
-    }
+        opened[at], solved[at], _, dsolv[at] = _flows(
+            lam[at], cap[at], p_open[at], mass[at], half[at], float(d), victims_row[at], mean_s[at]
+        )
+    flows = {"reports": lam, "opened": opened, "solved": solved, "declined_solvable": dsolv}
     # sums over each run's bureaus, shape (runs, types)
     flows = {name: np.add.reduceat(v, starts, axis=0) for name, v in flows.items()}
     flows["declined"] = flows["reports"] - flows["opened"]
