@@ -31,7 +31,6 @@ from tipresearch.model import (
     Dynamics,
     Metric,
     ModelParams,
-    expected_totals,
     expected_totals_many,
     get_metric,
     metric_names,
@@ -372,9 +371,13 @@ def model_point(values: Mapping[str, Any], seed: int, settings: ModelSettings) -
 
     This is the default ``evaluate`` of :func:`run_sweep`: any function with the
     signature ``evaluate(values, seed, settings) -> {output: float}`` can take its
-    place.
+    place. It is :func:`model_points` with one run, so that a run gives the same
+    outputs alone or in a batch.
     """
-    return _one_run(values, seed, settings)
+    (out,) = model_points([values], [seed], settings)
+    if isinstance(out, Exception):
+        raise out
+    return out
 
 
 def model_points(
@@ -388,10 +391,11 @@ def model_points(
     ``simulate(engine="expected")`` over bureaus, computed without its frame, with
     every bureau of every run in one array after each run's own threshold search, and
     the outputs as means over one stacked array per count. Otherwise each run is
-    :func:`model_point`. A sweep's task calls this once for all its runs
-    (``model_point.batch``), so the per-run overhead of frames and calls is paid once
-    per task. A run's outputs do not depend on the other runs of the call
-    (``tests/test_batched_points.py``); a run that fails is its own error.
+    simulated into a frame and summarised (:func:`point_outputs`). A sweep's task
+    calls this once for all its runs (``model_point.batch``), so the per-run overhead
+    of frames and calls is paid once per task. A run's outputs do not depend on the
+    other runs of the call (``tests/test_batched_points.py``); a run that fails is its
+    own error.
 
     Parameters
     ----------
@@ -419,7 +423,16 @@ def model_points(
                 key = (run["periods"], params.type_names)
                 groups.setdefault(key, []).append((i, params, metric))
             else:
-                out[i] = _one_run(values, int(seed), settings)
+                frame = simulate(
+                    params,
+                    metric,
+                    run["periods"],
+                    int(seed),
+                    settings.engine,
+                    start=settings.start,
+                    dynamics=dynamics,
+                )
+                out[i] = point_outputs(frame)
         except Exception as exc:  # noqa: BLE001 - recorded with its run by the caller
             out[i] = exc
     for (periods, names), members in groups.items():
@@ -450,24 +463,6 @@ def _expected_runs(
             for run, seed in zip(runs, seeds, strict=True)
         ]
     return _outputs_from_stacked(totals, list(names))
-
-
-def _one_run(values: Mapping[str, Any], seed: int, settings: ModelSettings) -> dict[str, float]:
-    params, metric, run = build_point(settings, values)
-    dynamics = run["dynamics"]
-    if settings.engine == "expected" and (dynamics is None or not dynamics.has_feedback):
-        totals = expected_totals(params, metric, run["periods"], seed, dynamics=dynamics)
-        return _outputs_from_sums(totals, list(params.type_names))
-    frame = simulate(
-        params,
-        metric,
-        run["periods"],
-        seed,
-        settings.engine,
-        start=settings.start,
-        dynamics=dynamics,
-    )
-    return point_outputs(frame)
 
 
 model_point.batch = model_points  # type: ignore[attr-defined]
