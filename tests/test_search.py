@@ -183,3 +183,71 @@ def test_cases_solvable_never_fall_as_more_are_opened_in_the_effort_table(disper
 
     exact = mu[::400] * effort_factor(mu[::400], capacity[:, None], 0.25, dispersion)
     assert np.all(np.diff(exact, axis=1) > 0)
+
+
+def _segment_case(params, metric, ct, lam_r, cap_r):
+    """A bureau's effort row and score weights, as the compiled search builds them."""
+    from tipresearch.model import search as S
+
+    effort = EffortRows(np.array([cap_r]), params.effort_half, params.dispersion)
+    flat, base, fx, first, scale, n = effort.compiled_rows()
+    row = np.empty(n)
+    S._fill_row(row, lam_r, flat, base[0], fx[0], scale, n)
+    q, pen = params.audit(ct)
+    audit = metric.penalty_weight * q * pen
+    w_opened = metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost
+    quota_penalty = metric.quota_penalty if metric.quota else 0.0
+    wts = (metric.solved + metric.unsolved, w_opened + audit, audit)
+    wts = (*wts, float(metric.rate), float(metric.quota), float(quota_penalty))
+    return row, float(first[0]), float(scale), int(n), tuple(float(w) for w in wts)
+
+
+@pytest.mark.parametrize("name", ["clearance_rate", "solved_count", "opened_count"])
+@pytest.mark.parametrize("dispersion", [0.0, 0.3])
+def test_the_best_point_of_a_segment_is_the_best_of_a_dense_scan(name, dispersion):
+    """Step 3 (``_segment``) against 4,001 points of each segment: never lower."""
+    from tipresearch.model import search as S
+
+    params = _params(0.05, dispersion, 0.0)
+    metric = get_metric(name)
+    rng = np.random.default_rng(11)
+    x = np.linspace(0.0, 1.0, 4001)
+    pieces = 0
+    for ct in params.case_types:
+        tau_f, p_f, m_f = D._table(ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
+        lam, cap = _bureaus(int(rng.integers(1000)), 300)
+        for lam_r, cap_r in zip(lam, cap, strict=True):
+            row, first, scale, n, wts = _segment_case(params, metric, ct, lam_r, cap_r)
+
+            def score(p, m, row=row, first=first, scale=scale, n=n, wts=wts, lam_r=lam_r):
+                # _per_report(p, m, _effort(lam p)) over arrays
+                y = np.log(1.0 + lam_r * p) * scale
+                j = np.minimum(y.astype(int), n - 2)
+                h = np.exp(row[j] + (row[j + 1] - row[j]) * (y - j)) * first
+                w_solved, w_opened, audit, rate, quota, penalty = wts
+                s = w_solved * m * h + w_opened * p - audit - penalty * np.maximum(quota - m * h, 0)
+                return s + np.where(p > 1e-12, rate * m * h / np.maximum(p, 1e-12), 0.0)
+
+            # the segments beside the best tabulated threshold, where step 3 looks, and
+            # one more at random
+            f = int(np.argmax(score(p_f, m_f)))
+            spare = int(rng.integers(0, np.flatnonzero(p_f > 1e-6)[-1]))
+            for j in {max(f - 1, 0), min(f, tau_f.size - 2), spare}:
+                p0, dp, m0, dm = p_f[j], p_f[j + 1] - p_f[j], m_f[j], m_f[j + 1] - m_f[j]
+                dense = score(p0 + dp * x, m0 + dm * x)
+                _, s, used = S._segment(p0, dp, m0, dm, lam_r, row, first, scale, n - 2, wts, 20)
+                best = max(s, dense[0], dense[-1])
+                assert best >= dense.max() - 1e-10 * (abs(dense.max()) + 1.0), (ct.name, j)
+                pieces += used != 22  # the piecewise search, not the golden fallback
+    assert pieces > 1000
+
+
+def test_a_segment_where_nothing_is_opened_takes_the_golden_section_search():
+    from tipresearch.model import search as S
+
+    params = ModelParams()
+    metric = get_metric("clearance_rate")
+    ct = params.case_types[0]
+    row, first, scale, n, wts = _segment_case(params, metric, ct, 50.0, 20.0)
+    _, _, used = S._segment(0.01, -0.01, 0.005, -0.005, 50.0, row, first, scale, n - 2, wts, 9)
+    assert used == 11

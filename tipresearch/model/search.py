@@ -14,13 +14,15 @@ best point in the two segments beside it:
    at its ends, and the score, with the moments fixed, is largest at one of them.
    Nothing that could be the best is left out, so stage 1 finds the same coarse
    point as scoring all 129.
-3. a golden-section search in each segment beside the best tabulated threshold, where
-   the moments are linear in the threshold; its point replaces the tabulated one only
-   if it scores higher.
+3. the best point of each segment beside the best tabulated threshold, where the
+   moments are linear in the threshold (:func:`_segment`): the effort table's cells
+   and the quota cut it into pieces on which the score is smooth, and each piece's
+   best point is where its slope is zero (Newton steps) or one of its ends. It
+   replaces the tabulated point only if it scores higher.
 
 The effort factor is looked up in the table of
 :class:`tipresearch.model.effort.EffortRows`, from each bureau's own row of it
-(:func:`_fill_row`). Per bureau this takes about 80 scores
+(:func:`_fill_row`). Per bureau this takes about 52 scores or slopes
 where the numpy search takes 231 (``tests/test_search.py`` checks fewer than half),
 each without allocating arrays. Its thresholds score at least as well as the numpy
 search's (never worse by more than 1e-8 relative, and better where the numpy grids
@@ -49,10 +51,11 @@ ANCHOR_STEP = 16
 #: effort table's interpolation: the true ``mu h_eff(mu)`` rises with ``mu``, the
 #: table's falls by at most 7.4e-6 (checked over its rows in ``tests/test_search.py``).
 MONOTONE_SLACK = 1e-3
-#: Golden-section steps in a segment between two tabulated thresholds: it shrinks to
-#: 0.618^20, about 6.6e-5 of the segment (1e-7 in the threshold with 1,025 points on
-#: [0, 1.6]). Sixteen steps (7e-7) left some bureaus of the clearance-rate rating 1e-7
-#: short of the numpy search's score.
+#: Golden-section steps in a segment between two tabulated thresholds, where the
+#: piecewise search of :func:`_segment` does not apply (P(open) near 0, or more than
+#: eight cells of the effort table in one segment): it shrinks to 0.618^20, about
+#: 6.6e-5 of the segment. Sixteen steps (7e-7) left some bureaus of the clearance-rate
+#: rating 1e-7 short of the numpy search's score.
 GOLDEN_ITERATIONS = 20
 
 
@@ -136,6 +139,234 @@ def _score_node(
     return _per_report(p_f[f], m_f[f], h, wts)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _slope(
+    x: float,
+    cell: int,
+    active: bool,
+    p0: float,
+    dp: float,
+    m0: float,
+    dm: float,
+    lam: float,
+    row: np.ndarray,
+    first: float,
+    scale: float,
+    wts: tuple,
+) -> tuple:  # pragma: no cover - compiled
+    """The score's first and second derivatives in ``x`` on one smooth piece, and
+    ``g - quota`` and ``g'`` for solved cases per report ``g = m h``.
+
+    At ``x`` the moments are ``p = p0 + dp x`` and ``m = m0 + dm x``; in effort-table
+    cell ``c`` the factor is ``h = first exp(t[c] + d (y - c))`` with
+    ``y = scale log(1 + lam p)`` and ``d = t[c + 1] - t[c]`` (:func:`_effort`), so
+    ``h' = h k`` and ``h'' = h (k^2 + k')`` with ``k = d scale lam dp / (1 + lam p)``.
+    The score is ``w_solved g + w_opened p - audit + rate g / p - penalty (quota - g)``
+    (:func:`_per_report`), the last term only where the quota is missed (``active``).
+    """
+    w_solved, w_opened, audit, rate, quota, penalty = wts
+    p = p0 + dp * x
+    m = m0 + dm * x
+    u = 1.0 + lam * p
+    lo = row[cell]
+    d = row[cell + 1] - lo
+    h = math.exp(lo + d * (math.log(u) * scale - cell)) * first
+    v = lam * dp / u
+    k = d * scale * v
+    h1 = h * k
+    h2 = h * (k * k - d * scale * v * v)
+    g = m * h
+    g1 = dm * h + m * h1
+    g2 = 2.0 * dm * h1 + m * h2
+    w = w_solved + penalty if active else w_solved
+    s1 = w * g1 + w_opened * dp
+    s2 = w * g2
+    if rate != 0.0:
+        q = dp / p
+        s1 += rate * (g1 - g * q) / p
+        s2 += rate * (g2 - 2.0 * g1 * q + 2.0 * g * q * q) / p
+    return s1, s2, g - quota, g1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _newton(
+    a: float,
+    b: float,
+    fa: float,
+    fb: float,
+    which: int,
+    cell: int,
+    active: bool,
+    p0: float,
+    dp: float,
+    m0: float,
+    dm: float,
+    lam: float,
+    row: np.ndarray,
+    first: float,
+    scale: float,
+    wts: tuple,
+) -> tuple:  # pragma: no cover - compiled
+    """The zero in ``[a, b]`` of the slope (``which = 0``) or of ``g - quota``
+    (``which = 2``), whose values at the ends have opposite signs, and the
+    evaluations: Newton steps from the false-position point, a bisection wherever a
+    step would leave the bracket, to 1e-10 in ``x``."""
+    up = fa < 0.0  # the function rises through its zero
+    lo, hi = a, b
+    x = a + (b - a) * fa / (fa - fb)
+    used = 0
+    for _ in range(60):
+        r = _slope(x, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)
+        f, df = (r[0], r[1]) if which == 0 else (r[2], r[3])
+        used += 1
+        if (f < 0.0) == up:
+            lo = x
+        else:
+            hi = x
+        nxt = x - f / df if df != 0.0 else -1.0
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - x) <= 1e-10 or hi - lo <= 1e-10:
+            return nxt, used
+        x = nxt
+    return x, used
+
+
+@njit(cache=True, nogil=True)
+def _segment(
+    p0: float,
+    dp: float,
+    m0: float,
+    dm: float,
+    lam: float,
+    row: np.ndarray,
+    first: float,
+    scale: float,
+    top: int,
+    wts: tuple,
+    iterations: int,
+) -> tuple:  # pragma: no cover - compiled
+    """The best point ``x`` in (0, 1) of a segment where P(open) and E[s' 1(open)] are
+    linear, its score (-inf if no point inside was a candidate) and the evaluations.
+
+    The table's cells, and the point where solved cases per report meet the quota,
+    cut the segment into pieces on which the score is smooth (the effort factor is a
+    power of ``1 + lam p`` on each cell, :func:`_slope`). On a piece whose slope falls
+    from positive to negative the maximum is where it is zero (:func:`_newton`);
+    otherwise it is at an end the slope rises towards (the score is often convex
+    inside a cell and peaks at the cuts: it is scalloped). Each candidate is scored
+    as every other point (:func:`_per_report`). With P(open) near 0 or more than eight cells, a
+    golden-section search of ``iterations`` steps instead.
+    """
+    quota = wts[4]
+    p1 = p0 + dp
+    if dp == 0.0:  # the factor is constant: the score is linear, best at an end
+        return 0.0, -np.inf, 0
+    y0 = math.log(1.0 + lam * p0) * scale
+    y1 = math.log(1.0 + lam * p1) * scale
+    c0, c1 = min(int(y0), top), min(int(y1), top)
+    if min(p0, p1) <= 1e-12 or abs(c1 - c0) > 7:
+        return _golden(p0, dp, m0, dm, lam, row, first, scale, top, wts, iterations)
+    step = 1 if c1 > c0 else -1
+    best_x, best_s, used = 0.0, -np.inf, 0
+    a, cell = 0.0, c0
+    last = -1.0  # the candidate scored last (a cut is one for the pieces on both sides)
+    while True:
+        if cell == c1:
+            b = 1.0
+        else:  # where y leaves the cell: y = cell going down, cell + 1 going up
+            edge = cell if step < 0 else cell + 1
+            b = ((math.exp(edge / scale) - 1.0) / lam - p0) / dp
+            b = min(max(b, a), 1.0)
+        ga = _slope(a, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)[2]
+        gb = _slope(b, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)[2]
+        used += 2
+        cut = b
+        if quota != 0.0 and (ga < 0.0) != (gb < 0.0):
+            cut, k = _newton(
+                a, b, ga, gb, 2, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts
+            )
+            used += k
+        # one or two smooth pieces: [a, cut] and, past the quota, [cut, b]
+        lo = a
+        for piece in range(2):
+            hi = cut if piece == 0 else b
+            if piece == 1 and cut >= b:
+                break
+            active = quota != 0.0 and (ga < 0.0 if piece == 0 else gb < 0.0)
+            da = _slope(lo, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)[0]
+            db = _slope(hi, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)[0]
+            used += 2
+            # the best of the piece: where the slope falls through zero inside, or an
+            # end it rises towards (both ends of a piece whose slope rises through
+            # zero, one of them its maximum)
+            if da > 0.0 and db < 0.0:
+                x, k = _newton(
+                    lo, hi, da, db, 0, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts
+                )
+                used += k
+                cands = (x, -1.0)
+            else:
+                cands = (lo if da <= 0.0 else -1.0, hi if db >= 0.0 else -1.0)
+            for x in cands:
+                if 0.0 < x < 1.0 and x != last:
+                    last = x
+                    p = p0 + dp * x
+                    h = _effort(lam * p, row, first, scale, top)
+                    s = _per_report(p, m0 + dm * x, h, wts)
+                    used += 1
+                    if s > best_s:
+                        best_x, best_s = x, s
+            lo = hi
+        if cell == c1:
+            break
+        a, cell = b, cell + step
+    return best_x, best_s, used
+
+
+@njit(cache=True, nogil=True)
+def _golden(
+    p0: float,
+    dp: float,
+    m0: float,
+    dm: float,
+    lam: float,
+    row: np.ndarray,
+    first: float,
+    scale: float,
+    top: int,
+    wts: tuple,
+    iterations: int,
+) -> tuple:  # pragma: no cover - compiled
+    """A golden-section search of ``iterations`` steps for :func:`_segment`."""
+    golden = (math.sqrt(5.0) - 1.0) / 2.0
+    lo, hi = 0.0, 1.0
+    x0, x1 = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    s0, s1 = -np.inf, -np.inf
+    for step in range(iterations + 2):
+        if step == 0:
+            x, which = x0, 0
+        elif step == 1:
+            x, which = x1, 1
+        elif s0 >= s1:
+            hi, x1, s1 = x1, x0, s0
+            x0 = hi - golden * (hi - lo)
+            x, which = x0, 0
+        else:
+            lo, x0, s0 = x0, x1, s1
+            x1 = lo + golden * (hi - lo)
+            x, which = x1, 1
+        p = p0 + dp * x
+        h = _effort(lam * p, row, first, scale, top)
+        s = _per_report(p, m0 + dm * x, h, wts)
+        if which == 0:
+            s0 = s
+        else:
+            s1 = s
+    x, s = (x0, s0) if s0 >= s1 else (x1, s1)
+    return x, s, iterations + 2
+
+
 @njit(cache=True, nogil=True)
 def _search(
     tau_f: np.ndarray,
@@ -162,7 +393,6 @@ def _search(
     stamp = np.full(n_f, -1, dtype=np.int64)  # the row h_f[f] was evaluated for
     stack = np.empty(2 * n_f + 8, dtype=np.int64)
     row_buf = np.empty(n)
-    golden = (math.sqrt(5.0) - 1.0) / 2.0
     # coef: solved weight (solved + unsolved), opened weight without the audit, victims
     # weight (times victims per solved case), later-solve share, rate, quota, penalty
     w_solved = coef[0] + coef[2] * (1.0 - coef[3])
@@ -260,43 +490,29 @@ def _search(
                 top += 4
         best_t = tau_f[f_best]
         # 3. inside the two segments beside the best tabulated threshold the moments
-        # are linear in the threshold: a golden-section search in each; its point is
+        # are linear in the threshold: the best point of each (:func:`_segment`) is
         # kept if it scores higher than the tabulated one
         for side in (-1, 1):
             g = f_best + side
             if g < 0 or g >= tau_f.size:
                 continue
             j = min(f_best, g)
-            width = tau_f[j + 1] - tau_f[j]
-            dp, dm = p_f[j + 1] - p_f[j], m_f[j + 1] - m_f[j]
-            lo, hi = 0.0, 1.0
-            x0, x1 = hi - golden * (hi - lo), lo + golden * (hi - lo)
-            s0, s1 = -np.inf, -np.inf
-            for step in range(iterations + 2):
-                if step == 0:
-                    x, which = x0, 0
-                elif step == 1:
-                    x, which = x1, 1
-                elif s0 >= s1:
-                    hi, x1, s1 = x1, x0, s0
-                    x0 = hi - golden * (hi - lo)
-                    x, which = x0, 0
-                else:
-                    lo, x0, s0 = x0, x1, s1
-                    x1 = lo + golden * (hi - lo)
-                    x, which = x1, 1
-                p = p_f[j] + dp * x
-                m = m_f[j] + dm * x
-                h = _effort(lam_r * p, row_buf, first_r, scale, n - 2)
-                s = _per_report(p, m, h, wts)
-                evaluations += 1
-                if which == 0:
-                    s0 = s
-                else:
-                    s1 = s
-            x, s = (x0, s0) if s0 >= s1 else (x1, s1)
+            x, s, used = _segment(
+                p_f[j],
+                p_f[j + 1] - p_f[j],
+                m_f[j],
+                m_f[j + 1] - m_f[j],
+                lam_r,
+                row_buf,
+                first_r,
+                scale,
+                n - 2,
+                wts,
+                iterations,
+            )
+            evaluations += used
             if s > best_s:
-                best_s, best_t = s, tau_f[j] + width * x
+                best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
         out[r] = best_t
         counts[r] = evaluations
     return out
@@ -336,7 +552,8 @@ def search_thresholds(
     anchor_step : int
         Every ``anchor_step``-th coarse point is scored first.
     iterations : int
-        Golden-section steps in the best coarse bracket.
+        Golden-section steps in a segment where the piecewise search of
+        :func:`_segment` does not apply.
     evaluations : ndarray, shape (B,), optional
         Filled with the number of scores evaluated per bureau.
 
