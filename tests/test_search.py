@@ -202,6 +202,66 @@ def _segment_case(params, metric, ct, lam_r, cap_r):
     return row, float(first[0]), float(scale), int(n), tuple(float(w) for w in wts)
 
 
+def _table_score(p, m, lam_r, row, first, scale, n, wts):
+    """``_per_report(p, m, _effort(lam p))`` of the compiled search, over arrays."""
+    y = np.log(1.0 + lam_r * p) * scale
+    j = np.minimum(y.astype(int), n - 2)
+    h = np.exp(row[j] + (row[j + 1] - row[j]) * (y - j)) * first
+    w_solved, w_opened, audit, rate, quota, penalty = wts
+    s = w_solved * m * h + w_opened * p - audit - penalty * np.maximum(quota - m * h, 0)
+    return s + np.where(p > 1e-12, rate * m * h / np.maximum(p, 1e-12), 0.0)
+
+
+@pytest.mark.parametrize("name", ["clearance_rate", "solved_count", "opened_count"])
+@pytest.mark.parametrize("dispersion", [0.0, 0.1, 0.3])
+def test_the_bounds_never_skip_the_best_tabulated_threshold(name, dispersion):
+    """Steps 1 and 2 against scoring all 1,025 tabulated thresholds: the search's
+    threshold scores at least as well as the best of them, so no gap that held a
+    better one was pruned."""
+    params = _params(0.08, dispersion, 0.2)
+    metric = get_metric(name)
+    for k, ct in enumerate(params.case_types):
+        tau_f, p_f, m_f = D._table(ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
+        lam, cap = _bureaus(31 + k, 300)
+        found = D._best_for_type(params, metric, ct, lam, cap)
+        for lam_r, cap_r, t in zip(lam, cap, found, strict=True):
+            row, first, scale, n, wts = _segment_case(params, metric, ct, lam_r, cap_r)
+            best = _table_score(p_f, m_f, lam_r, row, first, scale, n, wts).max()
+            p, m = np.interp(t, tau_f, p_f), np.interp(t, tau_f, m_f)
+            got = _table_score(np.array([p]), np.array([m]), lam_r, row, first, scale, n, wts)
+            assert got[0] >= best - 1e-9 * (abs(best) + 1.0), (ct.name, lam_r, cap_r)
+
+
+@pytest.mark.parametrize("dispersion", [0.0, 0.1, 0.3, 1.0])
+def test_the_effort_factors_elasticity_rises_with_the_cases_opened(dispersion):
+    """The bound's tangents (ELASTICITY_SLACK): ``-dlog h / dlog O`` rises with ``O``.
+
+    In the table the log of the factor is linear in ``log(1 + O)`` within a cell, so
+    the elasticity there is ``-d scale O / (1 + O)``; taken at both ends of every cell,
+    in order, it never falls below the largest value before it by more than a quarter
+    of the slack. The exact factor's elasticity (by differences) rises as well.
+    """
+    from tipresearch.model.effort import effort_factor
+    from tipresearch.model.search import ELASTICITY_SLACK
+
+    capacity = np.logspace(-3, 7, 60) * 0.25
+    rows = EffortRows(capacity, 0.25, dispersion)
+    flat, base, fx, _, scale, n = rows.compiled_rows()
+    cells = np.arange(n - 1)
+    o_lo, o_hi = np.expm1(cells / scale), np.expm1((cells + 1) / scale)
+    for i in range(capacity.size):
+        t = flat[base[i] : base[i] + n] * (1 - fx[i]) + flat[base[i] + n : base[i] + 2 * n] * fx[i]
+        d = np.diff(t)
+        ends = np.stack([-d * scale * o_lo / (1 + o_lo), -d * scale * o_hi / (1 + o_hi)], axis=1)
+        e = ends.ravel()[2:]  # from the first cell's right end: O = 0 at its left
+        fall = 1.0 - e / np.maximum.accumulate(e)
+        assert fall.max() < ELASTICITY_SLACK / 4, capacity[i]
+    mu = np.geomspace(1e-2, 1e5, 400)
+    log_h = np.log(effort_factor(mu, capacity[::6, None], 0.25, dispersion))
+    elasticity = -np.diff(log_h, axis=1) / np.diff(np.log(mu))
+    assert np.all(np.diff(elasticity, axis=1) > -1e-6 * elasticity[:, 1:])
+
+
 @pytest.mark.parametrize("name", ["clearance_rate", "solved_count", "opened_count"])
 @pytest.mark.parametrize("dispersion", [0.0, 0.3])
 def test_the_best_point_of_a_segment_is_the_best_of_a_dense_scan(name, dispersion):
@@ -220,13 +280,7 @@ def test_the_best_point_of_a_segment_is_the_best_of_a_dense_scan(name, dispersio
             row, first, scale, n, wts = _segment_case(params, metric, ct, lam_r, cap_r)
 
             def score(p, m, row=row, first=first, scale=scale, n=n, wts=wts, lam_r=lam_r):
-                # _per_report(p, m, _effort(lam p)) over arrays
-                y = np.log(1.0 + lam_r * p) * scale
-                j = np.minimum(y.astype(int), n - 2)
-                h = np.exp(row[j] + (row[j + 1] - row[j]) * (y - j)) * first
-                w_solved, w_opened, audit, rate, quota, penalty = wts
-                s = w_solved * m * h + w_opened * p - audit - penalty * np.maximum(quota - m * h, 0)
-                return s + np.where(p > 1e-12, rate * m * h / np.maximum(p, 1e-12), 0.0)
+                return _table_score(p, m, lam_r, row, first, scale, n, wts)
 
             # the segments beside the best tabulated threshold, where step 3 looks, and
             # one more at random

@@ -118,8 +118,12 @@ def test_the_built_book_has_no_problem_a_reader_would_meet(driver, site) -> None
     assert report.problems == []
     assert report.pages >= 6 and report.figures >= 1 and report.search_hits >= 1
     # formulas are typeset by the MathJax served with the site (no network needed)
+    # (typesetting runs after the page has loaded: on a busy machine it takes seconds)
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get((site / "docs" / "model.html").as_uri())
-    assert driver.execute_script("return document.querySelectorAll('mjx-container').length") > 10
+    count = "return document.querySelectorAll('mjx-container').length"
+    WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: d.execute_script(count) > 10)
 
 
 def test_the_checker_finds_what_is_broken(driver, site, tmp_path) -> None:

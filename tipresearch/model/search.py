@@ -12,6 +12,8 @@ best point in the two segments beside it:
    best score so far. The bound: P(open) falls as the threshold rises, so fewer cases
    are opened and the effort factor rises; inside a gap the factor lies between those
    at its ends, and the score, with the moments fixed, is largest at one of them.
+   The factor's elasticity in the cases opened rises with them, so the tangents to
+   log h in log O at both ends of the gap bound it more tightly in between.
    Nothing that could be the best is left out, so stage 1 finds the same coarse
    point as scoring all 129.
 3. the best point of each segment beside the best tabulated threshold, where the
@@ -22,12 +24,16 @@ best point in the two segments beside it:
 
 The effort factor is looked up in the table of
 :class:`tipresearch.model.effort.EffortRows`, from each bureau's own row of it
-(:func:`_fill_row`). Per bureau this takes about 52 scores or slopes
+(:func:`_fill_row`). Per bureau this takes about 29 scores or slopes
 where the numpy search takes 231 (``tests/test_search.py`` checks fewer than half),
 each without allocating arrays. Its thresholds score at least as well as the numpy
 search's (never worse by more than 1e-8 relative, and better where the numpy grids
 missed a kink), and agree with them within 2e-6 except where the score is flat to
 1e-6 around the optimum.
+
+Compiled with numpy's error model (a division by zero gives inf or NaN instead of
+raising): every division that could meet a zero is guarded, and numba's checks made
+the search about 1.7 times slower.
 
 Scores without the target bonus only: the bonus's jump is found by bisection in numpy
 (:func:`tipresearch.model.decision._best_for_type`), as are bureaus outside the effort
@@ -43,7 +49,7 @@ from numba import njit
 
 from tipresearch.errors import ParameterError
 
-__all__ = ["ANCHOR_STEP", "GOLDEN_ITERATIONS", "search_thresholds"]
+__all__ = ["ANCHOR_STEP", "ELASTICITY_SLACK", "GOLDEN_ITERATIONS", "search_thresholds"]
 
 #: Every 16th point of the coarse grid is scored before the bounds prune the rest.
 ANCHOR_STEP = 16
@@ -51,6 +57,10 @@ ANCHOR_STEP = 16
 #: effort table's interpolation: the true ``mu h_eff(mu)`` rises with ``mu``, the
 #: table's falls by at most 7.4e-6 (checked over its rows in ``tests/test_search.py``).
 MONOTONE_SLACK = 1e-3
+#: How far the effort factor's elasticity in the cases opened, ``-dlog h / dlog O``,
+#: may fall below its largest value at fewer cases, relative, in the effort table:
+#: the table's falls by at most 2.6e-3 (``tests/test_search.py``).
+ELASTICITY_SLACK = 0.02
 #: Golden-section steps in a segment between two tabulated thresholds, where the
 #: piecewise search of :func:`_segment` does not apply (P(open) near 0, or more than
 #: eight cells of the effort table in one segment): it shrinks to 0.618^20, about
@@ -59,7 +69,7 @@ MONOTONE_SLACK = 1e-3
 GOLDEN_ITERATIONS = 20
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _effort(
     opened: float, row: np.ndarray, first: float, scale: float, top: int
 ) -> float:  # pragma: no cover - compiled
@@ -79,7 +89,25 @@ def _effort(
     return math.exp(lo + (row[j + 1] - lo) * fy) * first
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _effort_elasticity(
+    opened: float, row: np.ndarray, first: float, scale: float, top: int
+) -> tuple:  # pragma: no cover - compiled
+    """:func:`_effort` and its elasticity ``-dlog h / dlog O`` at ``O = opened``.
+
+    In the table's cell the log of the factor is linear in ``scale log(1 + O)`` with
+    slope ``d``, so the elasticity is ``-d scale O / (1 + O)``.
+    """
+    y = math.log(1.0 + opened) * scale
+    j = int(y)
+    if j > top:
+        j = top
+    lo = row[j]
+    d = row[j + 1] - lo
+    return math.exp(lo + d * (y - j)) * first, -d * scale * opened / (1.0 + opened)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _fill_row(
     row: np.ndarray, lam: float, flat: np.ndarray, base: int, fx: float, scale: float, n: int
 ) -> None:  # pragma: no cover - compiled
@@ -97,7 +125,7 @@ def _fill_row(
         row[j] = flat[k] + (flat[k + n] - flat[k]) * fx
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _per_report(p: float, m: float, h: float, wts: tuple) -> float:  # pragma: no cover
     """:func:`tipresearch.model.decision._score` divided by the expected reports.
 
@@ -117,7 +145,7 @@ def _per_report(p: float, m: float, h: float, wts: tuple) -> float:  # pragma: n
     return score
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _score_node(
     f: int,
     r: int,
@@ -125,21 +153,32 @@ def _score_node(
     p_f: np.ndarray,
     m_f: np.ndarray,
     h_f: np.ndarray,
+    e_f: np.ndarray,
     stamp: np.ndarray,
     effort_row: tuple,
     wts: tuple,
 ) -> float:  # pragma: no cover - compiled
-    """The score at tabulated threshold ``f`` for row ``r``, its effort factor kept in
-    ``h_f``; NaN if the row scored it already (``stamp[f] == r``)."""
+    """The score at tabulated threshold ``f`` for row ``r``, its effort factor and the
+    factor's elasticity kept in ``h_f`` and ``e_f``; NaN if the row scored it already
+    (``stamp[f] == r``)."""
     if stamp[f] == r:
         return np.nan
     row, first, scale, top = effort_row
-    h = _effort(lam * p_f[f], row, first, scale, top)
-    h_f[f], stamp[f] = h, r
+    opened = lam * p_f[f]
+    y = math.log(1.0 + opened) * scale
+    j = int(y)
+    if j > top:
+        j = top
+    lo = row[j]
+    d = row[j + 1] - lo
+    h = math.exp(lo + d * (y - j)) * first
+    e = -d * scale * opened / (1.0 + opened)
+    # below 1e-12 (few cases opened) as 0: denormal numbers would slow the bounds down
+    h_f[f], e_f[f], stamp[f] = h, e if e > 1e-12 else 0.0, r
     return _per_report(p_f[f], m_f[f], h, wts)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _slope(
     x: float,
     cell: int,
@@ -188,7 +227,7 @@ def _slope(
     return s1, s2, g - quota, g1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _newton(
     a: float,
     b: float,
@@ -232,7 +271,7 @@ def _newton(
     return x, used
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _segment(
     p0: float,
     dp: float,
@@ -258,7 +297,7 @@ def _segment(
     as every other point (:func:`_per_report`). With P(open) near 0 or more than eight cells, a
     golden-section search of ``iterations`` steps instead.
     """
-    quota = wts[4]
+    quota, penalty = wts[4], wts[5]
     p1 = p0 + dp
     if dp == 0.0:  # the factor is constant: the score is linear, best at an end
         return 0.0, -np.inf, 0
@@ -278,25 +317,32 @@ def _segment(
             edge = cell if step < 0 else cell + 1
             b = ((math.exp(edge / scale) - 1.0) / lam - p0) / dp
             b = min(max(b, a), 1.0)
-        ga = _slope(a, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)[2]
-        gb = _slope(b, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)[2]
+        # the slope without the quota's penalty, and solved cases per report less the
+        # quota, at both ends; the penalty adds penalty x g' where the quota is missed
+        ra = _slope(a, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
+        rb = _slope(b, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
         used += 2
-        cut = b
+        ga, gb = ra[2], rb[2]
+        cut, rc = b, rb
         if quota != 0.0 and (ga < 0.0) != (gb < 0.0):
             cut, k = _newton(
                 a, b, ga, gb, 2, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts
             )
-            used += k
+            rc = _slope(cut, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
+            used += k + 1
         # one or two smooth pieces: [a, cut] and, past the quota, [cut, b]
-        lo = a
+        lo, r_lo = a, ra
         for piece in range(2):
-            hi = cut if piece == 0 else b
-            if piece == 1 and cut >= b:
+            if piece == 0:
+                hi, r_hi = cut, rc
+            elif cut < b:
+                hi, r_hi = b, rb
+            else:
                 break
             active = quota != 0.0 and (ga < 0.0 if piece == 0 else gb < 0.0)
-            da = _slope(lo, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)[0]
-            db = _slope(hi, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)[0]
-            used += 2
+            extra = penalty if active else 0.0
+            da = r_lo[0] + extra * r_lo[3]
+            db = r_hi[0] + extra * r_hi[3]
             # the best of the piece: where the slope falls through zero inside, or an
             # end it rises towards (both ends of a piece whose slope rises through
             # zero, one of them its maximum)
@@ -317,14 +363,14 @@ def _segment(
                     used += 1
                     if s > best_s:
                         best_x, best_s = x, s
-            lo = hi
+            lo, r_lo = hi, r_hi
         if cell == c1:
             break
         a, cell = b, cell + step
     return best_x, best_s, used
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _golden(
     p0: float,
     dp: float,
@@ -367,7 +413,7 @@ def _golden(
     return x, s, iterations + 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _search(
     tau_f: np.ndarray,
     p_f: np.ndarray,
@@ -390,6 +436,7 @@ def _search(
     n_c = (n_f - 1) // coarse_step + 1
     out = np.empty(lam.size)
     h_f = np.empty(n_f)  # effort factor at each tabulated threshold, where evaluated
+    e_f = np.empty(n_f)  # and its elasticity in the cases opened
     stamp = np.full(n_f, -1, dtype=np.int64)  # the row h_f[f] was evaluated for
     stack = np.empty(2 * n_f + 8, dtype=np.int64)
     row_buf = np.empty(n)
@@ -400,11 +447,13 @@ def _search(
     rate, quota, penalty = coef[4], coef[5], coef[6]
     # the bound's slope in the effort factor at each tabulated threshold (see below)
     a_f = np.empty(n_f)
+    inv_p_f = np.empty(n_f)  # 1 / P(open); infinite where none is opened (no bound then)
     for f in range(n_f):
         w = w_solved
         if rate != 0.0 and p_f[f] > 1e-12:
             w += rate / p_f[f]
         a_f[f] = w * m_f[f]
+        inv_p_f[f] = 1.0 / p_f[f] if p_f[f] > 0.0 else np.inf
     for r in range(lam.size):
         lam_r, base_r, fx_r, first_r, aud = lam[r], base[r], fx[r], first[r], audit[r]
         if not lam_r > 0.0:  # no reports: every threshold scores 0, numpy's argmax is the first
@@ -422,7 +471,7 @@ def _search(
         # scored, then a gap between two scored points is halved only while some point
         # inside it may beat the best score so far. P(open) falls as the threshold
         # rises and the effort factor rises as fewer are opened, so inside a gap the
-        # factor lies between those at its ends (and below h_top, see below). With p
+        # factor lies between those at its ends (and below the tangents, see below). With p
         # and m fixed the score is a h + w_opened p - audit - penalty max(quota - m h,
         # 0), a = m (w_solved + rate / p) (a_f): the first term is largest at one end
         # of [h_lo, h_top] and the penalty never falls as h rises, so each term's
@@ -439,7 +488,7 @@ def _search(
             k = 0
             f = lo_f
             while True:
-                s = _score_node(f, r, lam_r, p_f, m_f, h_f, stamp, row, wts)
+                s = _score_node(f, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
                 if s == s:  # scored now
                     evaluations += 1
                     if s > best_s or (s == best_s and f < f_best):
@@ -458,9 +507,22 @@ def _search(
                 if right - left <= stride:
                     continue
                 h_lo, h_hi = h_f[left], h_f[right]
-                # the cases a bureau can solve, opened x effort factor, never fall as it
-                # opens more: at g, h <= h_lo x opened(left) / opened(g) as well
-                solved_lo = h_lo * lam_r * p_f[left] * (1.0 + MONOTONE_SLACK)
+                # the factor's elasticity e in the cases opened O rises with them (up
+                # to ELASTICITY_SLACK), so log h at g lies below its tangents in log O
+                # at both ends: h <= h_end (O_end / O)^e_end, and x^e <= 1 + e (x - 1)
+                # for 0 <= e <= 1. Where e at the left end may reach 1, the cases a
+                # bureau can solve, O h, never fall as it opens more: e = 1 with
+                # MONOTONE_SLACK.
+                e_lo = e_f[left] * (1.0 + ELASTICITY_SLACK)
+                m_lo = 1.0
+                if not e_lo < 1.0:
+                    e_lo, m_lo = 1.0, 1.0 + MONOTONE_SLACK
+                e_hi = min(e_f[right] * (1.0 - ELASTICITY_SLACK), 1.0)
+                # h <= c_lo + d_lo / p and h <= c_hi + d_hi / p (the tangents above)
+                d_lo = h_lo * e_lo * p_f[left] * m_lo
+                c_lo = h_lo * m_lo - h_lo * e_lo * m_lo
+                d_hi = h_hi * e_hi * p_f[right]
+                c_hi = h_hi - h_hi * e_hi
                 slack = 1e-9 * (abs(best_s) + 1.0)  # rounding in the table lookups
                 hope = False
                 w_op = w_opened0 + aud
@@ -468,9 +530,13 @@ def _search(
                 for g in range(left + stride, right, stride):
                     a = a_f[g]
                     h_top = h_hi  # the effort factor at g is at most this
-                    opened = lam_r * p_f[g]
-                    if solved_lo < h_top * opened:
-                        h_top = solved_lo / opened
+                    inv = inv_p_f[g]
+                    t = c_lo + d_lo * inv
+                    if t < h_top:
+                        h_top = t
+                    t = c_hi + d_hi * inv
+                    if t < h_top:
+                        h_top = t
                     b = (a * h_top if a >= 0.0 else a * h_lo) + w_op * p_f[g]
                     if quota != 0.0:
                         b -= penalty * max(quota - m_f[g] * h_top, 0.0)
@@ -480,7 +546,7 @@ def _search(
                 if not hope:
                     continue
                 mid = left + ((right - left) // stride // 2) * stride
-                s = _score_node(mid, r, lam_r, p_f, m_f, h_f, stamp, row, wts)
+                s = _score_node(mid, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
                 if s == s:
                     evaluations += 1
                     if s > best_s or (s == best_s and mid < f_best):
