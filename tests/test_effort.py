@@ -160,3 +160,18 @@ def test_both_quadratures_agree_where_the_short_one_is_used(dispersion, monkeypa
     long = effort.effort_factor(mu, a * 0.25, 0.25, dispersion)
     effort._laguerre.cache_clear()
     assert np.max(np.abs(short / long - 1)) < 1e-10
+
+
+def test_the_poisson_sum_is_kummers_function_where_it_is_used():
+    """``_poisson`` sums Poisson probabilities below ``mu = 200``: scipy's ``hyp1f1``
+    there, to rounding, on both sides of the switch, for capacities of the table."""
+    from scipy import special
+
+    from tipresearch.model.effort import _SERIES_TO, _poisson
+
+    mu = np.concatenate([np.geomspace(1e-9, 1e3, 160), _SERIES_TO * (1 + np.array([-1e-9, 0.0]))])
+    a = np.geomspace(1e-3, 1e7, 90)
+    got = _poisson(mu[:, None], a[None, :])
+    ref = special.hyp1f1(1.0, a[None, :] + 2.0, -mu[:, None])
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+    assert _poisson(np.zeros(1), np.ones(1))[0] == 1.0
