@@ -185,6 +185,39 @@ def test_help_lists_subcommands(command: list[str] | None) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "tipresearch"], None],
+    ids=["python -m tipresearch", "tipresearch"],
+)
+def test_a_command_exits_with_its_status(command: list[str] | None, tmp_path) -> None:
+    """Both entry points exit with the subcommand's status (2: a bad input), and the
+    garbage collector frozen at the end leaves the message whole."""
+    command = command or [str(_console_script())]
+    missing = tmp_path / "nothing.yaml"
+    done = subprocess.run(
+        [*command, "sweep", str(missing), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "tipresearch sweep: error:" in done.stderr and "nothing.yaml" in done.stderr
+
+
+def test_entry_freezes_the_collector_and_exits_with_mains_status(monkeypatch) -> None:
+    import gc
+
+    from tipresearch.cli import app
+
+    frozen = []
+    monkeypatch.setattr(app, "main", lambda: 3)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    with pytest.raises(SystemExit) as exit_:
+        app.entry()
+    assert exit_.value.code == 3 and frozen == [True]
+
+
 def test_run_help() -> None:
     done = subprocess.run(
         [str(_console_script()), "run", "--help"], capture_output=True, text=True, timeout=60

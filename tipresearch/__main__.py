@@ -1,7 +1,5 @@
 """``python -m tipresearch``: the same as the ``tipresearch`` command."""
 
-import sys
+from .cli import entry
 
-from .cli import main
-
-sys.exit(main())
+entry()

@@ -8,6 +8,6 @@ it may import every other room, and none imports it.
 
 from __future__ import annotations
 
-from .app import COMMANDS, build_parser, main
+from .app import COMMANDS, build_parser, entry, main
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "entry", "main"]

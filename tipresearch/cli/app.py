@@ -8,6 +8,7 @@ happen inside ``main`` so that ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -72,5 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The ``tipresearch`` command and ``python -m tipresearch``: :func:`main`, then exit.
+
+    Before the interpreter exits, the objects it holds are frozen out of the garbage
+    collector (``gc.freeze``): its last collection, over everything the scientific
+    libraries loaded, took about 0.3 s of every command. Streams and files close as
+    usual, and ``atexit`` handlers run.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
