@@ -154,9 +154,16 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Most points in a task the sweep cuts by itself. Each task costs the main process
+#: about 5 ms (its values, its part file and record) and a worker about 3 ms, a tenth
+#: of 100 runs of the expected engine: tasks of 400 points ran 9-15% more runs per
+#: second than tasks of 100 (``benchmarks/README.md``).
+MAX_AUTO_BATCH = 400
+
+
 def _auto_batch(points: int, workers: int) -> int:
-    """Points per task: about four tasks per worker, between 1 and 100 points."""
-    return max(1, min(100, math.ceil(points / (4 * workers))))
+    """Points per task: about four tasks per worker, between 1 and :data:`MAX_AUTO_BATCH`."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(points / (4 * workers))))
 
 
 def _tasks(

@@ -469,7 +469,7 @@ def run_sweep(
         Without it, a folder that already holds a sweep is refused.
     batch_size : int, optional
         Points per task (default: the spec's, else about four tasks per worker, at
-        most 100 points).
+        most 400 points).
     progress : bool
         Show a progress bar on standard error.
     evaluate : callable, optional
