@@ -664,3 +664,12 @@ def test_dying_worker_tasks_are_retried(tmp_path, executor, n, batch_size):
     assert summary.failed_runs == 0 and got["error"].isna().all()
     assert len(got) == n and not got["point"].duplicated().any()
     assert np.allclose(got["y"], got["x"] + got["w"])
+
+
+def test_tasks_cut_automatically_are_larger_on_processes_than_on_dask():
+    from tipresearch.experiments.executors import _auto_batch
+
+    assert _auto_batch(1_000_000, 2, "processes") == 400
+    assert _auto_batch(1_000_000, 2, "dask") == 100
+    assert _auto_batch(80, 2, "processes") == 10  # about four tasks per worker
+    assert _auto_batch(3, 4, "dask") == 1

@@ -154,16 +154,20 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Most points in a task the sweep cuts by itself. Each task costs the main process
-#: about 5 ms (its values, its part file and record) and a worker about 3 ms, a tenth
-#: of 100 runs of the expected engine: tasks of 400 points ran 9-15% more runs per
-#: second than tasks of 100 (``benchmarks/README.md``).
-MAX_AUTO_BATCH = 400
+#: Most points in a task the sweep cuts by itself, per executor. Each task costs the
+#: main process about 5 ms (its values, its part file and record) and a worker about
+#: 3 ms, a tenth of 100 runs of the expected engine: on processes, tasks of 400 points
+#: ran 9-15% more runs per second than tasks of 100. Dask's workers keep up to 128 MB
+#: of freed heap each (the trim threshold set in :func:`_run_dask`), which larger
+#: tasks fill: a million-run sweep's peak memory was 1.31x the 10,240-run sweep's with
+#: 400 points a task and 1.11x with 100 (``benchmarks/README.md``).
+MAX_AUTO_BATCH = {"processes": 400, "dask": 100, "inprocess": 400}
 
 
-def _auto_batch(points: int, workers: int) -> int:
-    """Points per task: about four tasks per worker, between 1 and :data:`MAX_AUTO_BATCH`."""
-    return max(1, min(MAX_AUTO_BATCH, math.ceil(points / (4 * workers))))
+def _auto_batch(points: int, workers: int, executor: str = "processes") -> int:
+    """Points per task: about four tasks per worker, between 1 and
+    :data:`MAX_AUTO_BATCH` for the executor."""
+    return max(1, min(MAX_AUTO_BATCH[executor], math.ceil(points / (4 * workers))))
 
 
 def _tasks(

@@ -403,7 +403,9 @@ def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) ->
 
     n_points, remaining = len(design), int(todo.sum())
     spec = plan.spec
-    batch = plan.batch_size or spec.batch_size or _auto_batch(remaining, plan.workers)
+    batch = (
+        plan.batch_size or spec.batch_size or _auto_batch(remaining, plan.workers, plan.executor)
+    )
     tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings)
     failed = 0
     evaluated = 0
@@ -469,7 +471,7 @@ def run_sweep(
         Without it, a folder that already holds a sweep is refused.
     batch_size : int, optional
         Points per task (default: the spec's, else about four tasks per worker, at
-        most 400 points).
+        most 400 points, 100 on Dask).
     progress : bool
         Show a progress bar on standard error.
     evaluate : callable, optional
