@@ -15,6 +15,7 @@ it for many points at a time (:func:`tipresearch.experiments.point.model_points`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -262,7 +263,9 @@ def expected_totals_many(
     return {name: out[name] for name in TOTALS}
 
 
+@lru_cache(maxsize=1024)
 def _bureau_seed(seed: int) -> np.random.SeedSequence:
     """The bureaus' stream of a run: the first of the root seed's two children, as in
-    :func:`tipresearch.model.engines.simulate`."""
+    :func:`tipresearch.model.engines.simulate`. Kept per seed (a sweep with common
+    random numbers gives every run the same one): drawing from it leaves it as it is."""
     return np.random.SeedSequence(seed).spawn(2)[0]
