@@ -666,10 +666,27 @@ def test_dying_worker_tasks_are_retried(tmp_path, executor, n, batch_size):
     assert np.allclose(got["y"], got["x"] + got["w"])
 
 
-def test_tasks_cut_automatically_are_larger_on_processes_than_on_dask():
-    from tipresearch.experiments.executors import _auto_batch
+def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
+    from functools import partial
+
+    from tipresearch.experiments import load_spec
+    from tipresearch.experiments.executors import _auto_batch, _tasks
 
     assert _auto_batch(1_000_000, 2, "processes") == 400
     assert _auto_batch(1_000_000, 2, "dask") == 100
-    assert _auto_batch(80, 2, "processes") == 10  # about four tasks per worker
-    assert _auto_batch(3, 4, "dask") == 1
+    assert _auto_batch(80, 2, "processes") == 25  # a quarter of a share, at least 25
+    assert _auto_batch(3, 4, "dask") == 3
+    spec = load_spec(ROOT / "experiments" / "levers_sobol.yaml")
+    design = spec.design()
+    todo = np.ones(len(design), dtype=bool)
+    todo[1000:1100] = False  # points already done: tasks never straddle them
+    sizes, covered = [], np.zeros(len(design), dtype=int)
+    batch = partial(_auto_batch, workers=2, executor="processes")
+    for task in _tasks(design, todo, batch, spec, None, None):
+        sizes.append(task.stop - task.start)
+        covered[task.start : task.stop] += 1
+        assert len(task.values) == task.stop - task.start
+    assert np.array_equal(covered, todo.astype(int))  # every point to do, once
+    assert sizes[0] == 400 and min(sizes[:-1]) >= 25  # the last: what is left
+    assert max(sizes[-5:]) <= 25  # the last tasks are the smallest
+    assert len(sizes) < len(design) / 100  # fewer tasks than with 100 points each

@@ -162,31 +162,44 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
 #: tasks fill: a million-run sweep's peak memory was 1.31x the 10,240-run sweep's with
 #: 400 points a task and 1.11x with 100 (``benchmarks/README.md``).
 MAX_AUTO_BATCH = {"processes": 400, "dask": 100, "inprocess": 400}
+#: Fewest points in a task the sweep cuts by itself, unless fewer are left: the last
+#: tasks are small, so that no worker is left with a long one while the others wait.
+MIN_AUTO_BATCH = 25
 
 
 def _auto_batch(points: int, workers: int, executor: str = "processes") -> int:
-    """Points per task: about four tasks per worker, between 1 and
-    :data:`MAX_AUTO_BATCH` for the executor."""
-    return max(1, min(MAX_AUTO_BATCH[executor], math.ceil(points / (4 * workers))))
+    """Points in the next task when ``points`` are left to cut: about a quarter of each
+    worker's share, between :data:`MIN_AUTO_BATCH` and :data:`MAX_AUTO_BATCH` for the
+    executor (guided self-scheduling: tasks shrink as the sweep nears its end)."""
+    size = math.ceil(points / (4 * workers))
+    return max(1, min(points, MAX_AUTO_BATCH[executor], max(MIN_AUTO_BATCH, size)))
 
 
 def _tasks(
     design: Design,
     todo: np.ndarray,
-    batch: int,
+    batch: int | Callable[[int], int],
     spec: SweepSpec,
     evaluate: Callable,
     settings: Any,
 ) -> Iterator[Task]:
-    """Tasks over the points still to do: runs of consecutive points, cut into batches."""
+    """Tasks over the points still to do: runs of consecutive points, cut into batches.
+
+    ``batch`` is the points per task, or a function of the points left to cut that
+    gives the next task's size (:func:`_auto_batch`).
+    """
     # runs of points to do, from the mask's edges only: nothing per point is made
     # beyond the mask, and each task's values are made when it is cut (a grid's lazily)
     pad = np.zeros(1, dtype=np.int8)
     mask = np.ascontiguousarray(todo, dtype=bool).view(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate((pad, mask, pad))))
+    left = int(np.sum(edges[1::2] - edges[::2]))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        for lo in range(int(start), int(stop), batch):
-            hi = min(lo + batch, int(stop))
+        lo = int(start)
+        while lo < int(stop):
+            size = batch(left) if callable(batch) else int(batch)
+            hi = min(lo + size, int(stop))
+            left -= hi - lo
             yield Task(
                 lo,
                 hi,
@@ -197,6 +210,7 @@ def _tasks(
                 evaluate,
                 settings,
             )
+            lo = hi
 
 
 # --------------------------------------------------------------------------- executors

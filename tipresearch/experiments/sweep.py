@@ -47,6 +47,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -404,7 +405,9 @@ def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) ->
     n_points, remaining = len(design), int(todo.sum())
     spec = plan.spec
     batch = (
-        plan.batch_size or spec.batch_size or _auto_batch(remaining, plan.workers, plan.executor)
+        plan.batch_size
+        or spec.batch_size
+        or partial(_auto_batch, workers=plan.workers, executor=plan.executor)
     )
     tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings)
     failed = 0
@@ -470,8 +473,8 @@ def run_sweep(
         Continue the sweep already in ``out``: points with results are skipped.
         Without it, a folder that already holds a sweep is refused.
     batch_size : int, optional
-        Points per task (default: the spec's, else about four tasks per worker, at
-        most 400 points, 100 on Dask).
+        Points per task (default: the spec's, else a quarter of each worker's share of
+        the points left, between 25 and 400 points, 100 on Dask).
     progress : bool
         Show a progress bar on standard error.
     evaluate : callable, optional
