@@ -164,17 +164,8 @@ def _score_node(
     if stamp[f] == r:
         return np.nan
     row, first, scale, top = effort_row
-    opened = lam * p_f[f]
-    y = math.log(1.0 + opened) * scale
-    j = int(y)
-    if j > top:
-        j = top
-    lo = row[j]
-    d = row[j + 1] - lo
-    h = math.exp(lo + d * (y - j)) * first
-    e = -d * scale * opened / (1.0 + opened)
-    # below 1e-12 (few cases opened) as 0: denormal numbers would slow the bounds down
-    h_f[f], e_f[f], stamp[f] = h, e if e > 1e-12 else 0.0, r
+    h, e = _effort_elasticity(lam * p_f[f], row, first, scale, top)
+    h_f[f], e_f[f], stamp[f] = h, e, r
     return _per_report(p_f[f], m_f[f], h, wts)
 
 
@@ -294,8 +285,8 @@ def _segment(
     from positive to negative the maximum is where it is zero (:func:`_newton`);
     otherwise it is at an end the slope rises towards (the score is often convex
     inside a cell and peaks at the cuts: it is scalloped). Each candidate is scored
-    as every other point (:func:`_per_report`). With P(open) near 0 or more than eight cells, a
-    golden-section search of ``iterations`` steps instead.
+    as every other point (:func:`_per_report`). With P(open) near 0 or more than
+    eight cells, a golden-section search of ``iterations`` steps instead.
     """
     quota, penalty = wts[4], wts[5]
     p1 = p0 + dp
