@@ -217,7 +217,7 @@ def _table(dispersion: float) -> np.ndarray:
 
     Poisson counts: Kummer's function on a 1,024-point grid (about 0.3 s).
     Over-dispersed counts: the gamma average of the Poisson table, on a coarser grid
-    (about a second per dispersion). Each is kept on disk once built
+    (0.1-0.2 s per dispersion once the Poisson table is there). Each is kept on disk once built
     (:func:`_stored_grid`), so that later processes read it instead.
     """
     points = _TABLE_POINTS if dispersion == 0 else _DISPERSED_POINTS
