@@ -289,7 +289,8 @@ def test_the_best_point_of_a_segment_is_the_best_of_a_dense_scan(name, dispersio
             for j in {max(f - 1, 0), min(f, tau_f.size - 2), spare}:
                 p0, dp, m0, dm = p_f[j], p_f[j + 1] - p_f[j], m_f[j], m_f[j + 1] - m_f[j]
                 dense = score(p0 + dp * x, m0 + dm * x)
-                _, s, used = S._segment(p0, dp, m0, dm, lam_r, row, first, scale, n - 2, wts, 20)
+                seg = (p0, dp, m0, dm, lam_r, row, first, scale, n - 2, wts)
+                _, s, used = S._segment(seg, 20)
                 best = max(s, dense[0], dense[-1])
                 assert best >= dense.max() - 1e-10 * (abs(dense.max()) + 1.0), (ct.name, j)
                 pieces += used != 22  # the piecewise search, not the golden fallback
@@ -303,5 +304,6 @@ def test_a_segment_where_nothing_is_opened_takes_the_golden_section_search():
     metric = get_metric("clearance_rate")
     ct = params.case_types[0]
     row, first, scale, n, wts = _segment_case(params, metric, ct, 50.0, 20.0)
-    _, _, used = S._segment(0.01, -0.01, 0.005, -0.005, 50.0, row, first, scale, n - 2, wts, 9)
+    seg = (0.01, -0.01, 0.005, -0.005, 50.0, row, first, scale, n - 2, wts)
+    _, _, used = S._segment(seg, 9)
     assert used == 11

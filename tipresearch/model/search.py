@@ -78,15 +78,10 @@ def _effort(
     ``row`` is the bureau's row of the table, interpolated once between the two rows
     of its capacity (:func:`_fill_row`), so a lookup reads two neighbouring numbers.
     ``log(1 + x)`` instead of ``log1p(x)``: a third of the time, and the table index
-    it gives differs by less than 1e-13.
+    it gives differs by less than 1e-13. The lookup of :func:`_effort_elasticity`,
+    whose elasticity the compiler drops where it is not used.
     """
-    y = math.log(1.0 + opened) * scale
-    j = int(y)
-    if j > top:
-        j = top
-    fy = y - j
-    lo = row[j]
-    return math.exp(lo + (row[j + 1] - lo) * fy) * first
+    return _effort_elasticity(opened, row, first, scale, top)[0]
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -170,20 +165,7 @@ def _score_node(
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _slope(
-    x: float,
-    cell: int,
-    active: bool,
-    p0: float,
-    dp: float,
-    m0: float,
-    dm: float,
-    lam: float,
-    row: np.ndarray,
-    first: float,
-    scale: float,
-    wts: tuple,
-) -> tuple:  # pragma: no cover - compiled
+def _slope(x: float, cell: int, active: bool, seg: tuple) -> tuple:  # pragma: no cover
     """The score's first and second derivatives in ``x`` on one smooth piece, and
     ``g - quota`` and ``g'`` for solved cases per report ``g = m h``.
 
@@ -193,7 +175,9 @@ def _slope(
     ``h' = h k`` and ``h'' = h (k^2 + k')`` with ``k = d scale lam dp / (1 + lam p)``.
     The score is ``w_solved g + w_opened p - audit + rate g / p - penalty (quota - g)``
     (:func:`_per_report`), the last term only where the quota is missed (``active``).
+    ``seg = (p0, dp, m0, dm, lam, row, first, scale, top, wts)`` (:func:`_segment`).
     """
+    p0, dp, m0, dm, lam, row, first, scale, _, wts = seg
     w_solved, w_opened, audit, rate, quota, penalty = wts
     p = p0 + dp * x
     m = m0 + dm * x
@@ -220,22 +204,7 @@ def _slope(
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _newton(
-    a: float,
-    b: float,
-    fa: float,
-    fb: float,
-    which: int,
-    cell: int,
-    active: bool,
-    p0: float,
-    dp: float,
-    m0: float,
-    dm: float,
-    lam: float,
-    row: np.ndarray,
-    first: float,
-    scale: float,
-    wts: tuple,
+    a: float, b: float, fa: float, fb: float, which: int, cell: int, active: bool, seg: tuple
 ) -> tuple:  # pragma: no cover - compiled
     """The zero in ``[a, b]`` of the slope (``which = 0``) or of ``g - quota``
     (``which = 2``), whose values at the ends have opposite signs, and the
@@ -246,7 +215,7 @@ def _newton(
     x = a + (b - a) * fa / (fa - fb)
     used = 0
     for _ in range(60):
-        r = _slope(x, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts)
+        r = _slope(x, cell, active, seg)
         f, df = (r[0], r[1]) if which == 0 else (r[2], r[3])
         used += 1
         if (f < 0.0) == up:
@@ -263,19 +232,7 @@ def _newton(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _segment(
-    p0: float,
-    dp: float,
-    m0: float,
-    dm: float,
-    lam: float,
-    row: np.ndarray,
-    first: float,
-    scale: float,
-    top: int,
-    wts: tuple,
-    iterations: int,
-) -> tuple:  # pragma: no cover - compiled
+def _segment(seg: tuple, iterations: int) -> tuple:  # pragma: no cover - compiled
     """The best point ``x`` in (0, 1) of a segment where P(open) and E[s' 1(open)] are
     linear, its score (-inf if no point inside was a candidate) and the evaluations.
 
@@ -287,7 +244,13 @@ def _segment(
     inside a cell and peaks at the cuts: it is scalloped). Each candidate is scored
     as every other point (:func:`_per_report`). With P(open) near 0 or more than
     eight cells, a golden-section search of ``iterations`` steps instead.
+
+    ``seg = (p0, dp, m0, dm, lam, row, first, scale, top, wts)``: P(open) and
+    E[s' 1(open)] at the segment's start and their rise over it, the bureau's expected
+    reports, its row of the effort table with its lookup's constants (:func:`_effort`),
+    and the score's weights (:func:`_per_report`).
     """
+    p0, dp, m0, dm, lam, row, first, scale, top, wts = seg
     quota, penalty = wts[4], wts[5]
     p1 = p0 + dp
     if dp == 0.0:  # the factor is constant: the score is linear, best at an end
@@ -296,7 +259,7 @@ def _segment(
     y1 = math.log(1.0 + lam * p1) * scale
     c0, c1 = min(int(y0), top), min(int(y1), top)
     if min(p0, p1) <= 1e-12 or abs(c1 - c0) > 7:
-        return _golden(p0, dp, m0, dm, lam, row, first, scale, top, wts, iterations)
+        return _golden(seg, iterations)
     step = 1 if c1 > c0 else -1
     best_x, best_s, used = 0.0, -np.inf, 0
     a, cell = 0.0, c0
@@ -310,16 +273,14 @@ def _segment(
             b = min(max(b, a), 1.0)
         # the slope without the quota's penalty, and solved cases per report less the
         # quota, at both ends; the penalty adds penalty x g' where the quota is missed
-        ra = _slope(a, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
-        rb = _slope(b, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
+        ra = _slope(a, cell, False, seg)
+        rb = _slope(b, cell, False, seg)
         used += 2
         ga, gb = ra[2], rb[2]
         cut, rc = b, rb
         if quota != 0.0 and (ga < 0.0) != (gb < 0.0):
-            cut, k = _newton(
-                a, b, ga, gb, 2, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts
-            )
-            rc = _slope(cut, cell, False, p0, dp, m0, dm, lam, row, first, scale, wts)
+            cut, k = _newton(a, b, ga, gb, 2, cell, False, seg)
+            rc = _slope(cut, cell, False, seg)
             used += k + 1
         # one or two smooth pieces: [a, cut] and, past the quota, [cut, b]
         lo, r_lo = a, ra
@@ -338,9 +299,7 @@ def _segment(
             # end it rises towards (both ends of a piece whose slope rises through
             # zero, one of them its maximum)
             if da > 0.0 and db < 0.0:
-                x, k = _newton(
-                    lo, hi, da, db, 0, cell, active, p0, dp, m0, dm, lam, row, first, scale, wts
-                )
+                x, k = _newton(lo, hi, da, db, 0, cell, active, seg)
                 used += k
                 cands = (x, -1.0)
             else:
@@ -362,20 +321,9 @@ def _segment(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _golden(
-    p0: float,
-    dp: float,
-    m0: float,
-    dm: float,
-    lam: float,
-    row: np.ndarray,
-    first: float,
-    scale: float,
-    top: int,
-    wts: tuple,
-    iterations: int,
-) -> tuple:  # pragma: no cover - compiled
+def _golden(seg: tuple, iterations: int) -> tuple:  # pragma: no cover - compiled
     """A golden-section search of ``iterations`` steps for :func:`_segment`."""
+    p0, dp, m0, dm, lam, row, first, scale, top, wts = seg
     golden = (math.sqrt(5.0) - 1.0) / 2.0
     lo, hi = 0.0, 1.0
     x0, x1 = hi - golden * (hi - lo), lo + golden * (hi - lo)
@@ -554,19 +502,9 @@ def _search(
             if g < 0 or g >= tau_f.size:
                 continue
             j = min(f_best, g)
-            x, s, used = _segment(
-                p_f[j],
-                p_f[j + 1] - p_f[j],
-                m_f[j],
-                m_f[j + 1] - m_f[j],
-                lam_r,
-                row_buf,
-                first_r,
-                scale,
-                n - 2,
-                wts,
-                iterations,
-            )
+            dp, dm = p_f[j + 1] - p_f[j], m_f[j + 1] - m_f[j]
+            seg = (p_f[j], dp, m_f[j], dm, lam_r, row_buf, first_r, scale, n - 2, wts)
+            x, s, used = _segment(seg, iterations)
             evaluations += used
             if s > best_s:
                 best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
