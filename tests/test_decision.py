@@ -172,3 +172,21 @@ def test_tables_from_the_shared_unit_table_match_direct_hard_moments(a, b, delta
         _moments_hard(t, a, b, delta), _moments_hard_tabulated(t, a, b, delta), strict=True
     ):
         assert_allclose(shared, direct, atol=1e-5)
+
+
+@pytest.mark.parametrize(("delta", "sigma"), [(0.0, 0.1), (0.3, 0.02), (0.5, 0.2), (0.1, 0.004)])
+def test_tables_convolve_only_the_points_between_the_kinks(delta, sigma):
+    """The smoothed moments equal the convolution of every point of the wide grid."""
+    from tipresearch.model.decision import _moments_hard_tabulated, _smoothed
+
+    a, b = 2.0, 5.0
+    fine = (1.0 + 12 * sigma) / 1024 / (1 if sigma > 0.01 else 4)
+    half = int(np.ceil(6 * sigma / fine))
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * fine / sigma) ** 2)
+    kernel /= kernel.sum()
+    wide = delta - 6 * sigma + fine * np.arange(-half, 1025 + half)
+    p, m = _smoothed(wide, kernel, a, b, delta)
+    p0, m0 = _moments_hard_tabulated(wide, a, b, delta)
+    assert p.shape == (1025,)
+    assert_allclose(p, np.convolve(p0, kernel, mode="valid"), rtol=0, atol=1e-14)
+    assert_allclose(m, np.convolve(m0, kernel, mode="valid"), rtol=0, atol=1e-14)

@@ -12,7 +12,7 @@ from tipresearch.model import ModelParams
 from tipresearch.model import decision as D
 from tipresearch.model.effort import EffortRows
 from tipresearch.model.metrics import PRESETS, get_metric
-from tipresearch.model.search import search_thresholds
+from tipresearch.model.search import search_groups, search_thresholds
 
 NO_BONUS = [name for name in PRESETS if not get_metric(name).bonus]
 
@@ -307,3 +307,94 @@ def test_a_segment_where_nothing_is_opened_takes_the_golden_section_search():
     seg = (0.01, -0.01, 0.005, -0.005, 50.0, row, first, scale, n - 2, wts)
     _, _, used = S._segment(seg, 9)
     assert used == 11
+
+
+# --------------------------------------------------------------------------- many runs at once
+
+
+def test_groups_searched_together_get_the_thresholds_each_gets_alone():
+    # three groups on two tables, with their own weights and audits, in one call
+    lam, cap = _bureaus(11, 90)
+    rows = EffortRows(cap, 1.0, 0.0)
+    flat, base, fx, first, scale, n = rows.compiled_rows()
+    params = [_params(0.05, 0.0, 0.0), _params(0.12, 0.0, 0.2)]
+    tables = [
+        D._table(ct.beta_a, ct.beta_b, ct.dna_effect, p.screening_noise)
+        for p in params
+        for ct in p.case_types[:1]
+    ]
+    coefs = [
+        D._search_weights(p, get_metric(m), p.case_types[0])
+        for p, m in [
+            (params[0], "clearance_rate"),
+            (params[1], "solved_count"),
+            (params[0], "opened_count"),
+        ]
+    ]
+    table_of, start, audit = [0, 1, 0], [0, 30, 55, 90], [0.0, 0.3, 0.05]
+    together = search_groups(
+        tuple(np.stack([t[j] for t in tables]) for j in range(3)),
+        np.array(table_of),
+        np.array(start),
+        np.array(coefs),
+        D._COARSE_STEP,
+        lam,
+        rows.compiled_rows(),
+        np.repeat(audit, np.diff(start)),
+    )
+    for g in range(3):
+        at = slice(start[g], start[g + 1])
+        alone = search_thresholds(
+            *tables[table_of[g]],
+            D._COARSE_STEP,
+            lam[at],
+            (flat, base[at], fx[at], first[at], scale, n),
+            np.array(coefs[g]),
+            np.full(at.stop - at.start, audit[g]),
+        )
+        np.testing.assert_array_equal(together[at], alone)
+
+
+def test_groups_must_cover_the_bureaus_once():
+    lam, cap = _bureaus(3, 10)
+    table = D._table(2.0, 5.0, 0.0, 0.05)
+    args = (table, np.zeros(2, dtype=int))
+    for start in ([0, 4, 9], [0, 6, 4]):  # misses the last bureau; falls back
+        with pytest.raises(ParameterError, match="start"):
+            search_groups(
+                *args,
+                np.array(start),
+                np.zeros((2, 7)),
+                8,
+                lam,
+                EffortRows(cap, 1.0).compiled_rows(),
+                np.zeros(10),
+            )
+
+
+def test_many_runs_get_the_thresholds_each_run_gets_alone():
+    # runs with other noise, dispersion, effort, ratings (one with the target bonus),
+    # and bureaus outside the effort table in one of them
+    runs, lams, caps = [], [], []
+    for i, (noise, dispersion, metric) in enumerate(
+        [
+            (0.05, 0.0, "clearance_rate"),
+            (0.12, 0.3, "solved_count"),
+            (0.0, 0.0, "opened_count"),
+            (0.05, 0.3, "clearance_rate"),
+            (0.08, 0.0, "clearance_target"),
+        ]
+    ):
+        params = dataclasses.replace(_params(noise, dispersion, 0.1 * i), effort_half=0.5 + i)
+        lam, cap = _bureaus(20 + i, 40)
+        shares = np.array([ct.share for ct in params.case_types])
+        lam, cap = lam[:, None] * shares, cap[:, None] * shares
+        if i == 3:
+            lam[5, 0], cap[7, 1] = 3e6, 1e-6  # beyond the effort table
+        runs.append((params, get_metric(metric)))
+        lams.append(lam)
+        caps.append(cap)
+    assert get_metric("clearance_target").bonus
+    together = D.best_thresholds_many(runs, lams, caps)
+    for (params, metric), lam, cap, tau in zip(runs, lams, caps, together, strict=True):
+        np.testing.assert_array_equal(tau, D.best_thresholds(params, metric, lam, cap))

@@ -27,6 +27,7 @@ The clearance rate is the ratio of expectations ``E[S] / E[O]``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ from tipresearch.errors import ParameterError
 from .effort import MU_MAX, EffortRows, effort_factor, effort_factor_fast
 from .metrics import PLANNER, Metric, get_metric
 from .params import CaseType, ModelParams
-from .search import search_thresholds
+from .search import search_groups, search_thresholds
 
 __all__ = [
     "intake_moments",
@@ -48,6 +49,7 @@ __all__ = [
     "expected_outcomes",
     "best_response",
     "best_thresholds",
+    "best_thresholds_many",
     "planner_response",
     "Response",
 ]
@@ -177,6 +179,35 @@ def _moments_hard_tabulated(
     return p, delta * p + (1.0 - delta) * (a / (a + b)) * np.interp(u, u_f, q_f)
 
 
+def _smoothed(
+    wide: np.ndarray, kernel: np.ndarray, a: float, b: float, delta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hard moments on the rising grid ``wide`` convolved with ``kernel`` ('valid').
+
+    The hard moments are constant where ``t <= delta`` (every report opened) and 0
+    where ``t >= 1``: only the points in between are evaluated and convolved, and the
+    constant part of each output is the kernel's mass over it (a cumulative sum).
+    The same sums as convolving every point, in another order.
+    """
+    width, half2 = kernel.size, kernel.size - 1
+    out = wide.size - half2
+    w_a = int(np.searchsorted(wide, delta, side="right"))  # first point above delta
+    w_b = max(int(np.searchsorted(wide, 1.0, side="left")), w_a)  # first point at 1 or above
+    p_top, m_top = _moments_hard_tabulated(np.array([delta]), a, b, delta)
+    # the kernel's mass over the points below delta, for each output i: k[0 .. w_a - i)
+    mass = np.concatenate([[0.0], np.cumsum(kernel)])[np.clip(w_a - np.arange(out), 0, width)]
+    p, m = mass * p_top[0], mass * m_top[0]
+    if w_b > w_a:
+        p_mid, m_mid = _moments_hard_tabulated(wide[w_a:w_b], a, b, delta)
+        # output i takes full[i + half2 - w_a] of the full convolution of the middle
+        lo = max(w_a - half2, 0)
+        hi = min(w_b, out)
+        at = slice(lo + half2 - w_a, hi + half2 - w_a)
+        p[lo:hi] += np.convolve(p_mid, kernel)[at]
+        m[lo:hi] += np.convolve(m_mid, kernel)[at]
+    return p, m
+
+
 @lru_cache(maxsize=1024)
 def _table(
     a: float, b: float, delta: float, noise: float
@@ -189,7 +220,8 @@ def _table(
     hard-threshold moments (interpolated in the finer unit table) on an even grid over
     ``[delta - 6 sigma, 1 + 6 sigma]`` are convolved with the normal density of the
     noise (discrete Gauss transform), which is exact up to the grid spacing because
-    the hard moments are constant outside ``[delta, 1]``; for noise below eight grid
+    the hard moments are constant outside ``[delta, 1]`` (so only the points between
+    are convolved, :func:`_smoothed`); for noise below eight grid
     steps, the same on a grid up to eight times finer (every k-th point kept), and
     below one grid step, the quadrature of :func:`intake_moments` (24 nodes) on the
     interpolated hard moments.
@@ -217,9 +249,8 @@ def _table(
             kernel = np.exp(-0.5 * (offsets / noise) ** 2)
             kernel /= kernel.sum()
             wide = lo + fine * np.arange(-half, (_FINE_POINTS - 1) * refine + 1 + half)
-            p0, m0 = _moments_hard_tabulated(wide, a, b, delta)
-            p = np.convolve(p0, kernel, mode="valid")[::refine]
-            m = np.convolve(m0, kernel, mode="valid")[::refine]
+            p, m = _smoothed(wide, kernel, a, b, delta)
+            p, m = p[::refine], m[::refine]
     # rounding in the convolution can leave 1 + 2e-16; probabilities stay in [0, 1]
     p, m = np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0)
     for arr in (tau, p, m):
@@ -455,17 +486,7 @@ def _best_for_type(
     if audit_q is not None:
         q = audit_q
     audit = np.broadcast_to(metric.penalty_weight * q * pen, lam.shape)
-    coef = np.array(
-        [
-            metric.solved + metric.unsolved,
-            metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost,
-            metric.victims * ct.victims_per_solved if metric.victims else 0.0,
-            later_solve_share(ct, params) if metric.victims else 0.0,
-            metric.rate,
-            metric.quota,
-            metric.quota_penalty if metric.quota else 0.0,
-        ]
-    )
+    coef = _search_weights(params, metric, ct)
     return search_thresholds(
         tau_f,
         p_f,
@@ -476,6 +497,19 @@ def _best_for_type(
         coef,
         audit,
     )
+
+
+def _search_weights(params: ModelParams, metric: Metric, ct: CaseType) -> list[float]:
+    """A case type's score weights for the compiled search (:func:`.search._score_at`)."""
+    return [
+        metric.solved + metric.unsolved,
+        metric.opened - metric.unsolved - metric.cost_weight * params.handling_cost,
+        metric.victims * ct.victims_per_solved if metric.victims else 0.0,
+        later_solve_share(ct, params) if metric.victims else 0.0,
+        metric.rate,
+        metric.quota,
+        metric.quota_penalty if metric.quota else 0.0,
+    ]
 
 
 def _best_for_type_numpy(
@@ -616,6 +650,89 @@ def best_thresholds(
     if metric.bonus:
         tau = _secure_target(params, metric, tau, lam, cap)
     return tau
+
+
+def best_thresholds_many(
+    runs: Sequence[tuple[ModelParams, Metric]],
+    lam: Sequence[np.ndarray],
+    cap: Sequence[np.ndarray],
+) -> list[np.ndarray]:
+    """:func:`best_thresholds` of many runs, the compiled searches in one call.
+
+    Every case type of every run whose bureaus all lie in the effort table is searched
+    in one call of :func:`tipresearch.model.search.search_groups` per dispersion of
+    the counts, so that the calls, tables of the effort factor and working arrays are
+    paid once; the rest (the target bonus, bureaus outside the table) as in
+    :func:`best_thresholds`. Each run's thresholds are those :func:`best_thresholds`
+    gives it alone (``tests/test_search.py``).
+
+    Parameters
+    ----------
+    runs : sequence of (ModelParams, Metric)
+    lam, cap : sequence of ndarray, each shape (B_i, K_i)
+        Each run's expected reports and capacity per bureau and case type.
+
+    Returns
+    -------
+    list of ndarray, shape (B_i, K_i)
+    """
+    if not len(runs) == len(lam) == len(cap):
+        raise ParameterError("lam", len(lam), f"one array per run ({len(runs)}), as cap")
+    out = [np.empty(np.shape(x)) for x in lam]
+    # (run, type) pairs for the compiled search, by the dispersion of their counts
+    pending: dict[float, list[tuple[int, int]]] = {}
+    for i, ((params, metric), lam_i) in enumerate(zip(runs, lam, strict=True)):
+        if metric.bonus or np.size(lam_i) == 0 or np.shape(cap[i]) != np.shape(lam_i):
+            out[i] = best_thresholds(params, metric, lam_i, cap[i])
+            continue
+        for k in range(len(params.case_types)):
+            pending.setdefault(float(params.dispersion), []).append((i, k))
+    for dispersion, pairs in pending.items():
+        lam_g = [np.asarray(lam[i][:, k], dtype=float) for i, k in pairs]
+        cap_g = [np.asarray(cap[i][:, k], dtype=float) for i, k in pairs]
+        sizes = np.array([x.size for x in lam_g])
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        lam_all, cap_all = np.concatenate(lam_g), np.concatenate(cap_g)
+        half = np.repeat([runs[i][0].effort_half for i, _ in pairs], sizes)
+        effort = EffortRows(cap_all, half, dispersion)
+        fast_b = effort.ok & (lam_all <= MU_MAX)
+        fast = np.logical_and.reduceat(fast_b, starts[:-1])
+        tables: dict[tuple[float, float, float, float], int] = {}
+        table_of, coef, audit = [], [], []
+        for (i, k), ok in zip(pairs, fast, strict=True):
+            params, metric = runs[i]
+            ct = params.case_types[k]
+            if not ok:  # some bureau outside the table: the type alone
+                out[i][:, k] = _best_for_type(params, metric, ct, lam[i][:, k], cap[i][:, k])
+                continue
+            key = (ct.beta_a, ct.beta_b, ct.dna_effect, params.screening_noise)
+            table_of.append(tables.setdefault(key, len(tables)))
+            coef.append(_search_weights(params, metric, ct))
+            q, pen = params.audit(ct)
+            audit.append(metric.penalty_weight * q * pen)
+        if not table_of:
+            continue
+        take = np.repeat(fast, sizes)
+        flat, base, fx, first, scale, n = effort.compiled_rows()
+        stacked = [_table(*key) for key in tables]
+        found = search_groups(
+            tuple(np.stack([t[j] for t in stacked]) for j in range(3)),
+            np.array(table_of),
+            np.concatenate([[0], np.cumsum(sizes[fast])]),
+            np.array(coef),
+            _COARSE_STEP,
+            lam_all[take],
+            (flat, base[take], fx[take], first[take], scale, n),
+            np.repeat(audit, sizes[fast]),
+        )
+        at = np.cumsum(sizes[fast])[:-1]
+        for (i, k), tau in zip(
+            [pair for pair, ok in zip(pairs, fast, strict=True) if ok],
+            np.split(found, at),
+            strict=True,
+        ):
+            out[i][:, k] = tau
+    return out
 
 
 def _secure_target(

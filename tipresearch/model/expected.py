@@ -23,7 +23,7 @@ from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 
 from .bureaus import Bureaus, draw_bureaus
-from .decision import best_thresholds, tabulated_moments
+from .decision import best_thresholds_many, tabulated_moments
 from .dynamics import Dynamics
 from .effort import effort_factor
 from .metrics import Metric, get_metric
@@ -159,7 +159,8 @@ def expected_totals_many(
 ) -> dict[str, np.ndarray]:
     """:func:`expected_totals` of many runs in one call, stacked along a first axis.
 
-    Each run's thresholds are searched on its own (:func:`best_thresholds`); the rest
+    Each run's thresholds are searched as if alone, every run's in one compiled call
+    (:func:`tipresearch.model.decision.best_thresholds_many`); the rest
     (the effort factor of every bureau of every run, the sums over bureaus, the backlog
     and recall recursions) is computed for all runs together, so that its cost per
     call is paid once. A run's totals do not depend on the other runs of the call:
@@ -201,16 +202,19 @@ def expected_totals_many(
             "runs", [len(params.case_types) for params, _ in runs], "the same number of case types"
         )
     rows: dict[str, list[np.ndarray]] = {k: [] for k in ("lam", "cap", "p", "m")}
-    for (params, metric), seed, own in zip(runs, seeds, bureaus, strict=True):
-        metric = get_metric(metric)
+    runs = [(params, get_metric(metric)) for params, metric in runs]
+    for (params, _), seed, own in zip(runs, seeds, bureaus, strict=True):
         if own is None:
             own = draw_bureaus(params, _bureau_seed(check_seed(seed)))
         shares = np.array([ct.share for ct in params.case_types])
-        lam = own.reports[:, None] * shares
-        cap = own.capacity[:, None] * shares
-        p_open, mass = type_moments(params, best_thresholds(params, metric, lam, cap))
-        for key, value in zip(rows, (lam, cap, p_open, mass), strict=True):
-            rows[key].append(value)
+        rows["lam"].append(own.reports[:, None] * shares)
+        rows["cap"].append(own.capacity[:, None] * shares)
+    # every run's thresholds searched in one compiled call (each as if alone)
+    taus = best_thresholds_many(runs, rows["lam"], rows["cap"])
+    for (params, _), tau in zip(runs, taus, strict=True):
+        p_open, mass = type_moments(params, tau)
+        rows["p"].append(p_open)
+        rows["m"].append(mass)
     sizes = np.array([x.shape[0] for x in rows["lam"]])
     if not sizes.all():  # reduceat would give an empty run its neighbour's first row
         raise ParameterError("bureaus", sizes.tolist(), "at least one bureau in every run")

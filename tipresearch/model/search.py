@@ -22,6 +22,10 @@ best point in the two segments beside it:
    best point is where its slope is zero (Newton steps) or one of its ends. It
    replaces the tabulated point only if it scores higher.
 
+Many runs are searched in one call (:func:`search_groups`): each case type of each run
+is a group of bureaus with its own table and score weights, searched as it would be
+alone.
+
 The effort factor is looked up in the table of
 :class:`tipresearch.model.effort.EffortRows`, from each bureau's own row of it
 (:func:`_fill_row`). Per bureau this takes about 29 scores or slopes
@@ -49,7 +53,13 @@ from numba import njit
 
 from tipresearch.errors import ParameterError
 
-__all__ = ["ANCHOR_STEP", "ELASTICITY_SLACK", "GOLDEN_ITERATIONS", "search_thresholds"]
+__all__ = [
+    "ANCHOR_STEP",
+    "ELASTICITY_SLACK",
+    "GOLDEN_ITERATIONS",
+    "search_groups",
+    "search_thresholds",
+]
 
 #: Every 16th point of the coarse grid is scored before the bounds prune the rest.
 ANCHOR_STEP = 16
@@ -354,9 +364,12 @@ def _golden(seg: tuple, iterations: int) -> tuple:  # pragma: no cover - compile
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _search(
-    tau_f: np.ndarray,
-    p_f: np.ndarray,
-    m_f: np.ndarray,
+    tau_t: np.ndarray,
+    p_t: np.ndarray,
+    m_t: np.ndarray,
+    table_of: np.ndarray,
+    start: np.ndarray,
+    coef_g: np.ndarray,
     coarse_step: int,
     anchor_step: int,
     iterations: int,
@@ -367,33 +380,102 @@ def _search(
     first: np.ndarray,
     scale: float,
     n: int,
-    coef: np.ndarray,
     audit: np.ndarray,
     counts: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
-    n_f = tau_f.size
+    # groups of bureaus: group g is bureaus start[g] .. start[g + 1] - 1, searched on
+    # table table_of[g] (rows of tau_t, p_t, m_t) with score weights coef_g[g]
+    n_f = tau_t.shape[1]
     n_c = (n_f - 1) // coarse_step + 1
     out = np.empty(lam.size)
     h_f = np.empty(n_f)  # effort factor at each tabulated threshold, where evaluated
     e_f = np.empty(n_f)  # and its elasticity in the cases opened
-    stamp = np.full(n_f, -1, dtype=np.int64)  # the row h_f[f] was evaluated for
+    stamp = np.full(n_f, -1, dtype=np.int64)  # the bureau h_f[f] was evaluated for
     stack = np.empty(2 * n_f + 8, dtype=np.int64)
     row_buf = np.empty(n)
-    # coef: solved weight (solved + unsolved), opened weight without the audit, victims
-    # weight (times victims per solved case), later-solve share, rate, quota, penalty
-    w_solved = coef[0] + coef[2] * (1.0 - coef[3])
-    w_opened0 = coef[1] + coef[2] * coef[3]
-    rate, quota, penalty = coef[4], coef[5], coef[6]
     # the bound's slope in the effort factor at each tabulated threshold (see below)
     a_f = np.empty(n_f)
     inv_p_f = np.empty(n_f)  # 1 / P(open); infinite where none is opened (no bound then)
-    for f in range(n_f):
-        w = w_solved
-        if rate != 0.0 and p_f[f] > 1e-12:
-            w += rate / p_f[f]
-        a_f[f] = w * m_f[f]
-        inv_p_f[f] = 1.0 / p_f[f] if p_f[f] > 0.0 else np.inf
-    for r in range(lam.size):
+    for g in range(table_of.size):
+        tau_f, p_f, m_f = tau_t[table_of[g]], p_t[table_of[g]], m_t[table_of[g]]
+        # coef: solved weight (solved + unsolved), opened weight without the audit,
+        # victims weight (times victims per solved case), later-solve share, rate,
+        # quota, penalty
+        coef = coef_g[g]
+        w_solved = coef[0] + coef[2] * (1.0 - coef[3])
+        w_opened0 = coef[1] + coef[2] * coef[3]
+        rate, quota, penalty = coef[4], coef[5], coef[6]
+        for f in range(n_f):
+            w = w_solved
+            if rate != 0.0 and p_f[f] > 1e-12:
+                w += rate / p_f[f]
+            a_f[f] = w * m_f[f]
+            inv_p_f[f] = 1.0 / p_f[f] if p_f[f] > 0.0 else np.inf
+        _search_group(
+            tau_f,
+            p_f,
+            m_f,
+            start[g],
+            start[g + 1],
+            n_c,
+            coarse_step,
+            anchor_step,
+            iterations,
+            lam,
+            flat,
+            base,
+            fx,
+            first,
+            scale,
+            n,
+            audit,
+            counts,
+            out,
+            h_f,
+            e_f,
+            stamp,
+            stack,
+            row_buf,
+            a_f,
+            inv_p_f,
+            (w_solved, w_opened0, rate, quota, penalty),
+        )
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _search_group(
+    tau_f: np.ndarray,
+    p_f: np.ndarray,
+    m_f: np.ndarray,
+    r0: int,
+    r1: int,
+    n_c: int,
+    coarse_step: int,
+    anchor_step: int,
+    iterations: int,
+    lam: np.ndarray,
+    flat: np.ndarray,
+    base: np.ndarray,
+    fx: np.ndarray,
+    first: np.ndarray,
+    scale: float,
+    n: int,
+    audit: np.ndarray,
+    counts: np.ndarray,
+    out: np.ndarray,
+    h_f: np.ndarray,
+    e_f: np.ndarray,
+    stamp: np.ndarray,
+    stack: np.ndarray,
+    row_buf: np.ndarray,
+    a_f: np.ndarray,
+    inv_p_f: np.ndarray,
+    weights: tuple,
+) -> None:  # pragma: no cover - compiled
+    """Search bureaus ``r0 .. r1 - 1``, all on one table with one set of weights."""
+    w_solved, w_opened0, rate, quota, penalty = weights
+    for r in range(r0, r1):
         lam_r, base_r, fx_r, first_r, aud = lam[r], base[r], fx[r], first[r], audit[r]
         if not lam_r > 0.0:  # no reports: every threshold scores 0, numpy's argmax is the first
             out[r] = tau_f[0]
@@ -510,7 +592,6 @@ def _search(
                 best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
         out[r] = best_t
         counts[r] = evaluations
-    return out
 
 
 def search_thresholds(
@@ -557,17 +638,93 @@ def search_thresholds(
     ndarray, shape (B,)
         The threshold with the highest expected score.
     """
+    return search_groups(
+        (tau_f, p_f, m_f),
+        np.zeros(1, dtype=np.int64),
+        np.array([0, np.size(lam)], dtype=np.int64),
+        np.asarray(coef, dtype=np.float64)[None],
+        coarse_step,
+        lam,
+        effort_rows,
+        np.broadcast_to(audit, np.shape(lam)),
+        anchor_step=anchor_step,
+        iterations=iterations,
+        evaluations=evaluations,
+    )
+
+
+def search_groups(
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+    table_of: np.ndarray,
+    start: np.ndarray,
+    coef: np.ndarray,
+    coarse_step: int,
+    lam: np.ndarray,
+    effort_rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int],
+    audit: np.ndarray,
+    *,
+    anchor_step: int = ANCHOR_STEP,
+    iterations: int = GOLDEN_ITERATIONS,
+    evaluations: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`search_thresholds` of many groups of bureaus in one compiled call.
+
+    Group ``g`` is bureaus ``start[g] .. start[g + 1] - 1``: one case type of one run,
+    searched on its table with its score weights. Each bureau's threshold is the one
+    :func:`search_thresholds` gives it alone; one call for a sweep's task saves a
+    call, its argument checks and its working arrays per run and case type.
+
+    Parameters
+    ----------
+    tables : tuple of ndarray, each shape (T, F) or (F,)
+        Tabulated thresholds, P(open) and E[s' 1(open)]: one row per table.
+    table_of : ndarray of int, shape (G,)
+        Each group's table.
+    start : ndarray of int, shape (G + 1,)
+        Where each group's bureaus start in ``lam``, then the number of bureaus.
+    coef : ndarray, shape (G, 7)
+        Each group's score weights, see :func:`_score_at`.
+    coarse_step, anchor_step, iterations, evaluations
+        As in :func:`search_thresholds`.
+    lam, effort_rows, audit
+        As in :func:`search_thresholds`, for the bureaus of every group.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        The threshold with the highest expected score, per bureau.
+    """
     if anchor_step < 1:
         raise ParameterError("anchor_step", anchor_step, "a whole number >= 1")
     if iterations < 0:
         raise ParameterError("iterations", iterations, "a whole number >= 0")
-    flat, base, fx, first, scale, n = effort_rows
+    tau_t, p_t, m_t = (np.atleast_2d(np.ascontiguousarray(t, dtype=np.float64)) for t in tables)
+    table_of = np.ascontiguousarray(table_of, dtype=np.int64)
+    start = np.ascontiguousarray(start, dtype=np.int64)
+    coef = np.ascontiguousarray(coef, dtype=np.float64)
     lam = np.ascontiguousarray(lam, dtype=np.float64)
+    groups = table_of.size
+    if (
+        start.shape != (groups + 1,)
+        or coef.shape != (groups, 7)
+        or (groups and (start[0] != 0 or start[-1] != lam.size or np.any(np.diff(start) < 0)))
+        or np.any((table_of < 0) | (table_of >= tau_t.shape[0]))
+    ):
+        raise ParameterError(
+            "start",
+            start.tolist(),
+            f"{groups + 1} rising offsets from 0 to {lam.size}, with {groups} tables"
+            f" among {tau_t.shape[0]} and weights of shape ({groups}, 7)",
+        )
+    flat, base, fx, first, scale, n = effort_rows
     counts = np.zeros(lam.size, dtype=np.int64) if evaluations is None else evaluations
     return _search(
-        np.ascontiguousarray(tau_f, dtype=np.float64),
-        np.ascontiguousarray(p_f, dtype=np.float64),
-        np.ascontiguousarray(m_f, dtype=np.float64),
+        tau_t,
+        p_t,
+        m_t,
+        table_of,
+        start,
+        coef,
         int(coarse_step),
         int(anchor_step),
         int(iterations),
@@ -578,7 +735,6 @@ def search_thresholds(
         first,
         float(scale),
         int(n),
-        np.ascontiguousarray(coef, dtype=np.float64),
         np.ascontiguousarray(np.broadcast_to(audit, lam.shape), dtype=np.float64),
         counts,
     )
