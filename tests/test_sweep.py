@@ -79,6 +79,8 @@ def test_point_seed_depends_only_on_the_run():
     # common random numbers: one seed per replication for every point
     assert point_seed(5, 0, 1, common=True) == point_seed(5, 49, 1, common=True)
     assert point_seed(5, 0, 1, common=True) != point_seed(5, 0, 0, common=True)
+    common = np.random.SeedSequence(5, spawn_key=(1,)).generate_state(1)[0]
+    assert point_seed(5, 7, 1, common=True) == common
 
 
 def test_point_outputs_are_the_means_of_summarise():

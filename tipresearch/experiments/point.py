@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -354,8 +354,10 @@ def _outputs_from_stacked(
         for j, suffix in enumerate(["", *(f"_{n}" for n in names)])
         for name in values
     ]
-    table = {name: v.tolist() for name, v in values.items()}
-    return [{key: table[name][r][j] for key, name, j in keys} for r in range(len(table["reports"]))]
+    # one row of floats per run, in the order of keys
+    table = np.stack([values[name][:, j] for _, name, j in keys], axis=1).tolist()
+    labels = [key for key, _, _ in keys]
+    return [dict(zip(labels, row, strict=True)) for row in table]
 
 
 def _nanmean(x: np.ndarray) -> np.ndarray:
@@ -475,5 +477,14 @@ def point_seed(root_seed: int, point: int, replication: int, common: bool = Fals
     with ``common=True`` the key is ``(replication,)`` alone, so every point of a
     replication shares its random numbers (common random numbers).
     """
-    key = (int(replication),) if common else (int(point), int(replication))
+    if common:  # the same for every point: kept per (root seed, replication)
+        return _common_seed(int(root_seed), int(replication))
+    key = (int(point), int(replication))
     return int(np.random.SeedSequence(int(root_seed), spawn_key=key).generate_state(1)[0])
+
+
+@lru_cache(maxsize=256)
+def _common_seed(root_seed: int, replication: int) -> int:
+    """:func:`point_seed` with ``common=True``, computed once per (root seed, replication)."""
+    key = (replication,)
+    return int(np.random.SeedSequence(root_seed, spawn_key=key).generate_state(1)[0])

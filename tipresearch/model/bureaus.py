@@ -12,7 +12,13 @@ import numpy as np
 
 from .params import ModelParams
 
-__all__ = ["Bureaus", "draw_bureaus", "draw_reports"]
+__all__ = [
+    "Bureaus",
+    "bureau_normals",
+    "bureaus_from_normals",
+    "draw_bureaus",
+    "draw_reports",
+]
 
 
 @dataclass(frozen=True)
@@ -30,9 +36,17 @@ def draw_bureaus(params: ModelParams, seed: int | np.random.SeedSequence) -> Bur
     ``reports_mean``; ``docs/model.md``, section 1.2) and ``K_b = capacity_ratio lambda_b
     exp(sigma_K W_b - sigma_K^2 / 2)``.
     """
+    return bureaus_from_normals(params, bureau_normals(seed, params.n_bureaus))
+
+
+def bureau_normals(seed: int | np.random.SeedSequence, n_bureaus: int) -> np.ndarray:
+    """The standard normal draws ``(Z_b, W_b)`` of :func:`draw_bureaus`, shape (2, n_bureaus)."""
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng = np.random.default_rng(ss)
-    z = rng.standard_normal((2, params.n_bureaus))
+    return np.random.default_rng(ss).standard_normal((2, n_bureaus))
+
+
+def bureaus_from_normals(params: ModelParams, z: np.ndarray) -> Bureaus:
+    """:func:`draw_bureaus` from its normal draws ``z`` (:func:`bureau_normals`)."""
     s, sk = params.reports_sigma, params.capacity_sigma
     lam = params.reports_mean * np.exp(s * z[0] - 0.5 * s * s)
     cap = params.capacity_ratio * lam * np.exp(sk * z[1] - 0.5 * sk * sk)

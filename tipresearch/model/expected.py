@@ -22,7 +22,7 @@ import numpy as np
 from tipresearch.checks import check_seed
 from tipresearch.errors import ParameterError
 
-from .bureaus import Bureaus, draw_bureaus
+from .bureaus import Bureaus, bureau_normals, bureaus_from_normals
 from .decision import best_thresholds_many, tabulated_moments
 from .dynamics import Dynamics
 from .effort import effort_factor
@@ -205,7 +205,7 @@ def expected_totals_many(
     runs = [(params, get_metric(metric)) for params, metric in runs]
     for (params, _), seed, own in zip(runs, seeds, bureaus, strict=True):
         if own is None:
-            own = draw_bureaus(params, _bureau_seed(check_seed(seed)))
+            own = bureaus_from_normals(params, _bureau_normals(check_seed(seed), params.n_bureaus))
         shares = np.array([ct.share for ct in params.case_types])
         rows["lam"].append(own.reports[:, None] * shares)
         rows["cap"].append(own.capacity[:, None] * shares)
@@ -267,9 +267,11 @@ def expected_totals_many(
     return {name: out[name] for name in TOTALS}
 
 
-@lru_cache(maxsize=1024)
-def _bureau_seed(seed: int) -> np.random.SeedSequence:
-    """The bureaus' stream of a run: the first of the root seed's two children, as in
-    :func:`tipresearch.model.engines.simulate`. Kept per seed (a sweep with common
-    random numbers gives every run the same one): drawing from it leaves it as it is."""
-    return np.random.SeedSequence(seed).spawn(2)[0]
+@lru_cache(maxsize=32)
+def _bureau_normals(seed: int, n_bureaus: int) -> np.ndarray:
+    """The normal draws of a run's bureaus, from the first of its root seed's two
+    children, as in :func:`tipresearch.model.engines.simulate`. Kept per seed and size
+    (a sweep with common random numbers gives every run the same ones), read-only."""
+    z = bureau_normals(np.random.SeedSequence(seed).spawn(2)[0], n_bureaus)
+    z.setflags(write=False)
+    return z
