@@ -169,7 +169,8 @@ def test_checks():
             check_text("s", bad)
 
 
-def test_written_files_are_readable_by_others(tmp_path, fig):
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_written_files_are_readable_by_others(tmp_path, fig, umask, mode):
     """Atomic writes end with the mode ``open`` would give (0o666 less the umask)."""
     import os
     import stat
@@ -178,7 +179,7 @@ def test_written_files_are_readable_by_others(tmp_path, fig):
 
     from tipresearch.io import write_table, write_text
 
-    old = os.umask(0o022)
+    old = os.umask(umask)
     try:
         paths = [
             write_text(tmp_path / "a.txt", "x"),
@@ -188,7 +189,8 @@ def test_written_files_are_readable_by_others(tmp_path, fig):
     finally:
         os.umask(old)
     for path in paths:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path.name
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
 
 
 def test_text_problems_finds_overlapping_and_escaping_text(tmp_path):

@@ -675,7 +675,7 @@ def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
     from tipresearch.experiments.executors import _auto_batch, _tasks
 
     assert _auto_batch(1_000_000, 2, "processes") == 400
-    assert _auto_batch(1_000_000, 2, "dask") == 100
+    assert _auto_batch(1_000_000, 2, "dask") == 400
     assert _auto_batch(80, 2, "processes") == 25  # a quarter of a share, at least 25
     assert _auto_batch(3, 4, "dask") == 3
     spec = load_spec(ROOT / "experiments" / "levers_sobol.yaml")
@@ -692,3 +692,47 @@ def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
     assert sizes[0] == 400 and min(sizes[:-1]) >= 25  # the last: what is left
     assert max(sizes[-5:]) <= 25  # the last tasks are the smallest
     assert len(sizes) < len(design) / 100  # fewer tasks than with 100 points each
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_workers_get_their_next_task_before_a_result_is_handed_back(executor):
+    # the caller stores each result (a part file, fsynced): the workers must not wait
+    # for that, so the next task is submitted before the result is handed back
+    from tipresearch.experiments.executors import _DRIVERS, _tasks
+    from tipresearch.experiments.point import model_point
+
+    spec = tiny(replications=1)
+    design = spec.design()
+    tasks = list(_tasks(design, np.ones(len(design), bool), 4, spec, model_point, spec.model))
+    taken: list[int] = []
+
+    def source():
+        for task in tasks:
+            taken.append(task.start)
+            yield task
+
+    runs = _DRIVERS[executor](source(), 1, None, 0)
+    task, frame = next(runs)
+    in_flight = {"processes": 2, "dask": 4}[executor]  # before the first result
+    assert len(taken) == in_flight + 1, taken
+    assert frame["error"].isna().all() and len(frame) == task.stop - task.start
+    runs.close()
+
+
+def test_a_task_that_carries_the_design_runs_as_one_that_carries_its_values():
+    from tipresearch.experiments.executors import _failed_frame, _tasks, run_task
+    from tipresearch.experiments.point import model_point
+
+    spec = tiny()
+    design = spec.design()
+    todo = np.ones(len(design), bool)
+    eager = list(_tasks(design, todo, 7, spec, model_point, spec.model))
+    lazy = list(_tasks(design, todo, 7, spec, model_point, spec.model, lazy=True))
+    assert [(t.start, t.stop) for t in lazy] == [(t.start, t.stop) for t in eager]
+    for a, b in zip(eager, lazy, strict=True):
+        assert b.values == () and b.design is design and a.design is None
+        assert b.point_values() == a.values
+        pd.testing.assert_frame_equal(
+            run_task(a).drop(columns="seconds"), run_task(b).drop(columns="seconds")
+        )
+        pd.testing.assert_frame_equal(_failed_frame(a, "x"), _failed_frame(b, "x"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,12 +35,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _new_file(path)
     try:
         write(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_umask())  # as open() would: readable by others
         _fsync(tmp_path)  # on disk before it takes the final name
         os.replace(tmp_path, path)
         _fsync(path.parent)  # and the rename itself
@@ -98,15 +95,16 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def _umask() -> int:
-    """The process's umask: from ``/proc/self/status`` where there is one (no change of
-    state, safe across threads), else by setting it and putting it back."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _new_file(path: Path) -> Path:
+    """A new empty file beside ``path``, named ``.NAME.RANDOM.tmp``, created as ``open``
+    creates files (mode ``0o666`` less the umask, applied by the system) rather than
+    with a temporary file's private mode, so that it needs no change of mode."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")

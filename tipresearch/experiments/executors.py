@@ -69,7 +69,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Task:
-    """Consecutive points ``[start, stop)`` with their values, run on one worker."""
+    """Consecutive points ``[start, stop)`` with their values, run on one worker.
+
+    ``values`` may be left empty with the sweep's ``design`` given instead: the values
+    are then read from the design where the task runs (:meth:`point_values`). A task
+    sent to a Dask scheduler is kept there in its pickled and unpickled forms; with
+    its values (about 18 KiB and 3,300 objects for 400 points) a million-run sweep's
+    scheduler grew by 270 KiB a task, with the design (1.3 KiB) it does not.
+    """
 
     start: int
     stop: int
@@ -79,6 +86,13 @@ class Task:
     common_seeds: bool
     evaluate: Callable[[Mapping[str, Any], int, Any], Mapping[str, float]]
     settings: Any
+    design: Design | None = None
+
+    def point_values(self) -> tuple[dict[str, Any], ...]:
+        """Each point's values: :attr:`values`, or else the design's rows."""
+        if self.values or self.design is None:
+            return self.values
+        return tuple(self.design.rows(self.start, self.stop).to_dict("records"))
 
 
 def run_task(task: Task) -> pd.DataFrame:
@@ -91,9 +105,10 @@ def run_task(task: Task) -> pd.DataFrame:
     :func:`tipresearch.experiments.point.model_points`) gets all the task's runs in
     one call; each run's ``seconds`` is then the call's time shared equally.
     """
+    point_values = task.point_values()
     runs = [
         (point, rep, point_seed(task.root_seed, point, rep, task.common_seeds), values)
-        for point, values in zip(range(task.start, task.stop), task.values, strict=True)
+        for point, values in zip(range(task.start, task.stop), point_values, strict=True)
         for rep in range(task.replications)
     ]
     batch = getattr(task.evaluate, "batch", None)
@@ -131,7 +146,7 @@ def run_task(task: Task) -> pd.DataFrame:
             row["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
         row["seconds"] = secs
         rows.append(row)
-    columns = [*KEY_COLUMNS, *(task.values[0] if task.values else {}), *outputs, *TAIL_COLUMNS]
+    columns = [*KEY_COLUMNS, *(point_values[0] if point_values else {}), *outputs, *TAIL_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     frame["error"] = frame["error"].astype(object)
     return frame
@@ -148,20 +163,19 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
             "error": error[:_MAX_ERROR],
             "seconds": math.nan,
         }
-        for p, v in zip(range(task.start, task.stop), task.values, strict=True)
+        for p, v in zip(range(task.start, task.stop), task.point_values(), strict=True)
         for r in range(task.replications)
     ]
     return pd.DataFrame(rows)
 
 
 #: Most points in a task the sweep cuts by itself, per executor. Each task costs the
-#: main process about 5 ms (its values, its part file and record) and a worker about
-#: 3 ms, a tenth of 100 runs of the expected engine: on processes, tasks of 400 points
-#: ran 9-15% more runs per second than tasks of 100. Dask's workers keep up to 128 MB
-#: of freed heap each (the trim threshold set in :func:`_run_dask`), which larger
-#: tasks fill: a million-run sweep's peak memory was 1.31x the 10,240-run sweep's with
-#: 400 points a task and 1.11x with 100 (``benchmarks/README.md``).
-MAX_AUTO_BATCH = {"processes": 400, "dask": 100, "inprocess": 400}
+#: main process about 5 ms on processes (its values, its part file and record) and a
+#: worker about 3 ms, a tenth of 100 runs of the expected engine: on processes, tasks of
+#: 400 points ran 9-15% more runs per second than tasks of 100. On Dask a task costs
+#: the main process (its scheduler) about 17 ms: 81,920 runs ran at 2,438 runs/s with
+#: 100 points a task and 3,106-3,137 with 400 (``benchmarks/README.md``).
+MAX_AUTO_BATCH = {"processes": 400, "dask": 400, "inprocess": 400}
 #: Fewest points in a task the sweep cuts by itself, unless fewer are left: the last
 #: tasks are small, so that no worker is left with a long one while the others wait.
 MIN_AUTO_BATCH = 25
@@ -182,11 +196,14 @@ def _tasks(
     spec: SweepSpec,
     evaluate: Callable,
     settings: Any,
+    *,
+    lazy: bool = False,
 ) -> Iterator[Task]:
     """Tasks over the points still to do: runs of consecutive points, cut into batches.
 
     ``batch`` is the points per task, or a function of the points left to cut that
-    gives the next task's size (:func:`_auto_batch`).
+    gives the next task's size (:func:`_auto_batch`). ``lazy``: each task carries the
+    design instead of its values, read where it runs (:meth:`Task.point_values`).
     """
     # runs of points to do, from the mask's edges only: nothing per point is made
     # beyond the mask, and each task's values are made when it is cut (a grid's lazily)
@@ -203,12 +220,13 @@ def _tasks(
             yield Task(
                 lo,
                 hi,
-                tuple(design.rows(lo, hi).to_dict("records")),
+                () if lazy else tuple(design.rows(lo, hi).to_dict("records")),
                 spec.replications,
                 spec.seed,
                 spec.common_seeds,
                 evaluate,
                 settings,
+                design if lazy else None,
             )
             lo = hi
 
@@ -270,6 +288,19 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
     def take() -> Task | None:
         return again.popleft() if again else next(source, None)
 
+    def fill() -> bool:
+        """Submit tasks until the window is full; True if the pool turned out broken."""
+        while len(running) < window:
+            task = take()
+            if task is None:
+                return False
+            try:
+                running[pool.submit(run_task, task)] = task
+            except BrokenProcessPool:  # a worker died since the last wait
+                again.appendleft(task)  # not tried yet: no attempt counted
+                return True
+        return False
+
     while True:
         pool = cf.ProcessPoolExecutor(
             max_workers=workers,
@@ -281,21 +312,13 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
         broken = False
         try:
             while not broken:
-                while len(running) < window:
-                    task = take()
-                    if task is None:
-                        break
-                    try:
-                        running[pool.submit(run_task, task)] = task
-                    except BrokenProcessPool:  # a worker died since the last wait
-                        again.appendleft(task)  # not tried yet: no attempt counted
-                        broken = True
-                        break
+                broken = fill()
                 if not running and not broken:
                     return
                 lost: list[Task] = []
                 if not broken:
                     done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    finished: list[tuple[Task, pd.DataFrame]] = []
                     for fut in done:
                         task = running.pop(fut)
                         try:
@@ -306,7 +329,10 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
                             continue
                         except Exception as exc:  # the task itself failed to run
                             frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
-                        yield task, frame
+                        finished.append((task, frame))
+                    if not broken:  # the workers get their next tasks before the
+                        broken = fill()  # caller stores these
+                    yield from finished
                 if broken:
                     # every task in flight is lost with the pool (which one killed it is
                     # unknown); each is tried again up to `retries` times
@@ -324,6 +350,20 @@ def _run_processes(tasks: Iterable[Task], workers: int, scheduler: str | None, r
             pool.shutdown(wait=not broken, cancel_futures=True)
 
 
+#: Heap trim and mmap thresholds of the workers of a Dask LocalCluster (bytes).
+_DASK_HEAP = 32 * 1024**2
+
+
+def _freeze_worker() -> None:
+    """Load the model's modules on a Dask worker and put what it holds then out of the
+    garbage collector's sight, as pool workers do (:func:`_worker_start`)."""
+    import gc
+
+    from . import point  # noqa: F401 - loaded before the freeze
+
+    gc.freeze()
+
+
 def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retries: int):
     from distributed import Client, LocalCluster, as_completed
 
@@ -333,10 +373,17 @@ def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retrie
     else:
         import dask
 
-        # Dask trims the workers' heap from 64 KiB by default; the model allocates many
-        # mid-sized arrays, which then cost page faults again and again (about 10%).
-        trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 128 * 1024**2}
-        with dask.config.set(trim):
+        # Dask sets the workers' heap trim threshold (64 KiB by default), which also
+        # fixes glibc's mmap threshold at 128 KiB: every array above that is then
+        # mapped afresh and faulted in page by page. The model allocates many such
+        # arrays, so both are raised to 32 MiB, the most glibc's own adjustment reaches
+        # (a task of 400 points ran 2,961 runs/s with the old setting, 3,106-3,137 so).
+        env = "distributed.nanny.pre-spawn-environ."
+        heap = {
+            env + "MALLOC_TRIM_THRESHOLD_": _DASK_HEAP,
+            env + "MALLOC_MMAP_THRESHOLD_": _DASK_HEAP,
+        }
+        with dask.config.set(heap):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -346,6 +393,7 @@ def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retrie
             )
         client = Client(cluster)
     try:
+        client.run(_freeze_worker)
         slots = sum(client.nthreads().values()) or workers
         source = iter(tasks)
         pending: dict[str, Task] = {}
@@ -370,8 +418,8 @@ def _run_dask(tasks: Iterable[Task], workers: int, scheduler: str | None, retrie
             except Exception as exc:  # KilledWorker after repeated deaths, or a task error
                 frame = _failed_frame(task, f"{type(exc).__name__}: {exc}")
             fut.release()
+            submit()  # the workers get their next task before the caller stores this one
             yield task, frame
-            submit()
     finally:
         client.close()
         if cluster is not None:

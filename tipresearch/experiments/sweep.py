@@ -409,7 +409,9 @@ def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) ->
         or spec.batch_size
         or partial(_auto_batch, workers=plan.workers, executor=plan.executor)
     )
-    tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings)
+    # Dask keeps each task's arguments on its scheduler: those carry the design, not values
+    lazy = plan.executor == "dask"
+    tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings, lazy=lazy)
     failed = 0
     evaluated = 0
     bar = tqdm(
