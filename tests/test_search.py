@@ -398,3 +398,25 @@ def test_many_runs_get_the_thresholds_each_run_gets_alone():
     together = D.best_thresholds_many(runs, lams, caps)
     for (params, metric), lam, cap, tau in zip(runs, lams, caps, together, strict=True):
         np.testing.assert_array_equal(tau, D.best_thresholds(params, metric, lam, cap))
+    # the moments at the thresholds, from the compiled search where it ran: the numbers
+    # np.interp gives in the type's table
+    with_moments = D.best_thresholds_many(runs, lams, caps, moments=True)
+    for (params, _), tau, (tau2, p, m) in zip(runs, together, with_moments, strict=True):
+        np.testing.assert_array_equal(tau2, tau)
+        for k, ct in enumerate(params.case_types):
+            want_p, want_m = D.tabulated_moments(tau[:, k], ct, params.screening_noise)
+            np.testing.assert_array_equal(p[:, k], want_p)
+            np.testing.assert_array_equal(m[:, k], want_m)
+
+
+def test_the_compiled_interpolation_gives_numpys_numbers():
+    from tipresearch.model.search import _interp
+
+    tau, p, m = D._table(2.0, 5.0, 0.1, 0.05)
+    rng = np.random.default_rng(0)
+    xs = np.concatenate(
+        [rng.uniform(tau[0], tau[-1], 4000), tau[::37], [tau[0] - 1.0, tau[-1], tau[-1] + 1.0]]
+    )
+    for fp in (p, m):
+        got = np.array([_interp(x, tau, fp) for x in xs])
+        np.testing.assert_array_equal(got, np.interp(xs, tau, fp))

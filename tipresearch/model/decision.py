@@ -656,7 +656,9 @@ def best_thresholds_many(
     runs: Sequence[tuple[ModelParams, Metric]],
     lam: Sequence[np.ndarray],
     cap: Sequence[np.ndarray],
-) -> list[np.ndarray]:
+    *,
+    moments: bool = False,
+) -> list[np.ndarray] | list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`best_thresholds` of many runs, the compiled searches in one call.
 
     Every case type of every run whose bureaus all lie in the effort table is searched
@@ -671,14 +673,20 @@ def best_thresholds_many(
     runs : sequence of (ModelParams, Metric)
     lam, cap : sequence of ndarray, each shape (B_i, K_i)
         Each run's expected reports and capacity per bureau and case type.
+    moments : bool
+        Also return P(open) and E[s' 1(open)] at the thresholds, the numbers of
+        :func:`tabulated_moments` (from the compiled search where it ran).
 
     Returns
     -------
-    list of ndarray, shape (B_i, K_i)
+    list of ndarray, shape (B_i, K_i), or of (thresholds, P(open), E[s' 1(open)])
     """
     if not len(runs) == len(lam) == len(cap):
         raise ParameterError("lam", len(lam), f"one array per run ({len(runs)}), as cap")
     out = [np.empty(np.shape(x)) for x in lam]
+    p_open = [np.full(np.shape(x), np.nan) for x in lam]
+    mass = [np.full(np.shape(x), np.nan) for x in lam]
+    found_by_search = [np.zeros(np.shape(x), dtype=bool) for x in lam]
     # (run, type) pairs for the compiled search, by the dispersion of their counts
     pending: dict[float, list[tuple[int, int]]] = {}
     for i, ((params, metric), lam_i) in enumerate(zip(runs, lam, strict=True)):
@@ -715,6 +723,7 @@ def best_thresholds_many(
         take = np.repeat(fast, sizes)
         flat, base, fx, first, scale, n = effort.compiled_rows()
         stacked = [_table(*key) for key in tables]
+        p_found, m_found = np.empty(int(take.sum())), np.empty(int(take.sum()))
         found = search_groups(
             tuple(np.stack([t[j] for t in stacked]) for j in range(3)),
             np.array(table_of),
@@ -724,15 +733,27 @@ def best_thresholds_many(
             lam_all[take],
             (flat, base[take], fx[take], first[take], scale, n),
             np.repeat(audit, sizes[fast]),
+            moments=(p_found, m_found),
         )
         at = np.cumsum(sizes[fast])[:-1]
-        for (i, k), tau in zip(
+        for (i, k), tau, p_k, m_k in zip(
             [pair for pair, ok in zip(pairs, fast, strict=True) if ok],
             np.split(found, at),
+            np.split(p_found, at),
+            np.split(m_found, at),
             strict=True,
         ):
-            out[i][:, k] = tau
-    return out
+            out[i][:, k], p_open[i][:, k], mass[i][:, k] = tau, p_k, m_k
+            found_by_search[i][:, k] = True
+    if not moments:
+        return out
+    for i, (params, _) in enumerate(runs):  # the moments the search did not give
+        for k, ct in enumerate(params.case_types):
+            if np.size(out[i]) and not found_by_search[i][:, k].all():
+                p_open[i][:, k], mass[i][:, k] = tabulated_moments(
+                    out[i][:, k], ct, params.screening_noise
+                )
+    return list(zip(out, p_open, mass, strict=True))
 
 
 def _secure_target(

@@ -210,9 +210,7 @@ def expected_totals_many(
         rows["lam"].append(own.reports[:, None] * shares)
         rows["cap"].append(own.capacity[:, None] * shares)
     # every run's thresholds searched in one compiled call (each as if alone)
-    taus = best_thresholds_many(runs, rows["lam"], rows["cap"])
-    for (params, _), tau in zip(runs, taus, strict=True):
-        p_open, mass = type_moments(params, tau)
+    for _, p_open, mass in best_thresholds_many(runs, rows["lam"], rows["cap"], moments=True):
         rows["p"].append(p_open)
         rows["m"].append(mass)
     sizes = np.array([x.shape[0] for x in rows["lam"]])

@@ -362,6 +362,30 @@ def _golden(seg: tuple, iterations: int) -> tuple:  # pragma: no cover - compile
     return x, s, iterations + 2
 
 
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:  # pragma: no cover - compiled
+    """``np.interp(x, xp, fp)`` for one ``x`` and rising ``xp``, the same arithmetic
+    (numpy's ``arr_interp``: the slope of the cell times the offset, plus the left
+    value; the ends' values outside), so that it gives the same number."""
+    n = xp.size
+    if x > xp[n - 1]:
+        return fp[n - 1]
+    if x < xp[0]:
+        return fp[0]
+    j = np.searchsorted(xp, x, side="right") - 1
+    if j >= n - 1:
+        return fp[n - 1]
+    if xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    y = slope * (x - xp[j]) + fp[j]
+    if y != y:
+        y = slope * (x - xp[j + 1]) + fp[j + 1]
+        if y != y and fp[j] == fp[j + 1]:
+            y = fp[j]
+    return y
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _search(
     tau_t: np.ndarray,
@@ -382,6 +406,8 @@ def _search(
     n: int,
     audit: np.ndarray,
     counts: np.ndarray,
+    p_out: np.ndarray,
+    m_out: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
     # groups of bureaus: group g is bureaus start[g] .. start[g + 1] - 1, searched on
     # table table_of[g] (rows of tau_t, p_t, m_t) with score weights coef_g[g]
@@ -431,6 +457,8 @@ def _search(
             audit,
             counts,
             out,
+            p_out,
+            m_out,
             h_f,
             e_f,
             stamp,
@@ -464,6 +492,8 @@ def _search_group(
     audit: np.ndarray,
     counts: np.ndarray,
     out: np.ndarray,
+    p_out: np.ndarray,
+    m_out: np.ndarray,
     h_f: np.ndarray,
     e_f: np.ndarray,
     stamp: np.ndarray,
@@ -479,6 +509,7 @@ def _search_group(
         lam_r, base_r, fx_r, first_r, aud = lam[r], base[r], fx[r], first[r], audit[r]
         if not lam_r > 0.0:  # no reports: every threshold scores 0, numpy's argmax is the first
             out[r] = tau_f[0]
+            p_out[r], m_out[r] = _interp(out[r], tau_f, p_f), _interp(out[r], tau_f, m_f)
             counts[r] = 0
             continue
         wts = (w_solved, w_opened0 + aud, aud, rate, quota, penalty)
@@ -591,6 +622,7 @@ def _search_group(
             if s > best_s:
                 best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
         out[r] = best_t
+        p_out[r], m_out[r] = _interp(best_t, tau_f, p_f), _interp(best_t, tau_f, m_f)
         counts[r] = evaluations
 
 
@@ -666,6 +698,7 @@ def search_groups(
     anchor_step: int = ANCHOR_STEP,
     iterations: int = GOLDEN_ITERATIONS,
     evaluations: np.ndarray | None = None,
+    moments: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """:func:`search_thresholds` of many groups of bureaus in one compiled call.
 
@@ -686,6 +719,9 @@ def search_groups(
         Each group's score weights, see :func:`_score_at`.
     coarse_step, anchor_step, iterations, evaluations
         As in :func:`search_thresholds`.
+    moments : tuple of ndarray, each shape (B,), optional
+        Filled with P(open) and E[s' 1(open)] at each bureau's threshold, interpolated
+        in its table as ``np.interp`` does (the same numbers).
     lam, effort_rows, audit
         As in :func:`search_thresholds`, for the bureaus of every group.
 
@@ -718,6 +754,7 @@ def search_groups(
         )
     flat, base, fx, first, scale, n = effort_rows
     counts = np.zeros(lam.size, dtype=np.int64) if evaluations is None else evaluations
+    p_out, m_out = (np.empty(lam.size), np.empty(lam.size)) if moments is None else moments
     return _search(
         tau_t,
         p_t,
@@ -737,4 +774,6 @@ def search_groups(
         int(n),
         np.ascontiguousarray(np.broadcast_to(audit, lam.shape), dtype=np.float64),
         counts,
+        p_out,
+        m_out,
     )
