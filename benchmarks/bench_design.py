@@ -70,11 +70,11 @@ if mode == "whole":
     design = Design(space, "grid", design.unit, design.values, design.options)
 _write_design(folder / "design.parquet", design)
 todo = np.ones(len(design), dtype=bool)
-first = next(_tasks(design, todo, 100, spec, model_point, spec.model))
+first = next(_tasks(design, todo, 100, spec, model_point, spec.model)).point_values()
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "base_mb": base / 1024,
-                  "points": len(design), "first": len(first.values),
+                  "points": len(design), "first": len(first),
                   "file_mb": (folder / "design.parquet").stat().st_size / 2**20}))
 """
 

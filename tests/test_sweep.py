@@ -687,7 +687,7 @@ def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
     for task in _tasks(design, todo, batch, spec, None, None):
         sizes.append(task.stop - task.start)
         covered[task.start : task.stop] += 1
-        assert len(task.values) == task.stop - task.start
+        assert len(task.point_values()) == task.stop - task.start
     assert np.array_equal(covered, todo.astype(int))  # every point to do, once
     assert sizes[0] == 400 and min(sizes[:-1]) >= 25  # the last: what is left
     assert max(sizes[-5:]) <= 25  # the last tasks are the smallest
@@ -720,14 +720,21 @@ def test_workers_get_their_next_task_before_a_result_is_handed_back(executor):
 
 
 def test_a_task_that_carries_the_design_runs_as_one_that_carries_its_values():
+    import dataclasses
+
     from tipresearch.experiments.executors import _failed_frame, _tasks, run_task
     from tipresearch.experiments.point import model_point
 
     spec = tiny()
     design = spec.design()
     todo = np.ones(len(design), bool)
-    eager = list(_tasks(design, todo, 7, spec, model_point, spec.model))
-    lazy = list(_tasks(design, todo, 7, spec, model_point, spec.model, lazy=True))
+    lazy = list(_tasks(design, todo, 7, spec, model_point, spec.model))
+    eager = [
+        dataclasses.replace(
+            t, values=tuple(design.rows(t.start, t.stop).to_dict("records")), design=None
+        )
+        for t in lazy
+    ]
     assert [(t.start, t.stop) for t in lazy] == [(t.start, t.stop) for t in eager]
     for a, b in zip(eager, lazy, strict=True):
         assert b.values == () and b.design is design and a.design is None

@@ -72,10 +72,11 @@ class Task:
     """Consecutive points ``[start, stop)`` with their values, run on one worker.
 
     ``values`` may be left empty with the sweep's ``design`` given instead: the values
-    are then read from the design where the task runs (:meth:`point_values`). A task
-    sent to a Dask scheduler is kept there in its pickled and unpickled forms; with
-    its values (about 18 KiB and 3,300 objects for 400 points) a million-run sweep's
-    scheduler grew by 270 KiB a task, with the design (1.3 KiB) it does not.
+    are then read from the design where the task runs (:meth:`point_values`), as for
+    the tasks a sweep cuts (:func:`_tasks`). A task sent to a Dask scheduler is kept
+    there in its pickled and unpickled forms; with its values (about 18 KiB and 3,300
+    objects for 400 points) a million-run sweep's scheduler grew by 270 KiB a task,
+    with the design (1.3 KiB) it does not.
     """
 
     start: int
@@ -196,17 +197,15 @@ def _tasks(
     spec: SweepSpec,
     evaluate: Callable,
     settings: Any,
-    *,
-    lazy: bool = False,
 ) -> Iterator[Task]:
     """Tasks over the points still to do: runs of consecutive points, cut into batches.
 
     ``batch`` is the points per task, or a function of the points left to cut that
-    gives the next task's size (:func:`_auto_batch`). ``lazy``: each task carries the
-    design instead of its values, read where it runs (:meth:`Task.point_values`).
+    gives the next task's size (:func:`_auto_batch`). Each task carries the design,
+    not its values: they are read where it runs (:meth:`Task.point_values`).
     """
     # runs of points to do, from the mask's edges only: nothing per point is made
-    # beyond the mask, and each task's values are made when it is cut (a grid's lazily)
+    # beyond the mask, and each task's values are made where it runs (a grid's lazily)
     pad = np.zeros(1, dtype=np.int8)
     mask = np.ascontiguousarray(todo, dtype=bool).view(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate((pad, mask, pad))))
@@ -220,13 +219,13 @@ def _tasks(
             yield Task(
                 lo,
                 hi,
-                () if lazy else tuple(design.rows(lo, hi).to_dict("records")),
+                (),
                 spec.replications,
                 spec.seed,
                 spec.common_seeds,
                 evaluate,
                 settings,
-                design if lazy else None,
+                design,
             )
             lo = hi
 

@@ -409,9 +409,7 @@ def _run_parts(plan: _Plan, design: Design, todo: np.ndarray, progress: bool) ->
         or spec.batch_size
         or partial(_auto_batch, workers=plan.workers, executor=plan.executor)
     )
-    # Dask keeps each task's arguments on its scheduler: those carry the design, not values
-    lazy = plan.executor == "dask"
-    tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings, lazy=lazy)
+    tasks = _tasks(design, todo, batch, spec, plan.evaluate, plan.settings)
     failed = 0
     evaluated = 0
     bar = tqdm(

@@ -683,10 +683,8 @@ def best_thresholds_many(
     """
     if not len(runs) == len(lam) == len(cap):
         raise ParameterError("lam", len(lam), f"one array per run ({len(runs)}), as cap")
-    out = [np.empty(np.shape(x)) for x in lam]
-    p_open = [np.full(np.shape(x), np.nan) for x in lam]
-    mass = [np.full(np.shape(x), np.nan) for x in lam]
-    found_by_search = [np.zeros(np.shape(x), dtype=bool) for x in lam]
+    out, p_open, mass = ([np.empty(np.shape(x)) for x in lam] for _ in range(3))
+    searched: list[tuple[int, int]] = []  # the (run, type) pairs the compiled search did
     # (run, type) pairs for the compiled search, by the dispersion of their counts
     pending: dict[float, list[tuple[int, int]]] = {}
     for i, ((params, metric), lam_i) in enumerate(zip(runs, lam, strict=True)):
@@ -703,10 +701,9 @@ def best_thresholds_many(
         lam_all, cap_all = np.concatenate(lam_g), np.concatenate(cap_g)
         half = np.repeat([runs[i][0].effort_half for i, _ in pairs], sizes)
         effort = EffortRows(cap_all, half, dispersion)
-        fast_b = effort.ok & (lam_all <= MU_MAX)
-        fast = np.logical_and.reduceat(fast_b, starts[:-1])
+        fast = np.logical_and.reduceat(effort.ok & (lam_all <= MU_MAX), starts[:-1])
         tables: dict[tuple[float, float, float, float], int] = {}
-        table_of, coef, audit = [], [], []
+        table_of, coef, audit, group = [], [], [], []
         for (i, k), ok in zip(pairs, fast, strict=True):
             params, metric = runs[i]
             ct = params.case_types[k]
@@ -718,7 +715,8 @@ def best_thresholds_many(
             coef.append(_search_weights(params, metric, ct))
             q, pen = params.audit(ct)
             audit.append(metric.penalty_weight * q * pen)
-        if not table_of:
+            group.append((i, k))
+        if not group:
             continue
         take = np.repeat(fast, sizes)
         flat, base, fx, first, scale, n = effort.compiled_rows()
@@ -736,20 +734,16 @@ def best_thresholds_many(
             moments=(p_found, m_found),
         )
         at = np.cumsum(sizes[fast])[:-1]
-        for (i, k), tau, p_k, m_k in zip(
-            [pair for pair, ok in zip(pairs, fast, strict=True) if ok],
-            np.split(found, at),
-            np.split(p_found, at),
-            np.split(m_found, at),
-            strict=True,
-        ):
+        parts = (np.split(v, at) for v in (found, p_found, m_found))
+        for (i, k), tau, p_k, m_k in zip(group, *parts, strict=True):
             out[i][:, k], p_open[i][:, k], mass[i][:, k] = tau, p_k, m_k
-            found_by_search[i][:, k] = True
+        searched += group
     if not moments:
         return out
+    done = set(searched)
     for i, (params, _) in enumerate(runs):  # the moments the search did not give
         for k, ct in enumerate(params.case_types):
-            if np.size(out[i]) and not found_by_search[i][:, k].all():
+            if (i, k) not in done and np.size(out[i]):
                 p_open[i][:, k], mass[i][:, k] = tabulated_moments(
                     out[i][:, k], ct, params.screening_noise
                 )

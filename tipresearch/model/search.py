@@ -409,8 +409,8 @@ def _search(
     p_out: np.ndarray,
     m_out: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
-    # groups of bureaus: group g is bureaus start[g] .. start[g + 1] - 1, searched on
-    # table table_of[g] (rows of tau_t, p_t, m_t) with score weights coef_g[g]
+    # groups of bureaus: group grp is bureaus start[grp] .. start[grp + 1] - 1, searched
+    # on table table_of[grp] (rows of tau_t, p_t, m_t) with score weights coef_g[grp]
     n_f = tau_t.shape[1]
     n_c = (n_f - 1) // coarse_step + 1
     out = np.empty(lam.size)
@@ -422,12 +422,12 @@ def _search(
     # the bound's slope in the effort factor at each tabulated threshold (see below)
     a_f = np.empty(n_f)
     inv_p_f = np.empty(n_f)  # 1 / P(open); infinite where none is opened (no bound then)
-    for g in range(table_of.size):
-        tau_f, p_f, m_f = tau_t[table_of[g]], p_t[table_of[g]], m_t[table_of[g]]
+    for grp in range(table_of.size):
+        tau_f, p_f, m_f = tau_t[table_of[grp]], p_t[table_of[grp]], m_t[table_of[grp]]
         # coef: solved weight (solved + unsolved), opened weight without the audit,
         # victims weight (times victims per solved case), later-solve share, rate,
         # quota, penalty
-        coef = coef_g[g]
+        coef = coef_g[grp]
         w_solved = coef[0] + coef[2] * (1.0 - coef[3])
         w_opened0 = coef[1] + coef[2] * coef[3]
         rate, quota, penalty = coef[4], coef[5], coef[6]
@@ -437,193 +437,126 @@ def _search(
                 w += rate / p_f[f]
             a_f[f] = w * m_f[f]
             inv_p_f[f] = 1.0 / p_f[f] if p_f[f] > 0.0 else np.inf
-        _search_group(
-            tau_f,
-            p_f,
-            m_f,
-            start[g],
-            start[g + 1],
-            n_c,
-            coarse_step,
-            anchor_step,
-            iterations,
-            lam,
-            flat,
-            base,
-            fx,
-            first,
-            scale,
-            n,
-            audit,
-            counts,
-            out,
-            p_out,
-            m_out,
-            h_f,
-            e_f,
-            stamp,
-            stack,
-            row_buf,
-            a_f,
-            inv_p_f,
-            (w_solved, w_opened0, rate, quota, penalty),
-        )
-    return out
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _search_group(
-    tau_f: np.ndarray,
-    p_f: np.ndarray,
-    m_f: np.ndarray,
-    r0: int,
-    r1: int,
-    n_c: int,
-    coarse_step: int,
-    anchor_step: int,
-    iterations: int,
-    lam: np.ndarray,
-    flat: np.ndarray,
-    base: np.ndarray,
-    fx: np.ndarray,
-    first: np.ndarray,
-    scale: float,
-    n: int,
-    audit: np.ndarray,
-    counts: np.ndarray,
-    out: np.ndarray,
-    p_out: np.ndarray,
-    m_out: np.ndarray,
-    h_f: np.ndarray,
-    e_f: np.ndarray,
-    stamp: np.ndarray,
-    stack: np.ndarray,
-    row_buf: np.ndarray,
-    a_f: np.ndarray,
-    inv_p_f: np.ndarray,
-    weights: tuple,
-) -> None:  # pragma: no cover - compiled
-    """Search bureaus ``r0 .. r1 - 1``, all on one table with one set of weights."""
-    w_solved, w_opened0, rate, quota, penalty = weights
-    for r in range(r0, r1):
-        lam_r, base_r, fx_r, first_r, aud = lam[r], base[r], fx[r], first[r], audit[r]
-        if not lam_r > 0.0:  # no reports: every threshold scores 0, numpy's argmax is the first
-            out[r] = tau_f[0]
-            p_out[r], m_out[r] = _interp(out[r], tau_f, p_f), _interp(out[r], tau_f, m_f)
-            counts[r] = 0
-            continue
-        wts = (w_solved, w_opened0 + aud, aud, rate, quota, penalty)
-        _fill_row(row_buf, lam_r, flat, base_r, fx_r, scale, n)
-        row = (row_buf, first_r, scale, n - 2)
-        evaluations = 0
-        best_s, f_best = -np.inf, 0
-        # 1. the best point of the coarse grid (every coarse_step-th tabulated
-        # threshold), then 2. the best tabulated threshold between its neighbours.
-        # Each by branch and bound: the anchors (every anchor_step-th point) are
-        # scored, then a gap between two scored points is halved only while some point
-        # inside it may beat the best score so far. P(open) falls as the threshold
-        # rises and the effort factor rises as fewer are opened, so inside a gap the
-        # factor lies between those at its ends (and below the tangents, see below). With p
-        # and m fixed the score is a h + w_opened p - audit - penalty max(quota - m h,
-        # 0), a = m (w_solved + rate / p) (a_f): the first term is largest at one end
-        # of [h_lo, h_top] and the penalty never falls as h rises, so each term's
-        # largest value bounds it.
-        for stage in range(2):
-            if stage == 0:
-                lo_f, hi_f, stride, every = 0, (n_c - 1) * coarse_step, coarse_step, anchor_step
-            else:
-                lo_f = max(f_best - coarse_step, 0)
-                hi_f = min(f_best + coarse_step, (n_c - 1) * coarse_step)
-                stride, every = 1, coarse_step
-            top = 0
-            last = lo_f
-            k = 0
-            f = lo_f
-            while True:
-                s = _score_node(f, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
-                if s == s:  # scored now
-                    evaluations += 1
-                    if s > best_s or (s == best_s and f < f_best):
-                        best_s, f_best = s, f
-                if f > lo_f:
-                    stack[top], stack[top + 1] = last, f
-                    top += 2
-                    last = f
-                if f == hi_f:
-                    break
-                k += 1
-                f = min(lo_f + k * every * stride, hi_f)
-            while top > 0:
-                top -= 2
-                left, right = stack[top], stack[top + 1]
-                if right - left <= stride:
-                    continue
-                h_lo, h_hi = h_f[left], h_f[right]
-                # the factor's elasticity e in the cases opened O rises with them (up
-                # to ELASTICITY_SLACK), so log h at g lies below its tangents in log O
-                # at both ends: h <= h_end (O_end / O)^e_end, and x^e <= 1 + e (x - 1)
-                # for 0 <= e <= 1. Where e at the left end may reach 1, the cases a
-                # bureau can solve, O h, never fall as it opens more: e = 1 with
-                # MONOTONE_SLACK.
-                e_lo = e_f[left] * (1.0 + ELASTICITY_SLACK)
-                m_lo = 1.0
-                if not e_lo < 1.0:
-                    e_lo, m_lo = 1.0, 1.0 + MONOTONE_SLACK
-                e_hi = min(e_f[right] * (1.0 - ELASTICITY_SLACK), 1.0)
-                # h <= c_lo + d_lo / p and h <= c_hi + d_hi / p (the tangents above)
-                d_lo = h_lo * e_lo * p_f[left] * m_lo
-                c_lo = h_lo * m_lo - h_lo * e_lo * m_lo
-                d_hi = h_hi * e_hi * p_f[right]
-                c_hi = h_hi - h_hi * e_hi
-                slack = 1e-9 * (abs(best_s) + 1.0)  # rounding in the table lookups
-                hope = False
-                w_op = w_opened0 + aud
-                floor = best_s - slack + aud
-                for g in range(left + stride, right, stride):
-                    a = a_f[g]
-                    h_top = h_hi  # the effort factor at g is at most this
-                    inv = inv_p_f[g]
-                    t = c_lo + d_lo * inv
-                    if t < h_top:
-                        h_top = t
-                    t = c_hi + d_hi * inv
-                    if t < h_top:
-                        h_top = t
-                    b = (a * h_top if a >= 0.0 else a * h_lo) + w_op * p_f[g]
-                    if quota != 0.0:
-                        b -= penalty * max(quota - m_f[g] * h_top, 0.0)
-                    if b >= floor:
-                        hope = True
-                        break
-                if not hope:
-                    continue
-                mid = left + ((right - left) // stride // 2) * stride
-                s = _score_node(mid, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
-                if s == s:
-                    evaluations += 1
-                    if s > best_s or (s == best_s and mid < f_best):
-                        best_s, f_best = s, mid
-                stack[top], stack[top + 1] = left, mid
-                stack[top + 2], stack[top + 3] = mid, right
-                top += 4
-        best_t = tau_f[f_best]
-        # 3. inside the two segments beside the best tabulated threshold the moments
-        # are linear in the threshold: the best point of each (:func:`_segment`) is
-        # kept if it scores higher than the tabulated one
-        for side in (-1, 1):
-            g = f_best + side
-            if g < 0 or g >= tau_f.size:
+        for r in range(start[grp], start[grp + 1]):
+            lam_r, base_r, fx_r, first_r, aud = lam[r], base[r], fx[r], first[r], audit[r]
+            if not lam_r > 0.0:  # no reports: every threshold scores 0, numpy's argmax is the first
+                out[r] = tau_f[0]
+                p_out[r], m_out[r] = _interp(out[r], tau_f, p_f), _interp(out[r], tau_f, m_f)
+                counts[r] = 0
                 continue
-            j = min(f_best, g)
-            dp, dm = p_f[j + 1] - p_f[j], m_f[j + 1] - m_f[j]
-            seg = (p_f[j], dp, m_f[j], dm, lam_r, row_buf, first_r, scale, n - 2, wts)
-            x, s, used = _segment(seg, iterations)
-            evaluations += used
-            if s > best_s:
-                best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
-        out[r] = best_t
-        p_out[r], m_out[r] = _interp(best_t, tau_f, p_f), _interp(best_t, tau_f, m_f)
-        counts[r] = evaluations
+            wts = (w_solved, w_opened0 + aud, aud, rate, quota, penalty)
+            _fill_row(row_buf, lam_r, flat, base_r, fx_r, scale, n)
+            row = (row_buf, first_r, scale, n - 2)
+            evaluations = 0
+            best_s, f_best = -np.inf, 0
+            # 1. the best point of the coarse grid (every coarse_step-th tabulated
+            # threshold), then 2. the best tabulated threshold between its neighbours.
+            # Each by branch and bound: the anchors (every anchor_step-th point) are
+            # scored, then a gap between two scored points is halved only while some point
+            # inside it may beat the best score so far. P(open) falls as the threshold
+            # rises and the effort factor rises as fewer are opened, so inside a gap the
+            # factor lies between those at its ends (and below the tangents, see below). With p
+            # and m fixed the score is a h + w_opened p - audit - penalty max(quota - m h,
+            # 0), a = m (w_solved + rate / p) (a_f): the first term is largest at one end
+            # of [h_lo, h_top] and the penalty never falls as h rises, so each term's
+            # largest value bounds it.
+            for stage in range(2):
+                if stage == 0:
+                    lo_f, hi_f, stride, every = 0, (n_c - 1) * coarse_step, coarse_step, anchor_step
+                else:
+                    lo_f = max(f_best - coarse_step, 0)
+                    hi_f = min(f_best + coarse_step, (n_c - 1) * coarse_step)
+                    stride, every = 1, coarse_step
+                top = 0
+                last = lo_f
+                k = 0
+                f = lo_f
+                while True:
+                    s = _score_node(f, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
+                    if s == s:  # scored now
+                        evaluations += 1
+                        if s > best_s or (s == best_s and f < f_best):
+                            best_s, f_best = s, f
+                    if f > lo_f:
+                        stack[top], stack[top + 1] = last, f
+                        top += 2
+                        last = f
+                    if f == hi_f:
+                        break
+                    k += 1
+                    f = min(lo_f + k * every * stride, hi_f)
+                while top > 0:
+                    top -= 2
+                    left, right = stack[top], stack[top + 1]
+                    if right - left <= stride:
+                        continue
+                    h_lo, h_hi = h_f[left], h_f[right]
+                    # the factor's elasticity e in the cases opened O rises with them (up
+                    # to ELASTICITY_SLACK), so log h at g lies below its tangents in log O
+                    # at both ends: h <= h_end (O_end / O)^e_end, and x^e <= 1 + e (x - 1)
+                    # for 0 <= e <= 1. Where e at the left end may reach 1, the cases a
+                    # bureau can solve, O h, never fall as it opens more: e = 1 with
+                    # MONOTONE_SLACK.
+                    e_lo = e_f[left] * (1.0 + ELASTICITY_SLACK)
+                    m_lo = 1.0
+                    if not e_lo < 1.0:
+                        e_lo, m_lo = 1.0, 1.0 + MONOTONE_SLACK
+                    e_hi = min(e_f[right] * (1.0 - ELASTICITY_SLACK), 1.0)
+                    # h <= c_lo + d_lo / p and h <= c_hi + d_hi / p (the tangents above)
+                    d_lo = h_lo * e_lo * p_f[left] * m_lo
+                    c_lo = h_lo * m_lo - h_lo * e_lo * m_lo
+                    d_hi = h_hi * e_hi * p_f[right]
+                    c_hi = h_hi - h_hi * e_hi
+                    slack = 1e-9 * (abs(best_s) + 1.0)  # rounding in the table lookups
+                    hope = False
+                    w_op = w_opened0 + aud
+                    floor = best_s - slack + aud
+                    for g in range(left + stride, right, stride):
+                        a = a_f[g]
+                        h_top = h_hi  # the effort factor at g is at most this
+                        inv = inv_p_f[g]
+                        t = c_lo + d_lo * inv
+                        if t < h_top:
+                            h_top = t
+                        t = c_hi + d_hi * inv
+                        if t < h_top:
+                            h_top = t
+                        b = (a * h_top if a >= 0.0 else a * h_lo) + w_op * p_f[g]
+                        if quota != 0.0:
+                            b -= penalty * max(quota - m_f[g] * h_top, 0.0)
+                        if b >= floor:
+                            hope = True
+                            break
+                    if not hope:
+                        continue
+                    mid = left + ((right - left) // stride // 2) * stride
+                    s = _score_node(mid, r, lam_r, p_f, m_f, h_f, e_f, stamp, row, wts)
+                    if s == s:
+                        evaluations += 1
+                        if s > best_s or (s == best_s and mid < f_best):
+                            best_s, f_best = s, mid
+                    stack[top], stack[top + 1] = left, mid
+                    stack[top + 2], stack[top + 3] = mid, right
+                    top += 4
+            best_t = tau_f[f_best]
+            # 3. inside the two segments beside the best tabulated threshold the moments
+            # are linear in the threshold: the best point of each (:func:`_segment`) is
+            # kept if it scores higher than the tabulated one
+            for side in (-1, 1):
+                other = f_best + side
+                if other < 0 or other >= tau_f.size:
+                    continue
+                j = min(f_best, other)
+                dp, dm = p_f[j + 1] - p_f[j], m_f[j + 1] - m_f[j]
+                seg = (p_f[j], dp, m_f[j], dm, lam_r, row_buf, first_r, scale, n - 2, wts)
+                x, s, used = _segment(seg, iterations)
+                evaluations += used
+                if s > best_s:
+                    best_s, best_t = s, tau_f[j] + (tau_f[j + 1] - tau_f[j]) * x
+            out[r] = best_t
+            p_out[r], m_out[r] = _interp(best_t, tau_f, p_f), _interp(best_t, tau_f, m_f)
+            counts[r] = evaluations
+    return out
 
 
 def search_thresholds(
