@@ -175,3 +175,19 @@ def test_the_poisson_sum_is_kummers_function_where_it_is_used():
     ref = special.hyp1f1(1.0, a[None, :] + 2.0, -mu[:, None])
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
     assert _poisson(np.zeros(1), np.ones(1))[0] == 1.0
+
+
+def test_the_poisson_sum_reads_reciprocals_to_the_largest_mean_it_can_take():
+    """Called directly with means far above where it is used (to 700, where ``exp(-mu)``
+    is near the smallest normal number), the sum reads ``1 / n`` from its table for
+    every term and still gives Kummer's function."""
+    from scipy import special
+
+    from tipresearch.model.effort import _RECIPROCALS, _poisson_sum
+
+    mu, a = np.array([20.0, 400.0, 700.0]), np.array([3.0, 40.0, 0.5])
+    terms = mu + 12.0 * np.sqrt(mu)  # more than the sum takes
+    assert terms.max() < _RECIPROCALS.size
+    out = np.empty(3)
+    _poisson_sum(mu, a, out)
+    np.testing.assert_allclose(out, special.hyp1f1(1.0, a + 2.0, -mu), rtol=1e-11, atol=0)

@@ -156,3 +156,50 @@ def test_numbers_in_exponent_form_are_numbers(text, value):
 @pytest.mark.parametrize("text", ["x=1.2.3", "x=abc", "x=1e", "x=e5"])
 def test_text_that_is_not_a_number_stays_text(text):
     assert isinstance(parse_assignment(text)[1], str)
+
+
+def test_every_field_has_its_check_and_updated_equals_a_new_object():
+    from tipresearch.model.params import _TOP_CHECKS, _TYPE_CHECKS
+
+    # a field added without a check would be neither checked nor settable
+    assert list(_TOP_CHECKS) == [f.name for f in dataclasses.fields(ModelParams)][1:]
+    assert list(_TYPE_CHECKS) == [f.name for f in dataclasses.fields(CaseType)][1:]
+    base = ModelParams()
+    changes = {
+        "reports_mean": 40,  # an int: stored as a float, as a new object would
+        "screening_noise": 0.07,
+        "capacity_ratio": 0.3,
+        "children.dna_effect": 0.25,
+        "women.audit_prob": 0.5,
+        "children.beta_a": 2,
+    }
+    new = base.updated(changes)
+    women = dataclasses.replace(base.case_types[0], audit_prob=0.5)
+    children = dataclasses.replace(base.case_types[1], dna_effect=0.25, beta_a=2)
+    made = dataclasses.replace(
+        base,
+        case_types=(women, children),
+        reports_mean=40,
+        screening_noise=0.07,
+        capacity_ratio=0.3,
+    )
+    assert new == made and hash(new) == hash(made)
+    assert type(new.reports_mean) is float and type(new.case_types[1].beta_a) is float
+    assert base == ModelParams()  # the original is unchanged
+    assert base.updated({}) == base
+
+
+def test_metric_weighted_equals_a_new_metric_and_checks_what_changed():
+    base = get_metric("clearance_rate")
+    new = base.weighted(rate=1, solved=0.5)
+    assert new == dataclasses.replace(base, rate=1.0, solved=0.5)
+    assert type(new.rate) is float and base == get_metric("clearance_rate")
+    with pytest.raises(ParameterError, match="metric.rate"):
+        base.weighted(rate=float("nan"))
+    with pytest.raises(ParameterError, match="metric.quota_penalty"):
+        base.weighted(quota_penalty=-1.0)
+    with pytest.raises(ParameterError, match="metric.target"):
+        base.weighted(bonus=1.0)  # a bonus needs a target
+    with pytest.raises(ParameterError, match="metric.speed"):
+        base.weighted(speed=1.0)
+    assert base.weighted(bonus=1.0, target=0.5).target == 0.5

@@ -674,8 +674,8 @@ def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
     from tipresearch.experiments import load_spec
     from tipresearch.experiments.executors import _auto_batch, _tasks
 
-    assert _auto_batch(1_000_000, 2, "processes") == 400
-    assert _auto_batch(1_000_000, 2, "dask") == 400
+    assert _auto_batch(1_000_000, 2, "processes") == 1000
+    assert _auto_batch(1_000_000, 2, "dask") == 1000
     assert _auto_batch(80, 2, "processes") == 25  # a quarter of a share, at least 25
     assert _auto_batch(3, 4, "dask") == 3
     spec = load_spec(ROOT / "experiments" / "levers_sobol.yaml")
@@ -689,7 +689,7 @@ def test_tasks_cut_automatically_shrink_towards_the_end_of_a_sweep():
         covered[task.start : task.stop] += 1
         assert len(task.point_values()) == task.stop - task.start
     assert np.array_equal(covered, todo.astype(int))  # every point to do, once
-    assert sizes[0] == 400 and min(sizes[:-1]) >= 25  # the last: what is left
+    assert sizes[0] == 1000 and min(sizes[:-1]) >= 25  # the last: what is left
     assert max(sizes[-5:]) <= 25  # the last tasks are the smallest
     assert len(sizes) < len(design) / 100  # fewer tasks than with 100 points each
 

@@ -173,10 +173,12 @@ def _failed_frame(task: Task, error: str) -> pd.DataFrame:
 #: Most points in a task the sweep cuts by itself, per executor. Each task costs the
 #: main process about 5 ms on processes (its values, its part file and record) and a
 #: worker about 3 ms, a tenth of 100 runs of the expected engine: on processes, tasks of
-#: 400 points ran 9-15% more runs per second than tasks of 100. On Dask a task costs
-#: the main process (its scheduler) about 17 ms: 81,920 runs ran at 2,438 runs/s with
-#: 100 points a task and 3,106-3,137 with 400 (``benchmarks/README.md``).
-MAX_AUTO_BATCH = {"processes": 400, "dask": 400, "inprocess": 400}
+#: 400 points ran 9-15% more runs per second than tasks of 100, and tasks of 1,000 another
+#: 1-4%. On Dask a task costs the main process (its scheduler) about 17 ms: 81,920 runs
+#: ran at 2,438 runs/s with 100 points a task, 3,106-3,137 with 400 and 3,388-3,439
+#: with 1,000 (``benchmarks/README.md``). A task of 1,000 points takes a worker about
+#: half a second and 30-140 MB more memory than one of 400.
+MAX_AUTO_BATCH = {"processes": 1000, "dask": 1000, "inprocess": 1000}
 #: Fewest points in a task the sweep cuts by itself, unless fewer are left: the last
 #: tasks are small, so that no worker is left with a long one while the others wait.
 MIN_AUTO_BATCH = 25

@@ -213,7 +213,7 @@ def build_point(
             changes[name] = value
     m = get_metric(metric)
     if weights:
-        m = dataclasses.replace(m, **weights)
+        m = m.weighted(**weights)
     params = settings.base_params.updated(changes) if changes else settings.base_params
     run["dynamics"] = Dynamics(**dynamics) if dynamics else None
     return params, m, run

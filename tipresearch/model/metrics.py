@@ -26,6 +26,23 @@ from tipresearch.errors import ParameterError
 __all__ = ["Metric", "PRESETS", "PLANNER", "get_metric", "metric_names"]
 
 
+#: The weights of a :class:`Metric` (every field but its name and target).
+_WEIGHTS = (
+    "solved",
+    "opened",
+    "rate",
+    "victims",
+    "unsolved",
+    "bonus",
+    "quota",
+    "quota_penalty",
+    "penalty_weight",
+    "cost_weight",
+)
+#: The weights that may not be negative.
+_NON_NEGATIVE = ("penalty_weight", "cost_weight", "bonus", "quota", "quota_penalty")
+
+
 @dataclass(frozen=True)
 class Metric:
     """Weights of one performance metric.
@@ -66,24 +83,18 @@ class Metric:
     cost_weight: float = 1.0
 
     def __post_init__(self) -> None:
-        for f in (
-            "solved",
-            "opened",
-            "rate",
-            "victims",
-            "unsolved",
-            "bonus",
-            "quota",
-            "quota_penalty",
-            "penalty_weight",
-            "cost_weight",
-        ):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise ParameterError(f"metric.{f}", v, "a finite number")
-            object.__setattr__(self, f, float(v))
-        for f in ("penalty_weight", "cost_weight", "bonus", "quota", "quota_penalty"):
-            if getattr(self, f) < 0:
+        self._check(_WEIGHTS)
+
+    def _check(self, names: tuple[str, ...] | dict[str, Any]) -> None:
+        """Check (and store as floats) the weights ``names``, then the target."""
+        for f in _WEIGHTS:
+            if f in names:
+                v = getattr(self, f)
+                if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                    raise ParameterError(f"metric.{f}", v, "a finite number")
+                object.__setattr__(self, f, float(v))
+        for f in _NON_NEGATIVE:
+            if f in names and getattr(self, f) < 0:
                 raise ParameterError(f"metric.{f}", getattr(self, f), "a number >= 0")
         if self.target is not None:
             t = self.target
@@ -92,6 +103,28 @@ class Metric:
             object.__setattr__(self, "target", float(t))
         if self.bonus > 0 and self.target is None:
             raise ParameterError("metric.target", None, "a clearance rate in (0, 1] when bonus > 0")
+
+    def weighted(self, **weights: Any) -> Metric:
+        """A copy with some weights (or the target) changed, checked as when it is made.
+
+        The same metric as ``dataclasses.replace(self, **weights)``, without checking the
+        weights that did not change again.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown weight, or a value the metric does not allow.
+        """
+        for f, v in weights.items():
+            if f not in _WEIGHTS and f != "target":
+                raise ParameterError(
+                    f"metric.{f}", v, f"a weight among {', '.join(_WEIGHTS)}, or target"
+                )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(weights)
+        new._check(weights)
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """The weights as a plain dict."""

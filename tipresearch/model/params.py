@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,28 +129,44 @@ class CaseType:
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ParameterError("case_type.name", self.name, "an identifier such as 'women'")
         p = f"{self.name}."
-        set_ = object.__setattr__
-        set_(self, "beta_a", _in_range(p + "beta_a", self.beta_a, 0, lo_open=True))
-        set_(self, "beta_b", _in_range(p + "beta_b", self.beta_b, 0, lo_open=True))
-        set_(self, "share", _in_range(p + "share", self.share, 0, 1, lo_open=True))
-        set_(
-            self,
-            "victims_per_solved",
-            _in_range(p + "victims_per_solved", self.victims_per_solved, 1),
-        )
-        set_(self, "dna_effect", _in_range(p + "dna_effect", self.dna_effect, 0, 1, hi_open=True))
-        set_(self, "backlog_hazard", _in_range(p + "backlog_hazard", self.backlog_hazard, 0, 1))
-        if self.audit_prob is not None:
-            set_(self, "audit_prob", _in_range(p + "audit_prob", self.audit_prob, 0, 1))
-        if self.audit_penalty is not None:
-            set_(self, "audit_penalty", _in_range(p + "audit_penalty", self.audit_penalty, 0))
-        set_(self, "recall_prob", _in_range(p + "recall_prob", self.recall_prob, 0, 1))
+        for name, check in _TYPE_CHECKS.items():
+            object.__setattr__(self, name, check(p, getattr(self, name)))
+
+    def _with(self, changes: Mapping[str, Any]) -> CaseType:
+        """A copy with the fields in ``changes`` set, each checked as ``__post_init__``
+        checks it (the other fields were checked when this one was made)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        p = f"{self.name}."
+        for name, check in _TYPE_CHECKS.items():
+            if name in changes:
+                object.__setattr__(new, name, check(p, changes[name]))
+        return new
 
     @property
     def mean_solvability(self) -> float:
         """E[s'] = delta + (1 - delta) a / (a + b)."""
         m = self.beta_a / (self.beta_a + self.beta_b)
         return self.dna_effect + (1.0 - self.dna_effect) * m
+
+
+def _optional(check: Callable[[str, Any], float]) -> Callable[[str, Any], float | None]:
+    return lambda p, v: None if v is None else check(p, v)
+
+
+#: Each field of :class:`CaseType` but its name, and its check (``p`` is ``"TYPE."``), in
+#: the order they are checked.
+_TYPE_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "beta_a": lambda p, v: _in_range(p + "beta_a", v, 0, lo_open=True),
+    "beta_b": lambda p, v: _in_range(p + "beta_b", v, 0, lo_open=True),
+    "share": lambda p, v: _in_range(p + "share", v, 0, 1, lo_open=True),
+    "victims_per_solved": lambda p, v: _in_range(p + "victims_per_solved", v, 1),
+    "dna_effect": lambda p, v: _in_range(p + "dna_effect", v, 0, 1, hi_open=True),
+    "backlog_hazard": lambda p, v: _in_range(p + "backlog_hazard", v, 0, 1),
+    "audit_prob": _optional(lambda p, v: _in_range(p + "audit_prob", v, 0, 1)),
+    "audit_penalty": _optional(lambda p, v: _in_range(p + "audit_penalty", v, 0)),
+    "recall_prob": lambda p, v: _in_range(p + "recall_prob", v, 0, 1),
+}
 
 
 def default_case_types() -> tuple[CaseType, ...]:
@@ -164,6 +180,39 @@ def default_case_types() -> tuple[CaseType, ...]:
         CaseType("women", 2.0, 2.0, share=0.5, victims_per_solved=1.89, backlog_hazard=0.01),
         CaseType("children", 1.0, 3.0, share=0.5, victims_per_solved=1.24, backlog_hazard=0.005),
     )
+
+
+def _checked_types(case_types: Any) -> tuple[CaseType, ...]:
+    """``case_types`` as a tuple, checked: one or more, distinct names, shares sum to 1."""
+    types = tuple(case_types)
+    if not types or not all(isinstance(c, CaseType) for c in types):
+        raise ParameterError("case_types", case_types, "one or more CaseType objects")
+    names = [c.name for c in types]
+    if len(set(names)) != len(names):
+        raise ParameterError("case_types", names, "case types with distinct names")
+    total = sum(c.share for c in types)
+    if abs(total - 1.0) > 1e-9:
+        raise ParameterError("case_types.share", [c.share for c in types], "shares that sum to 1")
+    return types
+
+
+#: Each top-level field of :class:`ModelParams` but the case types, and its check, in
+#: the order they are checked.
+_TOP_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "n_bureaus": lambda v: _whole("n_bureaus", v),
+    # at most MAX_REPORTS_MEAN: far above any bureau, and within the Poisson draws' range
+    "reports_mean": lambda v: _in_range("reports_mean", v, 0, MAX_REPORTS_MEAN, lo_open=True),
+    "reports_sigma": lambda v: _in_range("reports_sigma", v, 0, 5),
+    "dispersion": lambda v: _in_range("dispersion", v, 0),
+    "capacity_ratio": lambda v: _in_range("capacity_ratio", v, 0, lo_open=True),
+    "capacity_sigma": lambda v: _in_range("capacity_sigma", v, 0, 5),
+    "effort_half": lambda v: _in_range("effort_half", v, 0, lo_open=True),
+    "screening_noise": lambda v: _in_range("screening_noise", v, 0, 1),
+    "audit_prob": lambda v: _in_range("audit_prob", v, 0, 1),
+    "audit_penalty": lambda v: _in_range("audit_penalty", v, 0),
+    "handling_cost": lambda v: _in_range("handling_cost", v, 0),
+    "backlog_attrition": lambda v: _in_range("backlog_attrition", v, 0, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -221,44 +270,9 @@ class ModelParams:
     backlog_attrition: float = 0.05
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        types = tuple(self.case_types)
-        if not types or not all(isinstance(c, CaseType) for c in types):
-            raise ParameterError("case_types", self.case_types, "one or more CaseType objects")
-        names = [c.name for c in types]
-        if len(set(names)) != len(names):
-            raise ParameterError("case_types", names, "case types with distinct names")
-        total = sum(c.share for c in types)
-        if abs(total - 1.0) > 1e-9:
-            raise ParameterError(
-                "case_types.share", [c.share for c in types], "shares that sum to 1"
-            )
-        set_(self, "case_types", types)
-        set_(self, "n_bureaus", _whole("n_bureaus", self.n_bureaus))
-        # at most MAX_REPORTS_MEAN: far above any bureau, and within the Poisson draws' range
-        set_(
-            self,
-            "reports_mean",
-            _in_range("reports_mean", self.reports_mean, 0, MAX_REPORTS_MEAN, lo_open=True),
-        )
-        set_(self, "reports_sigma", _in_range("reports_sigma", self.reports_sigma, 0, 5))
-        set_(self, "dispersion", _in_range("dispersion", self.dispersion, 0))
-        set_(
-            self,
-            "capacity_ratio",
-            _in_range("capacity_ratio", self.capacity_ratio, 0, lo_open=True),
-        )
-        set_(self, "capacity_sigma", _in_range("capacity_sigma", self.capacity_sigma, 0, 5))
-        set_(self, "effort_half", _in_range("effort_half", self.effort_half, 0, lo_open=True))
-        set_(self, "screening_noise", _in_range("screening_noise", self.screening_noise, 0, 1))
-        set_(self, "audit_prob", _in_range("audit_prob", self.audit_prob, 0, 1))
-        set_(self, "audit_penalty", _in_range("audit_penalty", self.audit_penalty, 0))
-        set_(self, "handling_cost", _in_range("handling_cost", self.handling_cost, 0))
-        set_(
-            self,
-            "backlog_attrition",
-            _in_range("backlog_attrition", self.backlog_attrition, 0, 1),
-        )
+        object.__setattr__(self, "case_types", _checked_types(self.case_types))
+        for name, check in _TOP_CHECKS.items():
+            object.__setattr__(self, name, check(getattr(self, name)))
 
     # -- access -----------------------------------------------------------------
     @property
@@ -307,8 +321,7 @@ class ModelParams:
         merged.update(kw)
         top: dict[str, Any] = {}
         per_type: dict[str, dict[str, Any]] = {}
-        type_fields = {f.name for f in dataclasses.fields(CaseType)} - {"name"}
-        top_fields = {f.name for f in dataclasses.fields(self)} - {"case_types"}
+        type_fields, top_fields = _TYPE_CHECKS, _TOP_CHECKS
         for key, value in merged.items():
             parts = key.split(".")
             if parts[0] == "case_types" and len(parts) == 3:
@@ -323,11 +336,19 @@ class ModelParams:
                     + [f"{t}.{f}" for t in self.type_names for f in sorted(type_fields)]
                 )
                 raise ParameterError(key, value, f"a known parameter name: {known}")
-        types = tuple(
-            dataclasses.replace(c, **per_type[c.name]) if c.name in per_type else c
-            for c in self.case_types
-        )
-        return dataclasses.replace(self, case_types=types, **top)
+        # a copy with only the changed fields checked: the others were checked when
+        # this object was made (the same checks, from the same tables, as __post_init__)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if per_type:
+            types = tuple(
+                c._with(per_type[c.name]) if c.name in per_type else c for c in self.case_types
+            )
+            object.__setattr__(new, "case_types", _checked_types(types))
+        for name, check in _TOP_CHECKS.items():
+            if name in top:
+                object.__setattr__(new, name, check(top[name]))
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, flat values: top-level fields and ``TYPE.field`` entries."""
