@@ -110,3 +110,12 @@ def test_the_china_model_runs_with_any_engine():
     assert (frame["reports"] % 1 != 0).any()  # expectations, not draws
     with pytest.raises(ParameterError, match="engine"):
         ChinaModel().updated({"engine": "exact"})
+
+
+def test_the_bureaus_come_from_the_first_child_of_the_root_seed_as_in_simulate():
+    from tipresearch.model.bureaus import bureau_normals
+    from tipresearch.model.expected import _bureau_normals
+
+    for seed in (0, 7, 2**32 + 5, 2**63 + 11, 12345678901234567890123):
+        child = np.random.SeedSequence(seed).spawn(2)[0]  # what simulate() draws from
+        np.testing.assert_array_equal(_bureau_normals(seed, 9), bureau_normals(child, 9))

@@ -193,10 +193,13 @@ def _smoothed(
     out = wide.size - half2
     w_a = int(np.searchsorted(wide, delta, side="right"))  # first point above delta
     w_b = max(int(np.searchsorted(wide, 1.0, side="left")), w_a)  # first point at 1 or above
-    p_top, m_top = _moments_hard_tabulated(np.array([delta]), a, b, delta)
+    # at t = delta (u = 0) the interpolation gives the unit table's first entries
+    u_f, p_f, q_f = _unit_table(a, b, _UNIT_POINTS)
+    p_top = p_f[0]
+    m_top = delta * p_top + (1.0 - delta) * (a / (a + b)) * q_f[0]
     # the kernel's mass over the points below delta, for each output i: k[0 .. w_a - i)
     mass = np.concatenate([[0.0], np.cumsum(kernel)])[np.clip(w_a - np.arange(out), 0, width)]
-    p, m = mass * p_top[0], mass * m_top[0]
+    p, m = mass * p_top, mass * m_top
     if w_b > w_a:
         p_mid, m_mid = _moments_hard_tabulated(wide[w_a:w_b], a, b, delta)
         # output i takes full[i + half2 - w_a] of the full convolution of the middle
@@ -733,10 +736,9 @@ def best_thresholds_many(
             np.repeat(audit, sizes[fast]),
             moments=(p_found, m_found),
         )
-        at = np.cumsum(sizes[fast])[:-1]
-        parts = (np.split(v, at) for v in (found, p_found, m_found))
-        for (i, k), tau, p_k, m_k in zip(group, *parts, strict=True):
-            out[i][:, k], p_open[i][:, k], mass[i][:, k] = tau, p_k, m_k
+        ends = np.cumsum(sizes[fast]).tolist()  # slices, not np.split: 2 us a group less
+        for (i, k), a, b in zip(group, [0, *ends[:-1]], ends, strict=True):
+            out[i][:, k], p_open[i][:, k], mass[i][:, k] = found[a:b], p_found[a:b], m_found[a:b]
         searched += group
     if not moments:
         return out
