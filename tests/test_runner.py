@@ -567,3 +567,25 @@ def test_a_run_starts_the_notebooks_that_took_longest_last_time(tmp_path: Path, 
         starts = re.findall(r"\[start\] (\S+)", capsys.readouterr().err)
         assert starts == order  # the longest first
         assert again["notebook"].tolist() == ["01_quick", "02_slow"]  # results in given order
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets only")
+def test_kernels_listen_on_sockets_of_their_own_not_tcp_ports(folder, tmp_path) -> None:
+    # kernels started at once by separate processes could pick the same TCP port
+    last = (
+        "from ipykernel.connect import get_connection_info\n"
+        "info = json.loads(get_connection_info())\n"
+        "print('kernel on', info['transport'], info['ip'])"
+    )
+    make_notebook(tmp_path, "05_where", last)
+    rows = [_execute_one(_job(tmp_path, tmp_path / f"out{i}", "05_where")) for i in range(2)]
+    places = []
+    for row in rows:
+        assert row["status"] == "ok", row["error"]
+        text = json.dumps([c.get("outputs", []) for c in nbformat.read(row["executed"], 4).cells])
+        found = re.search(r"kernel on (\w+) (\S+?)\\n", text)
+        assert found, text
+        assert found.group(1) == "ipc"
+        places.append(found.group(2))
+        assert not list(Path(found.group(2)).parent.glob(Path(found.group(2)).name + "-*"))
+    assert places[0] != places[1]  # a fresh name for every kernel
