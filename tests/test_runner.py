@@ -589,3 +589,67 @@ def test_kernels_listen_on_sockets_of_their_own_not_tcp_ports(folder, tmp_path) 
         places.append(found.group(2))
         assert not list(Path(found.group(2)).parent.glob(Path(found.group(2)).name + "-*"))
     assert places[0] != places[1]  # a fresh name for every kernel
+
+
+class _MissedWakeUp:
+    """A socket whose first poll misses a message that is already there (it waits out
+    its timeout and reports nothing), as zmq's asyncio poll can; later polls see it."""
+
+    def __init__(self, has_message: bool = True) -> None:
+        self.polls: list[float | None] = []
+        self.has_message = has_message
+
+    async def poll(self, timeout_ms: float | None = None) -> int:
+        import asyncio
+
+        self.polls.append(timeout_ms)
+        if len(self.polls) == 1 or not self.has_message:
+            await asyncio.sleep((timeout_ms or 0) / 1000)
+            return 0
+        return 1
+
+
+def _channel(socket: _MissedWakeUp):
+    from tipresearch.collection.kernels import SlicedChannel
+
+    channel = SlicedChannel.__new__(SlicedChannel)
+    channel.socket = socket
+
+    async def recv(**_):
+        return {"msg_type": "execute_reply"}
+
+    channel._recv = recv
+    return channel
+
+
+def test_a_wait_for_a_kernel_message_polls_in_slices(monkeypatch) -> None:
+    import asyncio
+    import time
+    from queue import Empty
+
+    from tipresearch.collection import kernels
+
+    monkeypatch.setattr(kernels, "POLL_SLICE", 0.05)
+    socket = _MissedWakeUp()
+    start = time.monotonic()
+    msg = asyncio.run(_channel(socket).get_msg(timeout=30))
+    assert msg["msg_type"] == "execute_reply"
+    assert time.monotonic() - start < 5  # read at the next slice, not after 30 s
+    assert socket.polls == [50, 50]
+    # no message at all: Empty once the whole timeout has passed
+    socket = _MissedWakeUp(has_message=False)
+    start = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(_channel(socket).get_msg(timeout=0.3))
+    assert time.monotonic() - start >= 0.29 and len(socket.polls) >= 6
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets only")
+def test_the_runners_kernels_read_their_messages_through_sliced_channels() -> None:
+    from tipresearch.collection.kernels import SlicedChannel, kernel_manager_class
+
+    manager = kernel_manager_class()()
+    client = manager.client()
+    for name in ("shell", "iopub", "stdin", "control"):
+        assert getattr(client, f"{name}_channel_class") is SlicedChannel
+    assert manager.transport == "ipc" and "kernel-" in manager.ip

@@ -169,46 +169,6 @@ def kernel_start_failed(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and str(exc).startswith(_START_FAILURES)
 
 
-#: Longest path of a Unix socket (108 bytes on Linux, 104 on macOS), with room for the
-#: ``-N`` of each of a kernel's five sockets.
-_SOCKET_PATH_MAX = 100
-
-
-def _kernel_manager_class() -> type | None:
-    """A kernel manager whose kernels listen on Unix sockets of their own, not TCP ports.
-
-    Kernels started at the same moment by separate processes can pick the same free
-    TCP port (above); one of them then never answers, and a notebook waited for its
-    cell's timeout (a course build stalled five minutes on one). Each kernel's sockets
-    here are files named after a fresh random key in Jupyter's runtime folder (or the
-    temporary folder, where that path would be too long), so no two kernels can meet.
-    None on Windows, which has no such sockets: Jupyter's TCP default.
-    """
-    if os.name == "nt":
-        return None
-    import uuid
-
-    from jupyter_client import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import default
-
-    class IpcKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport_default(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _ip_default(self) -> str:
-            name = f"kernel-{uuid.uuid4().hex}-ipc"
-            folder = Path(jupyter_runtime_dir())
-            if len(str(folder / name)) > _SOCKET_PATH_MAX:
-                folder = Path(tempfile.gettempdir())
-            folder.mkdir(parents=True, exist_ok=True)
-            return str(folder / name)
-
-    return IpcKernelManager
-
-
 #: Exceptions of a cell that never finished: it ran past the run's ``timeout``, or its
 #: kernel died while running it.
 _STALLS = ("CellTimeoutError", "DeadKernelError")
@@ -288,7 +248,9 @@ def _execute(
     failure: list[BaseException] = []
     starts = 0
     rerun = False
-    manager = _kernel_manager_class()
+    from .kernels import kernel_manager_class
+
+    manager = kernel_manager_class()
     engine = {} if manager is None else {"kernel_manager_class": manager}
 
     def execute(tmp: Path) -> None:
