@@ -190,6 +190,10 @@ def test_every_field_has_its_check_and_updated_equals_a_new_object():
 
 
 def test_metric_weighted_equals_a_new_metric_and_checks_what_changed():
+    from tipresearch.model.metrics import _WEIGHTS
+
+    # a weight added to Metric without its check would be neither checked nor settable
+    assert {*_WEIGHTS, "name", "target"} == {f.name for f in dataclasses.fields(Metric)}
     base = get_metric("clearance_rate")
     new = base.weighted(rate=1, solved=0.5)
     assert new == dataclasses.replace(base, rate=1.0, solved=0.5)

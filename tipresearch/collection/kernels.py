@@ -31,7 +31,7 @@ from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import default
+from traitlets import Type, default
 
 __all__ = ["POLL_SLICE", "SlicedChannel", "kernel_manager_class"]
 
@@ -64,23 +64,13 @@ class SlicedChannel(AsyncZMQSocketChannel):
 
 
 class SlicedClient(AsyncKernelClient):
-    """A kernel client whose channels are :class:`SlicedChannel`."""
+    """A kernel client whose channels are :class:`SlicedChannel` (the heartbeat's is
+    its own kind, and stays)."""
 
-    @default("shell_channel_class")
-    def _shell_default(self) -> type:
-        return SlicedChannel
-
-    @default("iopub_channel_class")
-    def _iopub_default(self) -> type:
-        return SlicedChannel
-
-    @default("stdin_channel_class")
-    def _stdin_default(self) -> type:
-        return SlicedChannel
-
-    @default("control_channel_class")
-    def _control_default(self) -> type:
-        return SlicedChannel
+    shell_channel_class = Type(SlicedChannel)
+    iopub_channel_class = Type(SlicedChannel)
+    stdin_channel_class = Type(SlicedChannel)
+    control_channel_class = Type(SlicedChannel)
 
 
 class IpcKernelManager(AsyncKernelManager):

@@ -194,7 +194,7 @@ def _smoothed(
     w_a = int(np.searchsorted(wide, delta, side="right"))  # first point above delta
     w_b = max(int(np.searchsorted(wide, 1.0, side="left")), w_a)  # first point at 1 or above
     # at t = delta (u = 0) the interpolation gives the unit table's first entries
-    u_f, p_f, q_f = _unit_table(a, b, _UNIT_POINTS)
+    _, p_f, q_f = _unit_table(a, b, _UNIT_POINTS)
     p_top = p_f[0]
     m_top = delta * p_top + (1.0 - delta) * (a / (a + b)) * q_f[0]
     # the kernel's mass over the points below delta, for each output i: k[0 .. w_a - i)
